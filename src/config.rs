@@ -1,0 +1,600 @@
+//! Configuration: options (camelCase) over `N8N_KAFKA_LOGGER_*` environment variables, validated into `Config`.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::Duration;
+
+use crate::settings::{self, Setting, ENV_PREFIX, RDKAFKA_ENV_PREFIX};
+
+/// Code of the JavaScript error thrown for invalid configuration.
+pub const CONFIG_ERROR_CODE: &str = "ERR_KAFKA_LOGGER_CONFIG";
+/// How errors name the librdkafka passthrough settings.
+pub const RDKAFKA_OPTION_HINT: &str = "N8N_KAFKA_LOGGER_RDKAFKA_<PROPERTY> (option rdkafka)";
+
+/// A value that must never be printed: Debug and Display show `[redacted]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+  pub fn expose(&self) -> &str {
+    &self.0
+  }
+}
+
+impl fmt::Debug for Secret {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    f.write_str("[redacted]")
+  }
+}
+
+/// A certificate or key given either as a file path or inline PEM text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pem {
+  Path(String),
+  Inline(Secret),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SaslMechanism {
+  Plain,
+  ScramSha256,
+  ScramSha512,
+}
+
+impl SaslMechanism {
+  pub fn librdkafka_name(self) -> &'static str {
+    match self {
+      Self::Plain => "PLAIN",
+      Self::ScramSha256 => "SCRAM-SHA-256",
+      Self::ScramSha512 => "SCRAM-SHA-512",
+    }
+  }
+}
+
+#[derive(Debug, Clone)]
+pub struct Sasl {
+  pub mechanism: SaslMechanism,
+  pub username: String,
+  pub password: Secret,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Tls {
+  pub ca: Option<Pem>,
+  pub cert: Option<Pem>,
+  pub key: Option<Pem>,
+  pub key_password: Option<Secret>,
+  pub verify: bool,
+}
+
+/// The validated configuration of one logger.
+#[derive(Debug, Clone)]
+pub struct Config {
+  pub enabled: bool,
+  pub brokers: Vec<String>,
+  pub client_id: String,
+  pub topic: String,
+  pub tls: Option<Tls>,
+  pub sasl: Option<Sasl>,
+  pub queue_max_size: usize,
+  pub queue_batch_size: usize,
+  pub queue_flush_interval: Duration,
+  pub cb_failure_threshold: u32,
+  pub cb_reset_timeout: Duration,
+  pub cb_monitoring_period: Duration,
+  pub timeout_connect: Duration,
+  pub timeout_send: Duration,
+  pub timeout_disconnect: Duration,
+  pub acks: &'static str,
+  pub compression: &'static str,
+  pub linger_ms: u64,
+  pub idempotent: bool,
+  pub max_message_bytes: u64,
+  pub validate_on_startup: bool,
+  pub environment: String,
+  pub instance_id: Option<String>,
+  pub instance_type: &'static str,
+  pub n8n_version: Option<String>,
+  pub node_events: bool,
+  pub health_token: Option<Secret>,
+  /// librdkafka properties passed through verbatim, after the logger's own.
+  pub rdkafka: Vec<(String, String)>,
+  /// Non-fatal findings (e.g. a boolean spelled "yes"), logged once at initialize().
+  pub warnings: Vec<String>,
+}
+
+/// Invalid configuration; the message names the setting (env var and option) and the expected form.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    write!(f, "Invalid Kafka logger configuration: {}", self.0)
+  }
+}
+
+impl std::error::Error for ConfigError {}
+
+type Result<T> = std::result::Result<T, ConfigError>;
+
+/// `N8N_KAFKA_LOGGER_X (option x)`: how every message names a setting.
+pub fn describe(setting: &Setting) -> String {
+  format!("{ENV_PREFIX}{} (option {})", setting.env, setting.option)
+}
+
+/// Where the raw strings come from: options win over the environment; empty strings count as unset.
+#[derive(Debug, Default, Clone)]
+pub struct Sources {
+  pub options: HashMap<String, String>,
+  pub rdkafka_options: Vec<(String, String)>,
+  pub env: HashMap<String, String>,
+}
+
+impl Sources {
+  pub fn from_env(env: HashMap<String, String>) -> Self {
+    Self { env, ..Self::default() }
+  }
+
+  fn raw(&self, setting: &Setting) -> Option<&str> {
+    let value = self
+      .options
+      .get(setting.option)
+      .or_else(|| self.env.get(&format!("{ENV_PREFIX}{}", setting.env)))?;
+    let value = value.trim();
+    (!value.is_empty()).then_some(value)
+  }
+}
+
+/// True when the environment asks for the logger: ENABLED is "true" and BROKERS is set.
+pub fn is_configured(env: &HashMap<String, String>) -> bool {
+  let get = |name: &str| env.get(&format!("{ENV_PREFIX}{name}")).map(|v| v.trim());
+  get("ENABLED") == Some("true") && get("BROKERS").is_some_and(|b| !b.is_empty())
+}
+
+struct Parser<'a> {
+  sources: &'a Sources,
+  warnings: Vec<String>,
+}
+
+fn setting(name: &str) -> &'static Setting {
+  settings::find(name).expect("every parsed setting is in the table")
+}
+
+fn invalid(setting: &Setting, got: Option<&str>) -> ConfigError {
+  let shown = match got {
+    Some(_) if setting.secret => " (value not shown)".to_string(),
+    Some(v) => format!(", got {:?}", truncate_for_message(v)),
+    None => String::new(),
+  };
+  ConfigError(format!("{} must be {}{}", describe(setting), setting.form, shown))
+}
+
+fn truncate_for_message(value: &str) -> String {
+  match value.char_indices().nth(64) {
+    Some((i, _)) => format!("{}…", &value[..i]),
+    None => value.to_string(),
+  }
+}
+
+impl<'a> Parser<'a> {
+  fn raw_or_default(&self, name: &str) -> (&'static Setting, Option<String>) {
+    let s = setting(name);
+    let value = self.sources.raw(s).map(str::to_string);
+    let value = value.or_else(|| (!s.default.is_empty()).then(|| s.default.to_string()));
+    (s, value)
+  }
+
+  fn string(&self, name: &str) -> Option<String> {
+    self.raw_or_default(name).1
+  }
+
+  /// Fork rule: a boolean is true only for "true". Other spellings are false, with a warning.
+  fn bool(&mut self, name: &str) -> bool {
+    let (s, value) = self.raw_or_default(name);
+    match value.as_deref() {
+      Some("true") => true,
+      Some("false") | None => false,
+      Some(other) => {
+        self.warnings.push(format!(
+          "{} is {:?}, read as false: only \"true\" turns it on",
+          describe(s),
+          truncate_for_message(other)
+        ));
+        false
+      }
+    }
+  }
+
+  fn int(&self, name: &str, min: u64, max: u64) -> Result<u64> {
+    let (s, value) = self.raw_or_default(name);
+    let value = value.expect("integer settings have defaults");
+    match value.parse::<u64>() {
+      Ok(n) if (min..=max).contains(&n) => Ok(n),
+      _ => Err(invalid(s, Some(&value))),
+    }
+  }
+
+  fn millis(&self, name: &str, min: u64, max: u64) -> Result<Duration> {
+    self.int(name, min, max).map(Duration::from_millis)
+  }
+
+  fn choice(&self, name: &str, choices: &[&'static str]) -> Result<&'static str> {
+    let (s, value) = self.raw_or_default(name);
+    let value = value.expect("choice settings have defaults");
+    let lowered = value.to_ascii_lowercase();
+    choices.iter().copied().find(|c| *c == lowered).ok_or_else(|| invalid(s, Some(&value)))
+  }
+
+  fn required_string(&self, name: &str, why: &str) -> Result<String> {
+    let s = setting(name);
+    self
+      .string(name)
+      .ok_or_else(|| ConfigError(format!("{} is required when {why} ({})", describe(s), s.form)))
+  }
+
+  fn pem(&self, name: &str) -> Result<Option<Pem>> {
+    let s = setting(name);
+    let Some(value) = self.string(name) else { return Ok(None) };
+    if value.starts_with("-----BEGIN") {
+      return Ok(Some(Pem::Inline(Secret(value))));
+    }
+    // A path must be readable now: a clear error at startup beats a TLS failure later.
+    match std::fs::File::open(&value) {
+      Ok(_) => Ok(Some(Pem::Path(value))),
+      Err(e) => Err(ConfigError(format!(
+        "{} must be {}: cannot read the file {:?}: {}",
+        describe(s),
+        s.form,
+        value,
+        e.kind()
+      ))),
+    }
+  }
+
+  fn brokers(&self) -> Result<Vec<String>> {
+    let (s, value) = self.raw_or_default("BROKERS");
+    let value = value.expect("brokers has a default");
+    let brokers: Vec<String> = value.split(',').map(|b| b.trim().to_string()).filter(|b| !b.is_empty()).collect();
+    let valid = |b: &String| match b.rsplit_once(':') {
+      Some((host, port)) => {
+        !host.is_empty() && !host.contains("://") && port.parse::<u16>().is_ok_and(|p| p > 0)
+      }
+      None => false,
+    };
+    if brokers.is_empty() || !brokers.iter().all(valid) {
+      return Err(invalid(s, Some(&value)));
+    }
+    Ok(brokers)
+  }
+
+  fn topic(&self, name: &str) -> Result<String> {
+    let (s, value) = self.raw_or_default(name);
+    let value = value.expect("topic has a default");
+    let legal = value.len() <= 249
+      && value != "."
+      && value != ".."
+      && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if legal { Ok(value) } else { Err(invalid(s, Some(&value))) }
+  }
+
+  fn rdkafka_passthrough(&self) -> Result<Vec<(String, String)>> {
+    let mut props: Vec<(String, String)> = self
+      .sources
+      .env
+      .iter()
+      .filter_map(|(k, v)| k.strip_prefix(RDKAFKA_ENV_PREFIX).map(|p| (p, v)))
+      .map(|(p, v)| (p.to_ascii_lowercase().replace('_', "."), v.trim().to_string()))
+      .collect();
+    props.sort();
+    props.extend(self.sources.rdkafka_options.iter().cloned());
+    for (key, _) in &props {
+      if key.is_empty() || !key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.') {
+        return Err(ConfigError(format!(
+          "{RDKAFKA_OPTION_HINT} must name a librdkafka property such as socket.keepalive.enable, got {:?}",
+          truncate_for_message(key)
+        )));
+      }
+    }
+    Ok(props)
+  }
+}
+
+impl Config {
+  pub fn parse(sources: &Sources) -> Result<Config> {
+    let mut p = Parser { sources, warnings: Vec::new() };
+    let enabled = p.bool("ENABLED");
+    let ssl = p.bool("SSL");
+    let ssl_verify = p.bool("SSL_VERIFY");
+    let auth_enabled = p.bool("AUTH_ENABLED");
+    let idempotent = p.bool("IDEMPOTENT");
+    let validate_on_startup = p.bool("VALIDATE_ON_STARTUP");
+    let node_events = p.bool("NODE_EVENTS");
+
+    let queue_max_size = p.int("QUEUE_MAX_SIZE", 1, 1_000_000)? as usize;
+    let queue_batch_size = p.int("QUEUE_BATCH_SIZE", 1, 1_000_000)? as usize;
+    if queue_batch_size > queue_max_size {
+      return Err(ConfigError(format!(
+        "{} must be {}: {queue_batch_size} is larger than {} = {queue_max_size}",
+        describe(setting("QUEUE_BATCH_SIZE")),
+        setting("QUEUE_BATCH_SIZE").form,
+        describe(setting("QUEUE_MAX_SIZE")),
+      )));
+    }
+
+    let sasl = if auth_enabled {
+      let why = format!("{} is true", describe(setting("AUTH_ENABLED")));
+      let mechanism = match p.choice("SASL_MECHANISM", &["plain", "scram-sha-256", "scram-sha-512"])? {
+        "plain" => SaslMechanism::Plain,
+        "scram-sha-256" => SaslMechanism::ScramSha256,
+        _ => SaslMechanism::ScramSha512,
+      };
+      Some(Sasl {
+        mechanism,
+        username: p.required_string("USERNAME", &why)?,
+        password: Secret(p.required_string("PASSWORD", &why)?),
+      })
+    } else {
+      p.choice("SASL_MECHANISM", &["plain", "scram-sha-256", "scram-sha-512"])?;
+      None
+    };
+
+    let tls_files = [p.pem("SSL_CA")?, p.pem("SSL_CERT")?, p.pem("SSL_KEY")?];
+    let key_password = p.string("SSL_KEY_PASSWORD").map(Secret);
+    let tls = if ssl {
+      let [ca, cert, key] = tls_files;
+      if cert.is_some() != key.is_some() {
+        let (given, missing) = if cert.is_some() { ("SSL_CERT", "SSL_KEY") } else { ("SSL_KEY", "SSL_CERT") };
+        return Err(ConfigError(format!(
+          "{} is required when {} is set (mutual TLS needs both)",
+          describe(setting(missing)),
+          describe(setting(given))
+        )));
+      }
+      if !ssl_verify {
+        p.warnings.push(format!(
+          "{} is false: broker certificates and host names are NOT verified",
+          describe(setting("SSL_VERIFY"))
+        ));
+      }
+      Some(Tls { ca, cert, key, key_password, verify: ssl_verify })
+    } else {
+      if let Some(name) = ["SSL_CA", "SSL_CERT", "SSL_KEY"].iter().zip(&tls_files).find(|(_, f)| f.is_some()).map(|(n, _)| n) {
+        return Err(ConfigError(format!(
+          "{} is set but {} is not true: set {}=true to use TLS",
+          describe(setting(name)),
+          describe(setting("SSL")),
+          describe(setting("SSL"))
+        )));
+      }
+      None
+    };
+
+    let acks = p.choice("ACKS", &["all", "-1", "1", "0"])?;
+    let acks = if acks == "-1" { "all" } else { acks };
+    if idempotent && acks != "all" {
+      return Err(ConfigError(format!(
+        "{} must be all while {} is true (set {}=false to use acks={acks})",
+        describe(setting("ACKS")),
+        describe(setting("IDEMPOTENT")),
+        describe(setting("IDEMPOTENT")),
+      )));
+    }
+
+    let environment = p
+      .sources
+      .raw(setting("ENVIRONMENT"))
+      .map(str::to_string)
+      .or_else(|| p.sources.env.get("NODE_ENV").map(|v| v.trim().to_string()).filter(|v| !v.is_empty()))
+      .unwrap_or_else(|| setting("ENVIRONMENT").default.to_string());
+
+    let config = Config {
+      enabled,
+      brokers: p.brokers()?,
+      client_id: p.string("CLIENT_ID").expect("client id has a default"),
+      topic: p.topic("TOPIC")?,
+      tls,
+      sasl,
+      queue_max_size,
+      queue_batch_size,
+      queue_flush_interval: p.millis("QUEUE_FLUSH_INTERVAL", 10, 600_000)?,
+      cb_failure_threshold: p.int("CB_FAILURE_THRESHOLD", 1, 10_000)? as u32,
+      cb_reset_timeout: p.millis("CB_RESET_TIMEOUT", 100, 3_600_000)?,
+      cb_monitoring_period: p.millis("CB_MONITORING_PERIOD", 100, 3_600_000)?,
+      timeout_connect: p.millis("TIMEOUT_CONNECT", 100, 600_000)?,
+      timeout_send: p.millis("TIMEOUT_SEND", 100, 600_000)?,
+      timeout_disconnect: p.millis("TIMEOUT_DISCONNECT", 0, 600_000)?,
+      acks,
+      compression: p.choice("COMPRESSION", &["none", "gzip", "snappy", "lz4", "zstd"])?,
+      linger_ms: p.int("LINGER_MS", 0, 900_000)?,
+      idempotent,
+      max_message_bytes: p.int("MAX_MESSAGE_BYTES", 1_000, 100_000_000)?,
+      validate_on_startup,
+      environment,
+      instance_id: p.string("INSTANCE_ID"),
+      instance_type: p.choice("INSTANCE_TYPE", &["main", "worker", "webhook"])?,
+      n8n_version: p.string("N8N_VERSION"),
+      node_events,
+      health_token: p.string("HEALTH_TOKEN").map(Secret),
+      rdkafka: p.rdkafka_passthrough()?,
+      warnings: Vec::new(),
+    };
+    if config.linger_ms >= config.timeout_send.as_millis() as u64 {
+      return Err(ConfigError(format!(
+        "{} must be smaller than {} ({} >= {})",
+        describe(setting("LINGER_MS")),
+        describe(setting("TIMEOUT_SEND")),
+        config.linger_ms,
+        config.timeout_send.as_millis()
+      )));
+    }
+    Ok(Config { warnings: p.warnings, ..config })
+  }
+
+  pub fn security_protocol(&self) -> &'static str {
+    match (self.tls.is_some(), self.sasl.is_some()) {
+      (false, false) => "plaintext",
+      (true, false) => "ssl",
+      (false, true) => "sasl_plaintext",
+      (true, true) => "sasl_ssl",
+    }
+  }
+
+  /// Whether a librdkafka property may carry a secret, so its value is never shown.
+  pub fn is_secret_property(key: &str) -> bool {
+    ["password", "secret", "key", "token", "jaas", "pem"].iter().any(|word| key.contains(word))
+  }
+
+  /// What the health snapshot shows of the configuration: names and shapes, never a secret.
+  pub fn redacted_summary(&self) -> serde_json::Value {
+    let shown = |secret: bool| if secret { "[redacted]" } else { "[not set]" };
+    let pem = |p: &Option<Pem>| match p {
+      Some(Pem::Path(path)) => serde_json::Value::from(path.as_str()),
+      Some(Pem::Inline(_)) => "[inline PEM]".into(),
+      None => serde_json::Value::Null,
+    };
+    let rdkafka: serde_json::Map<String, serde_json::Value> = self
+      .rdkafka
+      .iter()
+      .map(|(k, v)| (k.clone(), if Self::is_secret_property(k) { "[redacted]".into() } else { v.as_str().into() }))
+      .collect();
+    serde_json::json!({
+      "brokers": self.brokers,
+      "topic": self.topic,
+      "clientId": self.client_id,
+      "securityProtocol": self.security_protocol(),
+      "saslMechanism": self.sasl.as_ref().map(|s| s.mechanism.librdkafka_name()),
+      "username": self.sasl.as_ref().map(|s| s.username.as_str()),
+      "password": shown(self.sasl.is_some()),
+      "sslCa": self.tls.as_ref().and_then(|t| pem(&t.ca).as_str().map(str::to_string)),
+      "sslCert": self.tls.as_ref().and_then(|t| pem(&t.cert).as_str().map(str::to_string)),
+      "sslKey": shown(self.tls.as_ref().is_some_and(|t| t.key.is_some())),
+      "sslVerify": self.tls.as_ref().map(|t| t.verify),
+      "acks": self.acks,
+      "compression": self.compression,
+      "lingerMs": self.linger_ms,
+      "idempotent": self.idempotent,
+      "maxMessageBytes": self.max_message_bytes,
+      "queueMaxSize": self.queue_max_size,
+      "queueBatchSize": self.queue_batch_size,
+      "queueFlushIntervalMs": self.queue_flush_interval.as_millis() as u64,
+      "cbFailureThreshold": self.cb_failure_threshold,
+      "cbResetTimeoutMs": self.cb_reset_timeout.as_millis() as u64,
+      "cbMonitoringPeriodMs": self.cb_monitoring_period.as_millis() as u64,
+      "timeoutConnectMs": self.timeout_connect.as_millis() as u64,
+      "timeoutSendMs": self.timeout_send.as_millis() as u64,
+      "timeoutDisconnectMs": self.timeout_disconnect.as_millis() as u64,
+      "validateOnStartup": self.validate_on_startup,
+      "environment": self.environment,
+      "instanceType": self.instance_type,
+      "nodeEvents": self.node_events,
+      "healthToken": shown(self.health_token.is_some()),
+      "rdkafka": rdkafka,
+    })
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  fn parse(pairs: &[(&str, &str)]) -> Result<Config> {
+    let env = pairs.iter().map(|(k, v)| (format!("{ENV_PREFIX}{k}"), v.to_string())).collect();
+    Config::parse(&Sources::from_env(env))
+  }
+
+  fn err(pairs: &[(&str, &str)]) -> String {
+    parse(pairs).expect_err("configuration should be rejected").to_string()
+  }
+
+  #[test]
+  fn defaults_match_the_fork() {
+    let c = parse(&[]).unwrap();
+    assert!(!c.enabled);
+    assert_eq!(c.brokers, vec!["localhost:9092"]);
+    assert_eq!(c.client_id, "n8n-execution-logger");
+    assert_eq!(c.topic, "n8n-executions");
+    assert_eq!((c.queue_max_size, c.queue_batch_size), (10_000, 100));
+    assert_eq!(c.queue_flush_interval, Duration::from_millis(5000));
+    assert_eq!(c.cb_failure_threshold, 5);
+    assert_eq!(c.cb_reset_timeout, Duration::from_millis(60_000));
+    assert_eq!(c.timeout_send, Duration::from_millis(5000));
+    assert_eq!((c.acks, c.compression, c.idempotent), ("all", "lz4", true));
+    assert_eq!(c.security_protocol(), "plaintext");
+  }
+
+  #[test]
+  fn options_override_the_environment() {
+    let mut sources = Sources::from_env([(format!("{ENV_PREFIX}TOPIC"), "from-env".to_string())].into());
+    sources.options.insert("topic".into(), "from-option".into());
+    assert_eq!(Config::parse(&sources).unwrap().topic, "from-option");
+  }
+
+  #[test]
+  fn booleans_are_true_only_for_true() {
+    let c = parse(&[("ENABLED", "TRUE")]).unwrap();
+    assert!(!c.enabled);
+    assert!(c.warnings[0].contains("N8N_KAFKA_LOGGER_ENABLED (option enabled)"));
+    assert!(parse(&[("ENABLED", "true")]).unwrap().enabled);
+  }
+
+  #[test]
+  fn malformed_numbers_name_the_setting() {
+    assert_eq!(
+      err(&[("QUEUE_MAX_SIZE", "lots")]),
+      "Invalid Kafka logger configuration: N8N_KAFKA_LOGGER_QUEUE_MAX_SIZE (option queueMaxSize) must be an integer from 1 to 1000000, got \"lots\""
+    );
+    assert!(err(&[("TIMEOUT_SEND", "1.5")]).contains("N8N_KAFKA_LOGGER_TIMEOUT_SEND"));
+    assert!(err(&[("CB_FAILURE_THRESHOLD", "0")]).contains("from 1 to 10000"));
+    assert!(err(&[("QUEUE_BATCH_SIZE", "20"), ("QUEUE_MAX_SIZE", "10")]).contains("larger than"));
+  }
+
+  #[test]
+  fn sasl_needs_credentials_and_never_echoes_the_password() {
+    assert!(err(&[("AUTH_ENABLED", "true")]).contains("N8N_KAFKA_LOGGER_USERNAME (option username) is required"));
+    let c = parse(&[("AUTH_ENABLED", "true"), ("USERNAME", "u"), ("PASSWORD", "hunter2-secret"), ("SASL_MECHANISM", "SCRAM-SHA-512")])
+      .unwrap();
+    assert_eq!(c.sasl.as_ref().unwrap().mechanism, SaslMechanism::ScramSha512);
+    let shown = format!("{:?} {}", c, c.redacted_summary());
+    assert!(!shown.contains("hunter2-secret"), "{shown}");
+    assert!(err(&[("SASL_MECHANISM", "gssapi")]).contains("one of plain, scram-sha-256, scram-sha-512"));
+  }
+
+  #[test]
+  fn tls_files_must_be_readable_and_paired() {
+    assert!(err(&[("SSL", "true"), ("SSL_CA", "/nonexistent/ca.pem")]).contains("cannot read the file \"/nonexistent/ca.pem\""));
+    let inline = "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----";
+    assert!(err(&[("SSL", "true"), ("SSL_CERT", inline)]).contains("N8N_KAFKA_LOGGER_SSL_KEY (option sslKey) is required"));
+    assert!(err(&[("SSL_CA", inline)]).contains("is not true"));
+    let c = parse(&[("SSL", "true"), ("SSL_VERIFY", "false")]).unwrap();
+    assert!(c.warnings.iter().any(|w| w.contains("NOT verified")));
+  }
+
+  #[test]
+  fn conflicting_and_malformed_values() {
+    assert!(err(&[("ACKS", "1")]).contains("must be all while N8N_KAFKA_LOGGER_IDEMPOTENT"));
+    assert_eq!(parse(&[("ACKS", "1"), ("IDEMPOTENT", "false")]).unwrap().acks, "1");
+    assert!(err(&[("BROKERS", "kafka")]).contains("host:port"));
+    assert!(err(&[("BROKERS", "PLAINTEXT://kafka:9092")]).contains("host:port"));
+    assert!(err(&[("BROKERS", " , ")]).contains("host:port"));
+    assert!(err(&[("TOPIC", "bad topic")]).contains("Kafka topic name"));
+    assert!(err(&[("COMPRESSION", "brotli")]).contains("none, gzip"));
+    assert!(err(&[("LINGER_MS", "6000")]).contains("smaller than"));
+    assert!(err(&[("INSTANCE_TYPE", "leader")]).contains("main, worker, webhook"));
+  }
+
+  #[test]
+  fn rdkafka_passthrough_maps_underscores_to_dots_and_redacts_secrets() {
+    let c = parse(&[("RDKAFKA_SOCKET_KEEPALIVE_ENABLE", "true"), ("RDKAFKA_SSL_KEY_PASSWORD", "pw-secret")]).unwrap();
+    assert!(c.rdkafka.contains(&("socket.keepalive.enable".into(), "true".into())));
+    assert!(!c.redacted_summary().to_string().contains("pw-secret"));
+  }
+
+  #[test]
+  fn empty_values_mean_unset_and_is_configured_needs_both() {
+    assert_eq!(parse(&[("TOPIC", "  ")]).unwrap().topic, "n8n-executions");
+    let env = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (format!("{ENV_PREFIX}{k}"), v.to_string())).collect();
+    assert!(is_configured(&env(&[("ENABLED", "true"), ("BROKERS", "k:9092")])));
+    assert!(!is_configured(&env(&[("ENABLED", "true")])));
+    assert!(!is_configured(&env(&[("ENABLED", "yes"), ("BROKERS", "k:9092")])));
+  }
+}

@@ -1,0 +1,22 @@
+//! n8n-kafka-execution-logger: fire-and-forget n8n execution events, delivered to Kafka by one background thread.
+//!
+//! Layout: `settings`/`config` (configuration), `event` (input and message), `queue`, `breaker`,
+//! `errors` (error classes), `producer` (librdkafka), `metrics` (counters, health), `diag` (diagnostics),
+//! `worker` (the background thread), `logger` (the Rust API), and the napi boundary in `binding`,
+//! `js_input` and `js_logger`.
+
+pub mod breaker;
+pub mod config;
+pub mod diag;
+pub mod errors;
+pub mod event;
+pub mod logger;
+pub mod metrics;
+pub mod producer;
+pub mod queue;
+pub mod settings;
+pub mod worker;
+
+mod binding;
+mod js_input;
+mod js_logger;

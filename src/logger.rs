@@ -1,0 +1,198 @@
+//! The logger as a plain Rust object: intake on the caller's thread, lifecycle of the background worker.
+//! The napi binding is a thin wrapper around this, and Rust tests and benchmarks use it directly.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use parking_lot::Mutex;
+use uuid::Uuid;
+
+use crate::config::{Config, ConfigError};
+use crate::diag::{Diagnostics, Level, LogSink};
+use crate::event::{EventContext, ExecutionInput};
+use crate::metrics::{Counters, Metrics, SnapshotInputs};
+use crate::producer;
+use crate::queue::{EventQueue, Pushed};
+use crate::worker::{command_channel, Command, FlushResult, Reply, Shared, ShutdownResult, StartupError, Worker};
+
+enum Lifecycle {
+  Created(Receiver<Command>),
+  Running,
+  /// Shutdown requested; everyone who asked waits for the one result.
+  Stopping(Vec<Reply<ShutdownResult>>),
+  Stopped(ShutdownResult),
+}
+
+pub struct Logger {
+  shared: Arc<Shared>,
+  commands: Sender<Command>,
+  lifecycle: Arc<Mutex<Lifecycle>>,
+}
+
+/// A stable id for this machine when n8n gave none: anonymousId must not change between runs.
+fn host_instance_id() -> String {
+  let host = std::fs::read_to_string("/etc/hostname")
+    .ok()
+    .or_else(|| std::env::var("HOSTNAME").ok())
+    .or_else(|| std::env::var("COMPUTERNAME").ok())
+    .unwrap_or_else(|| "unknown-host".into());
+  Uuid::new_v5(&Uuid::NAMESPACE_DNS, host.trim().as_bytes()).to_string()
+}
+
+impl Logger {
+  pub fn new(config: Config, sink: Box<dyn LogSink>) -> Result<Logger, ConfigError> {
+    producer::validate(&config)?;
+    let mut secrets: Vec<String> = Vec::new();
+    if let Some(sasl) = &config.sasl {
+      secrets.push(sasl.password.expose().to_string());
+    }
+    if let Some(password) = config.tls.as_ref().and_then(|t| t.key_password.as_ref()) {
+      secrets.push(password.expose().to_string());
+    }
+    if let Some(token) = &config.health_token {
+      secrets.push(token.expose().to_string());
+    }
+    secrets.extend(config.rdkafka.iter().filter(|(k, _)| Config::is_secret_property(k)).map(|(_, v)| v.clone()));
+    let context = EventContext {
+      instance_id: config.instance_id.clone().unwrap_or_else(host_instance_id),
+      instance_type: config.instance_type.to_string(),
+      n8n_version: config.n8n_version.clone(),
+      environment: config.environment.clone(),
+    };
+    let (commands, receiver) = command_channel();
+    let shared = Arc::new(Shared {
+      queue: EventQueue::new(config.queue_max_size),
+      metrics: Arc::new(Metrics::new()),
+      diag: Arc::new(Diagnostics::new(sink, secrets)),
+      intake_open: AtomicBool::new(true),
+      context,
+      config,
+    });
+    Ok(Logger { shared, commands, lifecycle: Arc::new(Mutex::new(Lifecycle::Created(receiver))) })
+  }
+
+  pub fn config(&self) -> &Config {
+    &self.shared.config
+  }
+
+  /// The hot path: never blocks, never fails loudly. False when the logger no longer takes events.
+  pub fn accept(&self, input: ExecutionInput) -> bool {
+    if !self.shared.intake_open.load(Ordering::Relaxed) {
+      Counters::add(&self.shared.metrics.counters.rejected, 1);
+      return false;
+    }
+    let counters = &self.shared.metrics.counters;
+    Counters::add(&counters.accepted, 1);
+    if let Pushed::AcceptedDroppingOldest(_) = self.shared.queue.push(input) {
+      Counters::add(&counters.dropped, 1);
+      self.shared.diag.limited(Level::Warn, "queue-full", "queue full: dropped the oldest event");
+    }
+    true
+  }
+
+  /// Counts an input the caller got wrong; the reason shows in the health snapshot.
+  pub fn reject(&self, reason: String) {
+    self.shared.metrics.reject(reason);
+  }
+
+  /// Starts the background thread once; later calls report success at once.
+  pub fn initialize(&self, on_ready: Reply<Result<(), StartupError>>) {
+    let receiver = {
+      let mut lifecycle = self.lifecycle.lock();
+      match std::mem::replace(&mut *lifecycle, Lifecycle::Running) {
+        Lifecycle::Created(receiver) => receiver,
+        Lifecycle::Running => return on_ready(Ok(())),
+        other => {
+          *lifecycle = other;
+          drop(lifecycle);
+          let message = "the logger was shut down; create a new one".to_string();
+          return on_ready(Err(StartupError::Config(ConfigError(message))));
+        }
+      }
+    };
+    for warning in &self.shared.config.warnings {
+      self.shared.diag.log(Level::Warn, warning);
+    }
+    let diag = self.shared.diag.clone();
+    let config = &self.shared.config;
+    diag.log(
+      Level::Info,
+      &format!("sending execution events to topic {} on {} ({})", config.topic, config.brokers.join(","), config.security_protocol()),
+    );
+    if let Err(e) = Worker::spawn(self.shared.clone(), receiver, on_ready) {
+      diag.log(Level::Error, &format!("cannot start the background thread: {e}"));
+    }
+  }
+
+  pub fn flush(&self, timeout: Duration, reply: Reply<FlushResult>) {
+    if !matches!(*self.lifecycle.lock(), Lifecycle::Running) {
+      return reply(FlushResult { delivered: 0, pending: self.shared.queue.len() as u64 });
+    }
+    self.send(Command::Flush { deadline: Instant::now() + timeout, reply });
+  }
+
+  /// Stops intake at once, then drains within `timeout` (TIMEOUT_DISCONNECT when None). Idempotent.
+  pub fn shutdown(&self, timeout: Option<Duration>, reply: Reply<ShutdownResult>) {
+    self.shared.intake_open.store(false, Ordering::SeqCst);
+    let deadline = Instant::now() + timeout.unwrap_or(self.shared.config.timeout_disconnect);
+    let mut lifecycle = self.lifecycle.lock();
+    match &mut *lifecycle {
+      Lifecycle::Stopped(result) => {
+        let result = *result;
+        drop(lifecycle);
+        reply(result)
+      }
+      Lifecycle::Stopping(waiters) => waiters.push(reply),
+      Lifecycle::Created(_) => {
+        let mut dropped = 0;
+        while self.shared.queue.pop().is_some() {
+          dropped += 1;
+        }
+        Counters::add(&self.shared.metrics.counters.dropped, dropped);
+        self.shared.metrics.update_status(|s| s.stopped = true);
+        let result = ShutdownResult { delivered: 0, pending: 0, dropped };
+        *lifecycle = Lifecycle::Stopped(result);
+        drop(lifecycle);
+        reply(result)
+      }
+      Lifecycle::Running => {
+        *lifecycle = Lifecycle::Stopping(vec![reply]);
+        drop(lifecycle);
+        let shared_lifecycle = self.lifecycle.clone();
+        let fan_out: Reply<ShutdownResult> = Box::new(move |result| {
+          let waiters = match std::mem::replace(&mut *shared_lifecycle.lock(), Lifecycle::Stopped(result)) {
+            Lifecycle::Stopping(waiters) => waiters,
+            _ => Vec::new(),
+          };
+          waiters.into_iter().for_each(|reply| reply(result));
+        });
+        self.send(Command::Shutdown { deadline, reply: fan_out });
+      }
+    }
+  }
+
+  fn send(&self, command: Command) {
+    // The worker holds the receiver for as long as it runs, so a send only fails after it stopped.
+    let _ = self.commands.send(command);
+    self.shared.queue.unpark_worker();
+  }
+
+  pub fn health(&self) -> serde_json::Value {
+    self.shared.metrics.snapshot(SnapshotInputs {
+      queue_depth: self.shared.queue.len(),
+      queue_capacity: self.shared.queue.capacity(),
+      config: self.shared.config.redacted_summary(),
+    })
+  }
+}
+
+impl Drop for Logger {
+  /// A logger collected without shutdown() still stops its thread, within TIMEOUT_DISCONNECT.
+  fn drop(&mut self) {
+    if matches!(*self.lifecycle.lock(), Lifecycle::Running) {
+      self.shutdown(None, Box::new(|_| {}));
+    }
+  }
+}

@@ -1,0 +1,295 @@
+//! Counters, delivery latency and worker status shared between the JS thread and the background thread,
+//! and the health snapshot built from them.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use parking_lot::Mutex;
+use serde_json::{json, Value};
+
+use crate::breaker::BreakerState;
+use crate::errors::ErrorKind;
+use crate::event::iso_millis;
+
+#[derive(Default)]
+pub struct Counters {
+  pub accepted: AtomicU64,
+  pub delivered: AtomicU64,
+  pub failed: AtomicU64,
+  pub retried: AtomicU64,
+  pub dropped: AtomicU64,
+  pub rejected: AtomicU64,
+}
+
+impl Counters {
+  pub fn add(counter: &AtomicU64, n: u64) {
+    counter.fetch_add(n, Ordering::Relaxed);
+  }
+
+  pub fn get(counter: &AtomicU64) -> u64 {
+    counter.load(Ordering::Relaxed)
+  }
+}
+
+#[derive(Debug, Clone)]
+pub struct LastError {
+  pub kind: ErrorKind,
+  pub message: String,
+  pub at_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Rejection {
+  pub reason: String,
+  pub at_ms: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct BrokerStatus {
+  pub name: String,
+  pub state: String,
+  pub rtt_ms: Option<f64>,
+}
+
+/// What the worker reports about itself; written by the worker, read by getHealthMetrics().
+#[derive(Debug, Clone)]
+pub struct WorkerStatus {
+  pub breaker: BreakerState,
+  pub last_error: Option<LastError>,
+  pub brokers: Vec<BrokerStatus>,
+  pub in_flight: u64,
+  pub retry_pending: u64,
+  pub running: bool,
+  pub stopped: bool,
+}
+
+/// Upper bounds (ms) of the cumulative latency buckets, Prometheus style.
+pub const LATENCY_BUCKETS_MS: &[f64] = &[1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 30000.0];
+
+/// Latency over the last one to two minutes (two rotating windows) plus cumulative buckets.
+struct Latency {
+  current: Histogram<u64>,
+  previous: Histogram<u64>,
+  rotated_at: Instant,
+  buckets: Vec<u64>,
+  count: u64,
+  sum_ms: f64,
+}
+
+const WINDOW: Duration = Duration::from_secs(60);
+
+impl Latency {
+  fn new() -> Self {
+    let histogram = || Histogram::new_with_bounds(1, 3_600_000_000, 2).expect("static histogram bounds are valid");
+    Self {
+      current: histogram(),
+      previous: histogram(),
+      rotated_at: Instant::now(),
+      buckets: vec![0; LATENCY_BUCKETS_MS.len()],
+      count: 0,
+      sum_ms: 0.0,
+    }
+  }
+
+  fn rotate_if_due(&mut self) {
+    if self.rotated_at.elapsed() >= WINDOW {
+      std::mem::swap(&mut self.current, &mut self.previous);
+      self.current.reset();
+      self.rotated_at = Instant::now();
+    }
+  }
+
+  fn record(&mut self, latency: Duration) {
+    let micros = (latency.as_micros() as u64).clamp(1, 3_600_000_000);
+    self.current.saturating_record(micros);
+    let ms = micros as f64 / 1000.0;
+    if let Some(i) = LATENCY_BUCKETS_MS.iter().position(|b| ms <= *b) {
+      self.buckets[i] += 1;
+    }
+    self.count += 1;
+    self.sum_ms += ms;
+  }
+
+  fn quantile_ms(&self, q: f64) -> Option<f64> {
+    let mut merged = self.current.clone();
+    merged.add(&self.previous).ok()?;
+    (!merged.is_empty()).then(|| merged.value_at_quantile(q) as f64 / 1000.0)
+  }
+}
+
+pub struct Metrics {
+  pub counters: Counters,
+  status: Mutex<WorkerStatus>,
+  last_rejection: Mutex<Option<Rejection>>,
+  latency: Mutex<Latency>,
+  started_at: Instant,
+}
+
+/// Inputs of a snapshot that live outside the metrics (queue and configuration).
+pub struct SnapshotInputs {
+  pub queue_depth: usize,
+  pub queue_capacity: usize,
+  pub config: Value,
+}
+
+impl Metrics {
+  pub fn new() -> Self {
+    Self {
+      counters: Counters::default(),
+      status: Mutex::new(WorkerStatus {
+        breaker: BreakerState::Closed,
+        last_error: None,
+        brokers: Vec::new(),
+        in_flight: 0,
+        retry_pending: 0,
+        running: false,
+        stopped: false,
+      }),
+      last_rejection: Mutex::new(None),
+      latency: Mutex::new(Latency::new()),
+      started_at: Instant::now(),
+    }
+  }
+
+  pub fn update_status(&self, f: impl FnOnce(&mut WorkerStatus)) {
+    f(&mut self.status.lock());
+  }
+
+  pub fn status(&self) -> WorkerStatus {
+    self.status.lock().clone()
+  }
+
+  pub fn record_error(&self, kind: ErrorKind, message: String) {
+    self.update_status(|s| s.last_error = Some(LastError { kind, message, at_ms: now_ms() }));
+  }
+
+  pub fn reject(&self, reason: String) {
+    Counters::add(&self.counters.rejected, 1);
+    *self.last_rejection.lock() = Some(Rejection { reason, at_ms: now_ms() });
+  }
+
+  pub fn record_latencies(&self, latencies: impl Iterator<Item = Duration>) {
+    let mut latency = self.latency.lock();
+    latency.rotate_if_due();
+    latencies.for_each(|l| latency.record(l));
+  }
+
+  pub fn snapshot(&self, inputs: SnapshotInputs) -> Value {
+    let s = self.status();
+    let c = &self.counters;
+    let latency = self.latency.lock();
+    let recent_error = s.last_error.as_ref().is_some_and(|e| now_ms() - e.at_ms < 60_000);
+    let status = if s.stopped {
+      "stopped"
+    } else if s.breaker == BreakerState::Open {
+      "unhealthy"
+    } else if !s.running
+      || s.breaker == BreakerState::HalfOpen
+      || recent_error
+      || s.retry_pending > 0
+      || inputs.queue_depth * 10 >= inputs.queue_capacity * 8
+    {
+      "degraded"
+    } else {
+      "healthy"
+    };
+    let mut cumulative = 0;
+    let buckets: Vec<Value> = LATENCY_BUCKETS_MS
+      .iter()
+      .zip(&latency.buckets)
+      .map(|(le, n)| {
+        cumulative += n;
+        json!({ "le": le, "count": cumulative })
+      })
+      .collect();
+    json!({
+      "status": status,
+      "circuitBreaker": { "state": s.breaker.as_str() },
+      "queue": {
+        "depth": inputs.queue_depth,
+        "capacity": inputs.queue_capacity,
+        "inFlight": s.in_flight,
+        "retryPending": s.retry_pending,
+      },
+      "counters": {
+        "accepted": Counters::get(&c.accepted),
+        "delivered": Counters::get(&c.delivered),
+        "failed": Counters::get(&c.failed),
+        "retried": Counters::get(&c.retried),
+        "dropped": Counters::get(&c.dropped),
+        "rejected": Counters::get(&c.rejected),
+      },
+      "lastError": s.last_error.as_ref().map(|e| json!({ "kind": e.kind.as_str(), "message": e.message, "at": iso_millis(e.at_ms) })),
+      "lastRejection": self.last_rejection.lock().as_ref().map(|r| json!({ "reason": r.reason, "at": iso_millis(r.at_ms) })),
+      "deliveryLatencyMs": {
+        "p50": latency.quantile_ms(0.5),
+        "p99": latency.quantile_ms(0.99),
+        "count": latency.count,
+        "sum": latency.sum_ms,
+        "buckets": buckets,
+      },
+      "brokers": s.brokers.iter().map(|b| json!({ "name": b.name, "state": b.state, "rttMs": b.rtt_ms })).collect::<Vec<_>>(),
+      "uptimeMs": self.started_at.elapsed().as_millis() as u64,
+      "config": inputs.config,
+    })
+  }
+}
+
+impl Default for Metrics {
+  fn default() -> Self {
+    Self::new()
+  }
+}
+
+pub fn now_ms() -> i64 {
+  chrono::Utc::now().timestamp_millis()
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  fn snapshot(m: &Metrics, depth: usize) -> Value {
+    m.snapshot(SnapshotInputs { queue_depth: depth, queue_capacity: 10, config: json!({}) })
+  }
+
+  #[test]
+  fn status_follows_breaker_queue_and_lifecycle() {
+    let m = Metrics::new();
+    assert_eq!(snapshot(&m, 0)["status"], "degraded", "not running yet");
+    m.update_status(|s| s.running = true);
+    assert_eq!(snapshot(&m, 0)["status"], "healthy");
+    assert_eq!(snapshot(&m, 8)["status"], "degraded");
+    m.update_status(|s| s.breaker = BreakerState::Open);
+    assert_eq!(snapshot(&m, 0)["status"], "unhealthy");
+    assert_eq!(snapshot(&m, 0)["circuitBreaker"]["state"], "open");
+    m.update_status(|s| s.stopped = true);
+    assert_eq!(snapshot(&m, 0)["status"], "stopped");
+  }
+
+  #[test]
+  fn latency_quantiles_and_cumulative_buckets() {
+    let m = Metrics::new();
+    assert!(snapshot(&m, 0)["deliveryLatencyMs"]["p50"].is_null());
+    m.record_latencies((1..=100).map(Duration::from_millis));
+    let l = &snapshot(&m, 0)["deliveryLatencyMs"];
+    let p50 = l["p50"].as_f64().unwrap();
+    let p99 = l["p99"].as_f64().unwrap();
+    assert!((49.0..=51.0).contains(&p50), "{p50}");
+    assert!((98.0..=100.5).contains(&p99), "{p99}");
+    assert_eq!(l["count"], 100);
+    assert_eq!(l["buckets"].as_array().unwrap().last().unwrap()["count"], 100);
+  }
+
+  #[test]
+  fn errors_and_rejections_are_visible() {
+    let m = Metrics::new();
+    m.record_error(ErrorKind::Authentication, "SASL authentication failed".into());
+    m.reject("executionId must be a non-empty string".into());
+    let s = snapshot(&m, 0);
+    assert_eq!(s["lastError"]["kind"], "authentication");
+    assert_eq!(s["counters"]["rejected"], 1);
+    assert!(s["lastRejection"]["reason"].as_str().unwrap().contains("executionId"));
+  }
+}

@@ -1,0 +1,241 @@
+//! The librdkafka producer: its configuration from `Config`, and the context that turns delivery reports,
+//! client errors and statistics into messages for the worker.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossbeam_channel::Sender;
+use rdkafka::client::ClientContext;
+use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, Message, OwnedHeaders};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, ProducerContext};
+use rdkafka::statistics::Statistics;
+
+use crate::config::{Config, ConfigError, Pem, RDKAFKA_OPTION_HINT};
+use crate::diag::{Diagnostics, Level};
+use crate::errors::{classify, ErrorKind};
+use crate::metrics::{BrokerStatus, Metrics};
+
+/// One event on its way to Kafka: everything needed to resend it or to report on it.
+#[derive(Debug, Clone)]
+pub struct Pending {
+  pub seq: u64,
+  pub key: String,
+  pub payload: Vec<u8>,
+  pub event_name: &'static str,
+  pub message_id: String,
+  pub event_time_ms: i64,
+  pub accepted_at: Instant,
+  pub attempts: u32,
+  pub probe: bool,
+}
+
+impl Pending {
+  pub fn record<'a>(&'a self, topic: &'a str) -> BaseRecord<'a, str, [u8], Box<Pending>> {
+    let headers = OwnedHeaders::new_with_capacity(3)
+      .insert(Header { key: "content-type", value: Some("application/json") })
+      .insert(Header { key: "event", value: Some(self.event_name) })
+      .insert(Header { key: "message-id", value: Some(self.message_id.as_str()) });
+    BaseRecord::with_opaque_to(topic, Box::new(self.meta()))
+      .key(self.key.as_str())
+      .payload(self.payload.as_slice())
+      .timestamp(self.event_time_ms)
+      .headers(headers)
+  }
+
+  /// The opaque travelling with the record: the same event minus key and payload, which librdkafka copies.
+  fn meta(&self) -> Pending {
+    Pending {
+      seq: self.seq,
+      key: String::new(),
+      payload: Vec::new(),
+      event_name: self.event_name,
+      message_id: self.message_id.clone(),
+      event_time_ms: self.event_time_ms,
+      accepted_at: self.accepted_at,
+      attempts: self.attempts,
+      probe: self.probe,
+    }
+  }
+}
+
+/// What the worker learns from librdkafka.
+pub enum Report {
+  Delivered(Box<Pending>),
+  Failed { pending: Box<Pending>, kind: ErrorKind, message: String },
+  /// A client-level error (all brokers down, authentication, TLS...), not tied to one record.
+  ClientError { kind: ErrorKind, message: String },
+}
+
+pub struct LoggerContext {
+  reports: Sender<Report>,
+  metrics: Arc<Metrics>,
+  diag: Arc<Diagnostics>,
+}
+
+impl ClientContext for LoggerContext {
+  fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
+    let level = match level {
+      RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical | RDKafkaLogLevel::Error => Level::Error,
+      RDKafkaLogLevel::Warning => Level::Warn,
+      _ => return,
+    };
+    self.diag.limited(level, "librdkafka", &format!("librdkafka {fac}: {message}"));
+  }
+
+  fn stats(&self, stats: Statistics) {
+    let mut brokers: Vec<BrokerStatus> = stats
+      .brokers
+      .values()
+      .filter(|b| b.nodeid >= 0)
+      .map(|b| BrokerStatus {
+        name: b.name.clone(),
+        state: b.state.clone(),
+        rtt_ms: b.rtt.as_ref().map(|w| w.avg as f64 / 1000.0),
+      })
+      .collect();
+    brokers.sort_by(|a, b| a.name.cmp(&b.name));
+    self.metrics.update_status(|s| s.brokers = brokers);
+  }
+
+  fn error(&self, error: KafkaError, reason: &str) {
+    let kind = error.rdkafka_error_code().map_or(ErrorKind::Kafka, classify);
+    let message = self.diag.scrub(reason);
+    let _ = self.reports.send(Report::ClientError { kind, message });
+  }
+}
+
+impl ProducerContext for LoggerContext {
+  type DeliveryOpaque = Box<Pending>;
+
+  fn delivery(&self, result: &DeliveryResult<'_>, mut pending: Box<Pending>) {
+    let report = match result {
+      Ok(_) => Report::Delivered(pending),
+      Err((error, message)) => {
+        // The payload comes back from librdkafka only when it is needed: on failure.
+        pending.payload = message.payload().map(<[u8]>::to_vec).unwrap_or_default();
+        pending.key = message.key().map(|k| String::from_utf8_lossy(k).into_owned()).unwrap_or_default();
+        let kind = error.rdkafka_error_code().map_or(ErrorKind::Kafka, classify);
+        Report::Failed { pending, kind, message: self.diag.scrub(&error.to_string()) }
+      }
+    };
+    let _ = self.reports.send(report);
+  }
+}
+
+pub type Producer = BaseProducer<LoggerContext>;
+
+fn set_pem(client: &mut ClientConfig, pem: &Option<Pem>, location: &str, inline: &str) {
+  match pem {
+    Some(Pem::Path(path)) => drop(client.set(location, path)),
+    Some(Pem::Inline(text)) => drop(client.set(inline, text.expose())),
+    None => {}
+  }
+}
+
+/// librdkafka properties for `config`: the logger's own first, then the passthrough ones.
+pub fn client_config(config: &Config) -> ClientConfig {
+  let mut c = ClientConfig::new();
+  c.set("bootstrap.servers", config.brokers.join(","))
+    .set("client.id", &config.client_id)
+    .set("security.protocol", config.security_protocol())
+    .set("acks", config.acks)
+    .set("compression.type", config.compression)
+    .set("linger.ms", config.linger_ms.to_string())
+    .set("enable.idempotence", config.idempotent.to_string())
+    .set("message.max.bytes", config.max_message_bytes.to_string())
+    .set("message.timeout.ms", config.timeout_send.as_millis().to_string())
+    .set("socket.connection.setup.timeout.ms", config.timeout_connect.as_millis().to_string())
+    // Same key -> same partition as Java clients (murmur2), so mixed producers agree.
+    .set("partitioner", "murmur2_random")
+    .set("statistics.interval.ms", "1000");
+  if let Some(sasl) = &config.sasl {
+    c.set("sasl.mechanism", sasl.mechanism.librdkafka_name())
+      .set("sasl.username", &sasl.username)
+      .set("sasl.password", sasl.password.expose());
+  }
+  if let Some(tls) = &config.tls {
+    // The vendored OpenSSL does not know the system's CA paths: let librdkafka probe for them.
+    match &tls.ca {
+      None => drop(c.set("ssl.ca.location", "probe")),
+      ca => set_pem(&mut c, ca, "ssl.ca.location", "ssl.ca.pem"),
+    }
+    set_pem(&mut c, &tls.cert, "ssl.certificate.location", "ssl.certificate.pem");
+    set_pem(&mut c, &tls.key, "ssl.key.location", "ssl.key.pem");
+    if let Some(password) = &tls.key_password {
+      c.set("ssl.key.password", password.expose());
+    }
+    if !tls.verify {
+      c.set("enable.ssl.certificate.verification", "false").set("ssl.endpoint.identification.algorithm", "none");
+    }
+  }
+  for (key, value) in &config.rdkafka {
+    c.set(key, value);
+  }
+  c
+}
+
+fn config_error(error: KafkaError) -> ConfigError {
+  let detail = match error {
+    KafkaError::ClientConfig(_, description, key, _) => {
+      let shown = if Config::is_secret_property(&key) { "[redacted]".to_string() } else { description };
+      format!("librdkafka rejected property {key:?}: {shown}")
+    }
+    other => other.to_string(),
+  };
+  ConfigError(format!("{RDKAFKA_OPTION_HINT}: {detail}"))
+}
+
+/// Checks every property with librdkafka without starting a client (no threads, no network).
+pub fn validate(config: &Config) -> Result<(), ConfigError> {
+  client_config(config).create_native_config().map(drop).map_err(config_error)
+}
+
+pub fn create(
+  config: &Config,
+  reports: Sender<Report>,
+  metrics: Arc<Metrics>,
+  diag: Arc<Diagnostics>,
+) -> Result<Producer, ConfigError> {
+  client_config(config)
+    .create_with_context(LoggerContext { reports, metrics, diag })
+    .map_err(config_error)
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use crate::config::Sources;
+
+  fn config(pairs: &[(&str, &str)]) -> Config {
+    let env = pairs.iter().map(|(k, v)| (format!("N8N_KAFKA_LOGGER_{k}"), v.to_string())).collect();
+    Config::parse(&Sources::from_env(env)).unwrap()
+  }
+
+  #[test]
+  fn maps_sasl_ssl_and_passthrough_properties() {
+    let c = client_config(&config(&[
+      ("SSL", "true"),
+      ("AUTH_ENABLED", "true"),
+      ("USERNAME", "u"),
+      ("PASSWORD", "p"),
+      ("SASL_MECHANISM", "scram-sha-256"),
+      ("RDKAFKA_SOCKET_KEEPALIVE_ENABLE", "true"),
+    ]));
+    assert_eq!(c.get("security.protocol"), Some("sasl_ssl"));
+    assert_eq!(c.get("sasl.mechanism"), Some("SCRAM-SHA-256"));
+    assert_eq!(c.get("ssl.ca.location"), Some("probe"));
+    assert_eq!(c.get("socket.keepalive.enable"), Some("true"));
+    assert_eq!(c.get("enable.idempotence"), Some("true"));
+  }
+
+  #[test]
+  fn librdkafka_rejects_unknown_properties_without_echoing_secrets() {
+    let err = validate(&config(&[("RDKAFKA_NO_SUCH_PROPERTY", "1")])).unwrap_err().to_string();
+    assert!(err.contains("no.such.property"), "{err}");
+    let err = validate(&config(&[("RDKAFKA_SASL_OAUTHBEARER_CLIENT_SECRET_X", "topsecret")])).unwrap_err().to_string();
+    assert!(!err.contains("topsecret"), "{err}");
+    assert!(validate(&config(&[])).is_ok());
+  }
+}

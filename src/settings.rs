@@ -1,0 +1,99 @@
+//! The table of every configuration setting: env var, option name, default and meaning, in one place.
+//!
+//! `config.rs` parses these; the README's configuration reference is checked against this table by a test
+//! (`KafkaExecutionLogger.settings()` exposes it to JavaScript).
+
+/// Prefix shared by every environment variable of the logger (the fork's names, kept for drop-in use).
+pub const ENV_PREFIX: &str = "N8N_KAFKA_LOGGER_";
+/// Prefix of the librdkafka passthrough: `N8N_KAFKA_LOGGER_RDKAFKA_SOCKET_KEEPALIVE_ENABLE=true`.
+pub const RDKAFKA_ENV_PREFIX: &str = "N8N_KAFKA_LOGGER_RDKAFKA_";
+
+/// One documented setting.
+#[derive(Debug, Clone, Copy)]
+pub struct Setting {
+  /// Environment variable name without the `N8N_KAFKA_LOGGER_` prefix.
+  pub env: &'static str,
+  /// camelCase option name accepted by `new KafkaExecutionLogger(options)`.
+  pub option: &'static str,
+  /// Default as the user would write it; empty when there is none.
+  pub default: &'static str,
+  /// The expected form, used verbatim in error messages.
+  pub form: &'static str,
+  /// Never echoed, logged or shown in the health snapshot.
+  pub secret: bool,
+  pub description: &'static str,
+}
+
+const fn s(
+  env: &'static str,
+  option: &'static str,
+  default: &'static str,
+  form: &'static str,
+  description: &'static str,
+) -> Setting {
+  Setting { env, option, default, form, secret: false, description }
+}
+
+const fn secret(env: &'static str, option: &'static str, form: &'static str, description: &'static str) -> Setting {
+  Setting { env, option, default: "", form, secret: true, description }
+}
+
+pub const SETTINGS: &[Setting] = &[
+  s("ENABLED", "enabled", "false", "true or false", "Turns the logger on; n8n integrations register nothing unless it is \"true\"."),
+  s("BROKERS", "brokers", "localhost:9092", "a comma-separated list of host:port", "Bootstrap brokers."),
+  s("CLIENT_ID", "clientId", "n8n-execution-logger", "a non-empty string", "Kafka client.id."),
+  s("TOPIC", "topic", "n8n-executions", "a Kafka topic name (letters, digits, '.', '_', '-'; at most 249)", "Topic the events are written to."),
+  s("SSL", "ssl", "false", "true or false", "Connect with TLS (SSL or SASL_SSL)."),
+  s("SSL_CA", "sslCa", "", "a file path or inline PEM", "CA certificate(s) to verify the brokers; the system store when unset."),
+  s("SSL_CERT", "sslCert", "", "a file path or inline PEM", "Client certificate for mutual TLS (needs SSL_KEY)."),
+  secret("SSL_KEY", "sslKey", "a file path or inline PEM", "Client private key for mutual TLS (needs SSL_CERT)."),
+  secret("SSL_KEY_PASSWORD", "sslKeyPassword", "a string", "Password of an encrypted SSL_KEY."),
+  s("SSL_VERIFY", "sslVerify", "true", "true or false", "Verify the broker certificate and host name; false logs a warning at startup."),
+  s("AUTH_ENABLED", "authEnabled", "false", "true or false", "Authenticate with SASL; USERNAME and PASSWORD are then required."),
+  s("USERNAME", "username", "", "a non-empty string", "SASL user name."),
+  secret("PASSWORD", "password", "a non-empty string", "SASL password."),
+  s("SASL_MECHANISM", "saslMechanism", "plain", "one of plain, scram-sha-256, scram-sha-512", "SASL mechanism."),
+  s("QUEUE_MAX_SIZE", "queueMaxSize", "10000", "an integer from 1 to 1000000", "Capacity of the in-memory queue; when full the oldest event is dropped and counted."),
+  s("QUEUE_BATCH_SIZE", "queueBatchSize", "100", "an integer from 1 to QUEUE_MAX_SIZE", "Events the background thread hands to librdkafka per pass before serving delivery reports."),
+  s("QUEUE_FLUSH_INTERVAL", "queueFlushInterval", "5000", "milliseconds, an integer from 10 to 600000", "Longest idle sleep of the background thread (housekeeping period); events are sent as soon as they arrive."),
+  s("CB_FAILURE_THRESHOLD", "cbFailureThreshold", "5", "an integer from 1 to 10000", "Consecutive delivery failures that open the circuit breaker."),
+  s("CB_RESET_TIMEOUT", "cbResetTimeout", "60000", "milliseconds, an integer from 100 to 3600000", "How long the breaker stays open before a half-open probe; grows with jitter while failures continue."),
+  s("CB_MONITORING_PERIOD", "cbMonitoringPeriod", "30000", "milliseconds, an integer from 100 to 3600000", "A failure older than this no longer counts toward the threshold."),
+  s("TIMEOUT_CONNECT", "timeoutConnect", "10000", "milliseconds, an integer from 100 to 600000", "Connection setup timeout; also the startup validation timeout."),
+  s("TIMEOUT_SEND", "timeoutSend", "5000", "milliseconds, an integer from 100 to 600000", "How long librdkafka may try to deliver a message before it is retried by the logger (message.timeout.ms)."),
+  s("TIMEOUT_DISCONNECT", "timeoutDisconnect", "5000", "milliseconds, an integer from 0 to 600000", "Default deadline of shutdown() when no timeout is given."),
+  s("ACKS", "acks", "all", "one of all, 1, 0", "Broker acknowledgements per write (acks)."),
+  s("COMPRESSION", "compression", "lz4", "one of none, gzip, snappy, lz4, zstd", "Batch compression codec."),
+  s("LINGER_MS", "lingerMs", "5", "milliseconds, an integer from 0 to 900000", "librdkafka batching window (linger.ms)."),
+  s("IDEMPOTENT", "idempotent", "true", "true or false", "Idempotent producer: no duplicates from librdkafka's own retries (needs ACKS=all)."),
+  s("MAX_MESSAGE_BYTES", "maxMessageBytes", "1000000", "an integer from 1000 to 100000000", "Largest request librdkafka builds (message.max.bytes)."),
+  s("VALIDATE_ON_STARTUP", "validateOnStartup", "false", "true or false", "initialize() rejects when the cluster cannot be reached or authenticated within TIMEOUT_CONNECT."),
+  s("ENVIRONMENT", "environment", "production", "a non-empty string", "environment dimension of every event (falls back to NODE_ENV)."),
+  s("INSTANCE_ID", "instanceId", "", "a non-empty string", "Stable n8n instance id (anonymousId and messageId seed); the n8n adapters pass n8n's own."),
+  s("INSTANCE_TYPE", "instanceType", "main", "one of main, worker, webhook", "instance_type dimension."),
+  s("N8N_VERSION", "n8nVersion", "", "a non-empty string", "n8n_version dimension and context.app.version."),
+  s("NODE_EVENTS", "nodeEvents", "false", "true or false", "n8n adapters also emit Node Started/Completed/Failed events."),
+  secret("HEALTH_TOKEN", "healthToken", "a non-empty string", "Bearer token accepted by the stock-n8n health route besides an n8n session."),
+];
+
+/// The setting whose option or env name is `name`; used to name both forms in errors.
+pub fn find(name: &str) -> Option<&'static Setting> {
+  SETTINGS.iter().find(|s| s.option == name || s.env == name)
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn names_are_unique_and_well_formed() {
+    let mut seen = std::collections::HashSet::new();
+    for s in SETTINGS {
+      assert!(seen.insert(s.env), "duplicate env {}", s.env);
+      assert!(seen.insert(s.option), "duplicate option {}", s.option);
+      assert!(s.env.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'));
+      assert!(s.option.chars().next().unwrap().is_ascii_lowercase());
+      assert!(!s.form.is_empty() && !s.description.is_empty());
+    }
+  }
+}

@@ -1,0 +1,469 @@
+//! The one background thread: drains the queue into librdkafka, serves delivery reports, retries in order,
+//! drives the circuit breaker, publishes status, and answers flush and shutdown within their deadlines.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{Receiver, Sender};
+use rdkafka::error::KafkaError;
+use rdkafka::producer::{Producer as _, PurgeConfig};
+use rdkafka::types::RDKafkaErrorCode;
+
+use crate::breaker::{Breaker, Permit, Transition};
+use crate::config::{Config, ConfigError};
+use crate::diag::{Diagnostics, Level};
+use crate::errors::{classify, ErrorKind};
+use crate::event::{prepare, EventContext, ExecutionInput};
+use crate::metrics::{now_ms, Counters, Metrics};
+use crate::producer::{self, Pending, Producer, Report};
+use crate::queue::EventQueue;
+
+/// Everything the JS thread and the worker share.
+pub struct Shared {
+  pub config: Config,
+  pub context: EventContext,
+  pub queue: EventQueue<ExecutionInput>,
+  pub metrics: Arc<Metrics>,
+  pub diag: Arc<Diagnostics>,
+  pub intake_open: AtomicBool,
+}
+
+pub type Reply<T> = Box<dyn FnOnce(T) + Send>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlushResult {
+  pub delivered: u64,
+  pub pending: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShutdownResult {
+  /// Delivered while shutting down.
+  pub delivered: u64,
+  /// Handed to Kafka but unacknowledged at the deadline: may or may not have landed.
+  pub pending: u64,
+  /// Never handed to Kafka before the deadline, so discarded.
+  pub dropped: u64,
+}
+
+#[derive(Debug, Clone)]
+pub enum StartupError {
+  Config(ConfigError),
+  Unreachable { kind: ErrorKind, message: String },
+}
+
+pub enum Command {
+  Flush { deadline: Instant, reply: Reply<FlushResult> },
+  Shutdown { deadline: Instant, reply: Reply<ShutdownResult> },
+}
+
+/// How long the worker blocks in librdkafka's poll while records are in flight and the queue is empty.
+const IN_FLIGHT_POLL: Duration = Duration::from_millis(5);
+const RETRY_BASE: Duration = Duration::from_millis(100);
+const RETRY_MAX: Duration = Duration::from_secs(30);
+/// librdkafka's own queue refused a record: try again shortly, without counting a failure.
+const LOCAL_QUEUE_FULL_PAUSE: Duration = Duration::from_millis(20);
+
+struct Flush {
+  deadline: Instant,
+  delivered_at_start: u64,
+  reply: Reply<FlushResult>,
+}
+
+struct Shutdown {
+  deadline: Instant,
+  delivered_at_start: u64,
+  reply: Reply<ShutdownResult>,
+}
+
+pub struct Worker {
+  shared: Arc<Shared>,
+  commands: Receiver<Command>,
+  reports: Receiver<Report>,
+  producer: Producer,
+  breaker: Breaker,
+  /// Failed records waiting to be resent, in acceptance order; new events wait behind them (ordering).
+  retry: BTreeMap<u64, Pending>,
+  retry_at: Option<Instant>,
+  retry_round: u32,
+  in_flight: u64,
+  next_seq: u64,
+  flushes: Vec<Flush>,
+  shutdown: Option<Shutdown>,
+  last_client_error: Option<(ErrorKind, String)>,
+}
+
+fn delivered_now(metrics: &Metrics) -> u64 {
+  Counters::get(&metrics.counters.delivered)
+}
+
+fn backoff(round: u32) -> Duration {
+  let exp = RETRY_BASE.saturating_mul(1u32 << round.min(16)).min(RETRY_MAX);
+  exp.mul_f64(0.5 + rand::random::<f64>() * 0.5)
+}
+
+impl Worker {
+  /// Starts the thread. `on_ready` gets the startup outcome (after validation when it is configured).
+  pub fn spawn(
+    shared: Arc<Shared>,
+    commands: Receiver<Command>,
+    on_ready: Reply<Result<(), StartupError>>,
+  ) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new().name("kafka-execution-logger".into()).spawn(move || {
+      shared.queue.register_worker();
+      let (reports_tx, reports_rx) = crossbeam_channel::unbounded();
+      let producer = match producer::create(&shared.config, reports_tx, shared.metrics.clone(), shared.diag.clone()) {
+        Ok(p) => p,
+        Err(e) => return on_ready(Err(StartupError::Config(e))),
+      };
+      let config = &shared.config;
+      let breaker = Breaker::new(config.cb_failure_threshold, config.cb_reset_timeout, config.cb_monitoring_period);
+      let mut worker = Worker {
+        shared: shared.clone(),
+        commands,
+        reports: reports_rx,
+        producer,
+        breaker,
+        retry: BTreeMap::new(),
+        retry_at: None,
+        retry_round: 0,
+        in_flight: 0,
+        next_seq: 0,
+        flushes: Vec::new(),
+        shutdown: None,
+        last_client_error: None,
+      };
+      let ready = if shared.config.validate_on_startup { worker.validate_connection() } else { Ok(()) };
+      shared.metrics.update_status(|s| s.running = true);
+      on_ready(ready);
+      worker.run();
+    })
+  }
+
+  /// Metadata for our topic proves the cluster is reachable and accepts our credentials.
+  fn validate_connection(&mut self) -> Result<(), StartupError> {
+    let shared = self.shared.clone();
+    let config = &shared.config;
+    let result = self.producer.client().fetch_metadata(Some(&config.topic), config.timeout_connect);
+    self.producer.poll(Duration::ZERO);
+    self.handle_reports(Instant::now());
+    let Err(error) = result else { return Ok(()) };
+    let kind = match (&error, &self.last_client_error) {
+      // A timeout after an authentication or TLS error: the error callback knows the real cause.
+      (_, Some((kind, _))) if matches!(kind, ErrorKind::Authentication | ErrorKind::Tls) => *kind,
+      (KafkaError::MetadataFetch(code), _) => classify(*code),
+      _ => ErrorKind::Network,
+    };
+    let cause = self.last_client_error.as_ref().map_or_else(|| error.to_string(), |(_, m)| m.clone());
+    let message = format!(
+      "cannot reach Kafka at {} within {} ms ({}): {}",
+      config.brokers.join(","),
+      config.timeout_connect.as_millis(),
+      kind.as_str(),
+      self.shared.diag.scrub(&cause)
+    );
+    Err(StartupError::Unreachable { kind, message })
+  }
+
+  fn run(mut self) {
+    loop {
+      // A panic here must not take n8n down: count it, log it, keep the thread alive.
+      let step = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.step()));
+      match step {
+        Ok(true) => continue,
+        Ok(false) => return,
+        Err(panic) => {
+          let message = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+          self.shared.metrics.record_error(ErrorKind::Internal, format!("background thread panicked: {message}"));
+          self.shared.diag.limited(Level::Error, "panic", &format!("background thread panicked: {message}"));
+          std::thread::sleep(Duration::from_millis(100));
+        }
+      }
+    }
+  }
+
+  /// One pass of the loop; false once shutdown completed.
+  fn step(&mut self) -> bool {
+    self.take_commands();
+    let now = Instant::now();
+    self.pump(now);
+    self.producer.poll(Duration::ZERO);
+    self.handle_reports(now);
+    self.publish_status();
+    let now = Instant::now();
+    self.answer_flushes(now);
+    if self.shutdown.as_ref().is_some_and(|s| self.idle() || now >= s.deadline) {
+      self.finish_shutdown();
+      return false;
+    }
+    self.wait(now);
+    true
+  }
+
+  fn take_commands(&mut self) {
+    for command in self.commands.try_iter() {
+      match command {
+        Command::Flush { deadline, reply } => {
+          let delivered_at_start = delivered_now(&self.shared.metrics);
+          self.flushes.push(Flush { deadline, delivered_at_start, reply });
+        }
+        Command::Shutdown { deadline, reply } => {
+          let delivered_at_start = delivered_now(&self.shared.metrics);
+          self.shutdown = Some(Shutdown { deadline, delivered_at_start, reply });
+        }
+      }
+    }
+  }
+
+  fn idle(&self) -> bool {
+    self.shared.queue.is_empty() && self.retry.is_empty() && self.in_flight == 0
+  }
+
+  fn log_transition(&self, transition: Option<Transition>) {
+    if let Some(t) = transition {
+      let level = if t.to == crate::breaker::BreakerState::Open { Level::Warn } else { Level::Info };
+      let why = self.last_client_error.as_ref().map(|(k, _)| format!(" (last error: {})", k.as_str())).unwrap_or_default();
+      self.shared.diag.log(level, &format!("circuit breaker {} -> {}{why}", t.from.as_str(), t.to.as_str()));
+    }
+  }
+
+  /// Moves events into librdkafka as far as the breaker, the retry order and the in-flight cap allow.
+  fn pump(&mut self, now: Instant) {
+    let shutting_down = self.shutdown.is_some();
+    let (permit, transition) = if shutting_down { (Permit::Send, None) } else { self.breaker.permit(now) };
+    self.log_transition(transition);
+    match permit {
+      Permit::Hold => {}
+      Permit::Probe => {
+        let next = self.retry.pop_first().map(|(_, p)| p).or_else(|| self.next_from_queue());
+        if let Some(mut pending) = next {
+          pending.probe = true;
+          self.breaker.probe_sent();
+          self.send(pending, now);
+        }
+      }
+      Permit::Send if !self.retry.is_empty() => {
+        if shutting_down || self.retry_at.is_none_or(|t| now >= t) {
+          self.retry_at = None;
+          for (_, pending) in std::mem::take(&mut self.retry) {
+            self.send(pending, now);
+          }
+        }
+      }
+      Permit::Send => {
+        let cap = self.shared.config.queue_max_size as u64;
+        for _ in 0..self.shared.config.queue_batch_size {
+          if self.in_flight >= cap || !self.retry.is_empty() {
+            break;
+          }
+          match self.next_from_queue() {
+            Some(pending) => self.send(pending, now),
+            None => break,
+          }
+        }
+      }
+    }
+  }
+
+  fn next_from_queue(&mut self) -> Option<Pending> {
+    let input = self.shared.queue.pop()?;
+    let event = prepare(&input, &self.shared.context, now_ms());
+    self.next_seq += 1;
+    Some(Pending {
+      seq: self.next_seq,
+      key: event.key,
+      payload: event.payload,
+      event_name: event.event_name,
+      message_id: event.message_id,
+      event_time_ms: event.event_time_ms,
+      accepted_at: input.accepted_at,
+      attempts: 0,
+      probe: false,
+    })
+  }
+
+  fn send(&mut self, pending: Pending, now: Instant) {
+    let result = self.producer.send(pending.record(&self.shared.config.topic));
+    let error = match result {
+      Ok(()) => {
+        self.in_flight += 1;
+        return;
+      }
+      Err((error, _record)) => error,
+    };
+    let code = error.rdkafka_error_code().unwrap_or(RDKafkaErrorCode::Fail);
+    if code == RDKafkaErrorCode::QueueFull {
+      self.retry_at = Some(now + LOCAL_QUEUE_FULL_PAUSE);
+      self.retry.insert(pending.seq, pending);
+      return;
+    }
+    let message = self.shared.diag.scrub(&error.to_string());
+    self.settle_failure(Box::new(pending), classify(code), message, now);
+  }
+
+  fn handle_reports(&mut self, now: Instant) {
+    let mut latencies = Vec::new();
+    while let Ok(report) = self.reports.try_recv() {
+      match report {
+        Report::Delivered(pending) => {
+          self.in_flight = self.in_flight.saturating_sub(1);
+          Counters::add(&self.shared.metrics.counters.delivered, 1);
+          latencies.push(pending.accepted_at.elapsed());
+          if self.retry.is_empty() {
+            self.retry_round = 0;
+          }
+          let t = self.breaker.record_success();
+          self.log_transition(t);
+        }
+        Report::Failed { pending, kind, message } => {
+          self.in_flight = self.in_flight.saturating_sub(1);
+          self.settle_failure(pending, kind, message, now);
+        }
+        Report::ClientError { kind, message } => self.client_error(kind, message, now),
+      }
+    }
+    if !latencies.is_empty() {
+      self.shared.metrics.record_latencies(latencies.into_iter());
+    }
+  }
+
+  fn client_error(&mut self, kind: ErrorKind, message: String, now: Instant) {
+    self.shared.diag.limited(Level::Warn, "kafka-client", &format!("Kafka client error ({}): {message}", kind.as_str()));
+    self.shared.metrics.record_error(kind, message.clone());
+    // Connectivity trouble counts toward the breaker only while there is something to deliver.
+    let has_work = self.in_flight > 0 || !self.retry.is_empty() || !self.shared.queue.is_empty();
+    if kind.is_connectivity() && has_work {
+      let t = self.breaker.record_failure(now);
+      self.log_transition(t);
+    }
+    self.last_client_error = Some((kind, message));
+  }
+
+  /// A record failed: permanent failures are counted and reported; others wait for an ordered retry.
+  fn settle_failure(&mut self, mut pending: Box<Pending>, kind: ErrorKind, message: String, now: Instant) {
+    let metrics = &self.shared.metrics;
+    if kind == ErrorKind::Purged && self.shutdown.is_none() {
+      // Purged by a producer restart: resend, not a failure of the cluster.
+      self.retry.insert(pending.seq, *pending);
+      return;
+    }
+    if kind.is_permanent() || kind == ErrorKind::Purged {
+      Counters::add(&metrics.counters.failed, 1);
+      metrics.record_error(kind, message.clone());
+      self.shared.diag.limited(
+        Level::Error,
+        "permanent-failure",
+        &format!("dropping {} {} after a permanent failure ({}): {message}", pending.event_name, pending.message_id, kind.as_str()),
+      );
+      return;
+    }
+    Counters::add(&metrics.counters.retried, 1);
+    metrics.record_error(kind, message.clone());
+    self.shared.diag.limited(Level::Warn, "retry", &format!("delivery failed ({}), will retry: {message}", kind.as_str()));
+    let t = self.breaker.record_failure(now);
+    self.log_transition(t);
+    pending.attempts += 1;
+    pending.probe = false;
+    self.retry.insert(pending.seq, *pending);
+    if self.retry_at.is_none_or(|t| t <= now) {
+      self.retry_at = Some(now + backoff(self.retry_round));
+      self.retry_round = self.retry_round.saturating_add(1);
+    }
+  }
+
+  fn publish_status(&self) {
+    let (breaker, in_flight, retry_pending) = (self.breaker.state(), self.in_flight, self.retry.len() as u64);
+    self.shared.metrics.update_status(|s| {
+      s.breaker = breaker;
+      s.in_flight = in_flight;
+      s.retry_pending = retry_pending;
+    });
+  }
+
+  fn pending_count(&self) -> u64 {
+    self.shared.queue.len() as u64 + self.retry.len() as u64 + self.in_flight
+  }
+
+  fn answer_flushes(&mut self, now: Instant) {
+    if self.flushes.is_empty() {
+      return;
+    }
+    let idle = self.idle();
+    let delivered = delivered_now(&self.shared.metrics);
+    let pending = self.pending_count();
+    let (due, waiting): (Vec<Flush>, Vec<Flush>) =
+      std::mem::take(&mut self.flushes).into_iter().partition(|f| idle || now >= f.deadline);
+    self.flushes = waiting;
+    for flush in due {
+      (flush.reply)(FlushResult { delivered: delivered - flush.delivered_at_start, pending });
+    }
+  }
+
+  /// Sleeps until there is something to do: a delivery report, a new event, a retry, a timer or a command.
+  fn wait(&mut self, now: Instant) {
+    let queue = &self.shared.queue;
+    let retry_waiting = !self.retry.is_empty();
+    let breaker_holds = self.shutdown.is_none() && self.breaker.holds();
+    let can_send_new = !retry_waiting && !breaker_holds && self.in_flight < self.shared.config.queue_max_size as u64;
+    if can_send_new && !queue.is_empty() {
+      return;
+    }
+    if retry_waiting && self.retry_at.is_none_or(|t| t <= now) && !breaker_holds {
+      return;
+    }
+    let mut until = now + self.shared.config.queue_flush_interval;
+    let timers = [
+      self.retry_at,
+      self.breaker.open_until(),
+      self.flushes.iter().map(|f| f.deadline).min(),
+      self.shutdown.as_ref().map(|s| s.deadline),
+    ];
+    for t in timers.into_iter().flatten() {
+      until = until.min(t);
+    }
+    let timeout = until.saturating_duration_since(now).max(Duration::from_millis(1));
+    if self.in_flight > 0 {
+      self.producer.poll(timeout.min(IN_FLIGHT_POLL));
+    } else if can_send_new {
+      queue.sleep(timeout);
+    } else {
+      // New events cannot go out yet; only commands and timers should wake us.
+      queue.nap(timeout);
+    }
+  }
+
+  fn finish_shutdown(&mut self) {
+    let Some(shutdown) = self.shutdown.take() else { return };
+    let metrics = &self.shared.metrics;
+    let mut dropped = self.retry.len() as u64;
+    self.retry.clear();
+    while self.shared.queue.pop().is_some() {
+      dropped += 1;
+    }
+    Counters::add(&metrics.counters.dropped, dropped);
+    let delivered = delivered_now(metrics) - shutdown.delivered_at_start;
+    let result = ShutdownResult { delivered, pending: self.in_flight, dropped };
+    metrics.update_status(|s| {
+      s.running = false;
+      s.stopped = true;
+      s.in_flight = 0;
+      s.retry_pending = 0;
+    });
+    for flush in std::mem::take(&mut self.flushes) {
+      (flush.reply)(FlushResult { delivered: delivered_now(metrics) - flush.delivered_at_start, pending: self.in_flight });
+    }
+    // Answer first: tearing librdkafka down may take longer than the caller's deadline allows.
+    (shutdown.reply)(result);
+    self.producer.purge(PurgeConfig::default().queue().inflight().non_blocking());
+  }
+}
+
+pub fn command_channel() -> (Sender<Command>, Receiver<Command>) {
+  crossbeam_channel::unbounded()
+}
