@@ -242,11 +242,10 @@ impl<'a> Parser<'a> {
     match std::fs::File::open(&value) {
       Ok(_) => Ok(Some(Pem::Path(value))),
       Err(e) => Err(ConfigError(format!(
-        "{} must be {}: cannot read the file {:?}: {}",
+        "{} must be {}: cannot read the file {:?}: {e}",
         describe(s),
         s.form,
         value,
-        e.kind()
       ))),
     }
   }

@@ -72,10 +72,8 @@ impl Reader {
     let bytes = if written + 1 < small.len() {
       small[..written].to_vec()
     } else {
-      let mut full_len = 0usize;
-      let status = unsafe { sys::napi_get_value_string_utf8(self.env, value, ptr::null_mut(), 0, &mut full_len) };
-      self.ok(status, "a string")?;
-      let mut buffer = vec![0u8; full_len.min(max) + 1];
+      // Straight into a capped buffer: asking V8 for the full UTF-8 length would scan a 10 MB string.
+      let mut buffer = vec![0u8; max + 1];
       let status = unsafe {
         sys::napi_get_value_string_utf8(self.env, value, buffer.as_mut_ptr().cast(), buffer.len(), &mut written)
       };

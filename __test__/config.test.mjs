@@ -1,0 +1,122 @@
+// Configuration through the JS API: exact errors for invalid settings, options over env, no secret echoed.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { writeFileSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createRequire } from 'node:module'
+
+const { KafkaExecutionLogger } = createRequire(import.meta.url)('../index.js')
+
+const PREFIX = 'Invalid Kafka logger configuration: '
+const env = (pairs) => Object.fromEntries(Object.entries(pairs).map(([k, v]) => [`N8N_KAFKA_LOGGER_${k}`, v]))
+
+function configError(make) {
+  try {
+    make()
+  } catch (error) {
+    assert.equal(error.code, 'ERR_KAFKA_LOGGER_CONFIG', `wrong code for: ${error.message}`)
+    assert.ok(error instanceof Error)
+    assert.ok(error.message.startsWith(PREFIX), error.message)
+    return error.message.slice(PREFIX.length)
+  }
+  assert.fail('expected ERR_KAFKA_LOGGER_CONFIG')
+}
+
+const fromEnv = (pairs) => configError(() => KafkaExecutionLogger.fromEnv(env(pairs)))
+const fromOptions = (options) => configError(() => new KafkaExecutionLogger(options))
+
+const unreadable = '/nonexistent/kafka/ca.pem'
+const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----'
+
+const cases = [
+  [{ QUEUE_MAX_SIZE: 'lots' }, 'N8N_KAFKA_LOGGER_QUEUE_MAX_SIZE (option queueMaxSize) must be an integer from 1 to 1000000, got "lots"'],
+  [{ QUEUE_MAX_SIZE: '0' }, 'N8N_KAFKA_LOGGER_QUEUE_MAX_SIZE (option queueMaxSize) must be an integer from 1 to 1000000, got "0"'],
+  [{ QUEUE_MAX_SIZE: '-5' }, 'N8N_KAFKA_LOGGER_QUEUE_MAX_SIZE (option queueMaxSize) must be an integer from 1 to 1000000, got "-5"'],
+  [{ QUEUE_BATCH_SIZE: '1.5' }, 'N8N_KAFKA_LOGGER_QUEUE_BATCH_SIZE (option queueBatchSize) must be an integer from 1 to QUEUE_MAX_SIZE, got "1.5"'],
+  [{ QUEUE_MAX_SIZE: '10', QUEUE_BATCH_SIZE: '20' }, 'N8N_KAFKA_LOGGER_QUEUE_BATCH_SIZE (option queueBatchSize) must be an integer from 1 to QUEUE_MAX_SIZE: 20 is larger than N8N_KAFKA_LOGGER_QUEUE_MAX_SIZE (option queueMaxSize) = 10'],
+  [{ QUEUE_FLUSH_INTERVAL: '5s' }, 'N8N_KAFKA_LOGGER_QUEUE_FLUSH_INTERVAL (option queueFlushInterval) must be milliseconds, an integer from 10 to 600000, got "5s"'],
+  [{ CB_FAILURE_THRESHOLD: '0' }, 'N8N_KAFKA_LOGGER_CB_FAILURE_THRESHOLD (option cbFailureThreshold) must be an integer from 1 to 10000, got "0"'],
+  [{ CB_RESET_TIMEOUT: '99' }, 'N8N_KAFKA_LOGGER_CB_RESET_TIMEOUT (option cbResetTimeout) must be milliseconds, an integer from 100 to 3600000, got "99"'],
+  [{ CB_MONITORING_PERIOD: 'x' }, 'N8N_KAFKA_LOGGER_CB_MONITORING_PERIOD (option cbMonitoringPeriod) must be milliseconds, an integer from 100 to 3600000, got "x"'],
+  [{ TIMEOUT_CONNECT: '1e4' }, 'N8N_KAFKA_LOGGER_TIMEOUT_CONNECT (option timeoutConnect) must be milliseconds, an integer from 100 to 600000, got "1e4"'],
+  [{ TIMEOUT_SEND: '700000' }, 'N8N_KAFKA_LOGGER_TIMEOUT_SEND (option timeoutSend) must be milliseconds, an integer from 100 to 600000, got "700000"'],
+  [{ TIMEOUT_DISCONNECT: 'soon' }, 'N8N_KAFKA_LOGGER_TIMEOUT_DISCONNECT (option timeoutDisconnect) must be milliseconds, an integer from 0 to 600000, got "soon"'],
+  [{ BROKERS: 'kafka' }, 'N8N_KAFKA_LOGGER_BROKERS (option brokers) must be a comma-separated list of host:port, got "kafka"'],
+  [{ BROKERS: 'kafka:0' }, 'N8N_KAFKA_LOGGER_BROKERS (option brokers) must be a comma-separated list of host:port, got "kafka:0"'],
+  [{ BROKERS: 'PLAINTEXT://kafka:9092' }, 'N8N_KAFKA_LOGGER_BROKERS (option brokers) must be a comma-separated list of host:port, got "PLAINTEXT://kafka:9092"'],
+  [{ BROKERS: ' , ' }, 'N8N_KAFKA_LOGGER_BROKERS (option brokers) must be a comma-separated list of host:port, got ","'],
+  [{ TOPIC: 'bad topic' }, 'N8N_KAFKA_LOGGER_TOPIC (option topic) must be a Kafka topic name (letters, digits, \'.\', \'_\', \'-\'; at most 249), got "bad topic"'],
+  [{ TOPIC: '..' }, 'N8N_KAFKA_LOGGER_TOPIC (option topic) must be a Kafka topic name (letters, digits, \'.\', \'_\', \'-\'; at most 249), got ".."'],
+  [{ SASL_MECHANISM: 'gssapi' }, 'N8N_KAFKA_LOGGER_SASL_MECHANISM (option saslMechanism) must be one of plain, scram-sha-256, scram-sha-512, got "gssapi"'],
+  [{ AUTH_ENABLED: 'true' }, 'N8N_KAFKA_LOGGER_USERNAME (option username) is required when N8N_KAFKA_LOGGER_AUTH_ENABLED (option authEnabled) is true (a non-empty string)'],
+  [{ AUTH_ENABLED: 'true', USERNAME: 'alice' }, 'N8N_KAFKA_LOGGER_PASSWORD (option password) is required when N8N_KAFKA_LOGGER_AUTH_ENABLED (option authEnabled) is true (a non-empty string)'],
+  [{ SSL: 'true', SSL_CA: unreadable }, `N8N_KAFKA_LOGGER_SSL_CA (option sslCa) must be a file path or inline PEM: cannot read the file "${unreadable}": No such file or directory (os error 2)`],
+  [{ SSL: 'true', SSL_CERT: pem }, 'N8N_KAFKA_LOGGER_SSL_KEY (option sslKey) is required when N8N_KAFKA_LOGGER_SSL_CERT (option sslCert) is set (mutual TLS needs both)'],
+  [{ SSL_CA: pem }, 'N8N_KAFKA_LOGGER_SSL_CA (option sslCa) is set but N8N_KAFKA_LOGGER_SSL (option ssl) is not true: set N8N_KAFKA_LOGGER_SSL (option ssl)=true to use TLS'],
+  [{ ACKS: '2' }, 'N8N_KAFKA_LOGGER_ACKS (option acks) must be one of all, 1, 0, got "2"'],
+  [{ ACKS: '1' }, 'N8N_KAFKA_LOGGER_ACKS (option acks) must be all while N8N_KAFKA_LOGGER_IDEMPOTENT (option idempotent) is true (set N8N_KAFKA_LOGGER_IDEMPOTENT (option idempotent)=false to use acks=1)'],
+  [{ COMPRESSION: 'brotli' }, 'N8N_KAFKA_LOGGER_COMPRESSION (option compression) must be one of none, gzip, snappy, lz4, zstd, got "brotli"'],
+  [{ LINGER_MS: '6000' }, 'N8N_KAFKA_LOGGER_LINGER_MS (option lingerMs) must be smaller than N8N_KAFKA_LOGGER_TIMEOUT_SEND (option timeoutSend) (6000 >= 5000)'],
+  [{ MAX_MESSAGE_BYTES: '10' }, 'N8N_KAFKA_LOGGER_MAX_MESSAGE_BYTES (option maxMessageBytes) must be an integer from 1000 to 100000000, got "10"'],
+  [{ INSTANCE_TYPE: 'leader' }, 'N8N_KAFKA_LOGGER_INSTANCE_TYPE (option instanceType) must be one of main, worker, webhook, got "leader"'],
+  [{ RDKAFKA_NO_SUCH_PROPERTY: '1' }, 'N8N_KAFKA_LOGGER_RDKAFKA_<PROPERTY> (option rdkafka): librdkafka rejected property "no.such.property": No such configuration property: "no.such.property"'],
+]
+
+for (const [pairs, expected] of cases) {
+  test(`invalid config ${JSON.stringify(pairs)}`, () => {
+    assert.equal(fromEnv(pairs), expected)
+  })
+}
+
+test('options are validated with the same messages, naming the option', () => {
+  assert.equal(fromOptions({ queueMaxSize: 0 }), cases[1][1])
+  assert.equal(fromOptions({ queueMaxSize: 2.5 }), 'N8N_KAFKA_LOGGER_QUEUE_MAX_SIZE (option queueMaxSize) must be an integer from 1 to 1000000, got "2.5"')
+  assert.equal(fromOptions({ topc: 'x' }), 'unknown option "topc": KafkaExecutionLogger.settings() lists the accepted names')
+  assert.equal(fromOptions({ topic: { name: 'x' } }), "N8N_KAFKA_LOGGER_TOPIC (option topic) must be a Kafka topic name (letters, digits, '.', '_', '-'; at most 249)")
+  assert.equal(fromOptions({ rdkafka: { 'linger.ms': [] } }), 'option rdkafka.linger.ms must be a string, number or boolean')
+  assert.equal(fromOptions('brokers=x'), 'options must be an object')
+})
+
+test('options override the environment, which is read from process.env by default', () => {
+  process.env.N8N_KAFKA_LOGGER_TOPIC = 'from-env'
+  try {
+    assert.equal(new KafkaExecutionLogger().getHealthMetrics().config.topic, 'from-env')
+    assert.equal(new KafkaExecutionLogger({ topic: 'from-option' }).getHealthMetrics().config.topic, 'from-option')
+    assert.deepEqual(new KafkaExecutionLogger({ brokers: ['a:1', 'b:2'] }).getHealthMetrics().config.brokers, ['a:1', 'b:2'])
+  } finally {
+    delete process.env.N8N_KAFKA_LOGGER_TOPIC
+  }
+})
+
+test('isConfigured needs ENABLED=true and brokers', () => {
+  assert.equal(KafkaExecutionLogger.isConfigured(env({ ENABLED: 'true', BROKERS: 'k:9092' })), true)
+  assert.equal(KafkaExecutionLogger.isConfigured(env({ ENABLED: 'true' })), false)
+  assert.equal(KafkaExecutionLogger.isConfigured(env({ ENABLED: '1', BROKERS: 'k:9092' })), false)
+  assert.equal(KafkaExecutionLogger.isConfigured({}), false)
+})
+
+test('secrets never appear in errors or the health snapshot', () => {
+  const secret = 'S3cr3t-pa55word-xyz'
+  const dir = mkdtempSync(join(tmpdir(), 'kel-'))
+  const key = join(dir, 'client.key')
+  writeFileSync(key, '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n')
+  const logger = KafkaExecutionLogger.fromEnv(
+    env({ AUTH_ENABLED: 'true', USERNAME: 'alice', PASSWORD: secret, SSL: 'true', SSL_CERT: key, SSL_KEY: key, SSL_KEY_PASSWORD: secret, HEALTH_TOKEN: secret, RDKAFKA_SSL_KEYSTORE_PASSWORD: secret }),
+  )
+  const shown = JSON.stringify(logger.getHealthMetrics())
+  assert.ok(!shown.includes(secret), shown)
+  assert.match(shown, /"password":"\[redacted\]"/)
+  const message = fromEnv({ AUTH_ENABLED: 'true', USERNAME: 'alice', PASSWORD: secret, QUEUE_MAX_SIZE: 'x' })
+  assert.ok(!message.includes(secret))
+})
+
+test('settings() documents every env var once', () => {
+  const settings = KafkaExecutionLogger.settings()
+  assert.ok(settings.length >= 30)
+  assert.equal(new Set(settings.map((s) => s.env)).size, settings.length)
+  const password = settings.find((s) => s.option === 'password')
+  assert.equal(password.env, 'N8N_KAFKA_LOGGER_PASSWORD')
+  assert.equal(password.secret, true)
+  assert.deepEqual(settings.find((s) => s.option === 'queueMaxSize').default, '10000')
+})

@@ -1,0 +1,194 @@
+// Delivery to the real Apache Kafka broker on every listener, with the exact message content read back by kcat.
+import { test, before } from 'node:test'
+import assert from 'node:assert/strict'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { Ajv2020 } from 'ajv/dist/2020.js'
+import { ensureBroker, consume, uniqueTopic, createTopic } from './helpers/broker.mjs'
+
+const require = createRequire(import.meta.url)
+const { KafkaExecutionLogger } = require('../index.js')
+const involvedSchema = JSON.parse(readFileSync(new URL('../../shared/fixtures/contextsuite-involved.schema.json', import.meta.url)))
+
+let broker
+before(() => {
+  broker = ensureBroker()
+})
+
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
+const started = new Date('2026-11-20T10:00:00.000Z')
+const stopped = new Date('2026-11-20T10:00:02.345Z')
+
+function execution(id, extra = {}) {
+  return {
+    executionId: id,
+    workflowId: 'wf-42',
+    workflowName: 'Order sync',
+    mode: 'webhook',
+    startedAt: started,
+    stoppedAt: stopped,
+    nodeCount: 4,
+    triggerNode: 'Webhook',
+    workflowVersionId: 'v-7',
+    tags: ['billing', 'prod'],
+    ...extra,
+  }
+}
+
+async function deliver(options, inputs) {
+  const topic = uniqueTopic('delivery')
+  const logger = new KafkaExecutionLogger({ topic, instanceId: 'instance-1', n8nVersion: '2.8.4', environment: 'test', validateOnStartup: true, ...options })
+  await logger.initialize()
+  for (const [method, input] of inputs) assert.equal(logger[method](input), true)
+  const flushed = await logger.flush(20000)
+  assert.deepEqual(flushed, { delivered: inputs.length, pending: 0 })
+  const messages = await consume({ brokers: broker.plaintext, topic, count: inputs.length })
+  const health = logger.getHealthMetrics()
+  await logger.shutdown(5000)
+  return { topic, messages, health }
+}
+
+const listeners = () => ({
+  PLAINTEXT: { brokers: broker.plaintext },
+  'SASL PLAIN': { brokers: broker.sasl, authEnabled: true, username: broker.user, password: broker.password, saslMechanism: 'plain' },
+  'SASL SCRAM-SHA-256': { brokers: broker.sasl, authEnabled: true, username: broker.user, password: broker.password, saslMechanism: 'scram-sha-256' },
+  'SASL SCRAM-SHA-512': { brokers: broker.sasl, authEnabled: true, username: broker.user, password: broker.password, saslMechanism: 'scram-sha-512' },
+  'SSL with CA verification': { brokers: broker.ssl, ssl: true, sslCa: broker.caPath },
+})
+
+for (const name of ['PLAINTEXT', 'SASL PLAIN', 'SASL SCRAM-SHA-256', 'SASL SCRAM-SHA-512', 'SSL with CA verification']) {
+  test(`delivers exact Segment track events over ${name}`, async () => {
+    const id = `exec-${name.replace(/\W+/g, '-')}`
+    const { messages, health } = await deliver(listeners()[name], [
+      ['logWorkflowStarted', execution(id)],
+      ['logWorkflowFinished', execution(id, { status: 'success' })],
+    ])
+    assert.equal(messages.length, 2)
+    const [start, end] = messages
+    for (const m of messages) {
+      assert.equal(m.key, id)
+      assert.equal(m.headers['content-type'], 'application/json')
+      assert.equal(m.headers.event, m.value.event)
+      assert.equal(m.headers['message-id'], m.value.messageId)
+    }
+    assert.equal(start.value.event, 'Workflow Started')
+    assert.equal(start.value.timestamp, '2026-11-20T10:00:00.000Z')
+    assert.equal(start.timestamp, started.getTime(), 'record timestamp is the event time')
+    assert.equal(end.timestamp, stopped.getTime())
+    assert.equal(start.value.dimensions.status, 'running')
+    assert.match(start.value.sentAt, ISO)
+    assert.deepEqual(end.value, {
+      type: 'track',
+      event: 'Workflow Completed',
+      messageId: end.value.messageId,
+      timestamp: '2026-11-20T10:00:02.345Z',
+      sentAt: end.value.sentAt,
+      anonymousId: 'instance-1',
+      properties: {
+        workflow_id: 'wf-42',
+        workflow_name: 'Order sync',
+        execution_id: id,
+        started_at: '2026-11-20T10:00:00.000Z',
+        finished_at: '2026-11-20T10:00:02.345Z',
+        trigger_node: 'Webhook',
+        workflow_version_id: 'v-7',
+        instance_id: 'instance-1',
+      },
+      dimensions: {
+        execution_mode: 'webhook',
+        status: 'success',
+        trigger_type: 'webhook',
+        workflow_name: 'Order sync',
+        n8n_version: '2.8.4',
+        instance_type: 'main',
+        environment: 'test',
+      },
+      metrics: { duration_ms: 2345, node_count: 4 },
+      flags: { is_manual_execution: false, is_retry: false, is_sub_execution: false },
+      tags: ['billing', 'prod'],
+      involves: [
+        { role: 'WorkflowExecution', entity_type: 'WorkflowExecution', id, id_type: 'n8n' },
+        { role: 'Workflow', entity_type: 'Workflow', id: 'wf-42', id_type: 'n8n', label: 'Order sync' },
+      ],
+      context: { app: { name: 'n8n', version: '2.8.4' }, library: { name: 'n8n-kafka-execution-logger', version: '0.1.0' } },
+    })
+    assert.match(end.value.messageId, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    assert.equal(health.counters.delivered, 2)
+    assert.equal(health.status, 'healthy')
+    assert.equal(typeof health.deliveryLatencyMs.p99, 'number')
+  })
+}
+
+test('failed, retried and sub-executions carry errors, links and involves that match the Context Suite schema', async () => {
+  const validate = new Ajv2020({ strict: false }).compile(involvedSchema)
+  const failure = execution('exec-failed', {
+    status: 'error',
+    retryOf: 'exec-0',
+    parentExecutionId: 'exec-parent',
+    userId: 'user-1',
+    error: { message: 'Request failed with status code 500', name: 'NodeApiError', stack: 'NodeApiError: ...\n    at x', nodeName: 'HTTP Request', nodeId: 'n-3', nodeType: 'n8n-nodes-base.httpRequest' },
+    dimensions: { Region: 'eu-west' },
+    metrics: { items_processed: 12 },
+    flags: { dry_run: false },
+  })
+  const { messages } = await deliver({ brokers: broker.plaintext }, [['logWorkflowFinished', failure], ['logWorkflowFinished', execution('exec-x', { status: 'canceled' })], ['logWorkflowFinished', execution('exec-y', { status: 'waiting' })]])
+  const [failed, cancelled, waiting] = messages.map((m) => m.value)
+  assert.equal(failed.event, 'Workflow Failed')
+  assert.equal(failed.userId, 'user-1')
+  assert.equal(failed.anonymousId, undefined)
+  assert.equal(failed.properties.error_message, 'Request failed with status code 500')
+  assert.equal(failed.properties.error_node_name, 'HTTP Request')
+  assert.equal(failed.properties.error_node_type, 'n8n-nodes-base.httpRequest')
+  assert.equal(failed.properties.retry_of, 'exec-0')
+  assert.equal(failed.properties.parent_execution_id, 'exec-parent')
+  assert.equal(failed.dimensions.error_type, 'NodeApiError')
+  assert.equal(failed.dimensions.region, 'eu-west')
+  assert.equal(failed.metrics.items_processed, 12)
+  assert.deepEqual(failed.flags, { is_manual_execution: false, is_retry: true, is_sub_execution: true, dry_run: false })
+  assert.deepEqual(failed.involves.map((i) => i.role), ['WorkflowExecution', 'Workflow', 'RetryOf', 'Parent', 'Initiator'])
+  for (const entry of [...failed.involves, ...cancelled.involves]) assert.ok(validate(entry), JSON.stringify(validate.errors))
+  assert.equal(cancelled.event, 'Workflow Cancelled')
+  assert.equal(waiting.event, 'Workflow Waiting')
+  for (const m of messages) assert.ok(Buffer.byteLength(JSON.stringify(m.value)) < 32000)
+})
+
+test('events of one execution share a key, a partition and their order', async () => {
+  const topic = uniqueTopic('ordering')
+  createTopic(topic, 3)
+  const logger = new KafkaExecutionLogger({ brokers: broker.plaintext, topic, instanceId: 'i' })
+  await logger.initialize()
+  const ids = Array.from({ length: 60 }, (_, i) => `order-${i}`)
+  for (const id of ids) logger.logWorkflowStarted({ executionId: id, workflowId: 'w', startedAt: started })
+  for (const id of ids) logger.logWorkflowResumed({ executionId: id, workflowId: 'w' })
+  for (const id of ids) logger.logWorkflowFinished({ executionId: id, workflowId: 'w', status: 'success', startedAt: started, stoppedAt: stopped })
+  assert.equal((await logger.flush(20000)).pending, 0)
+  await logger.shutdown(5000)
+  const messages = await consume({ brokers: broker.plaintext, topic, count: ids.length * 3 })
+  assert.equal(messages.length, ids.length * 3)
+  const partitions = new Set(messages.map((m) => m.partition))
+  assert.ok(partitions.size > 1, 'keys spread over partitions')
+  for (const id of ids) {
+    const own = messages.filter((m) => m.key === id).sort((a, b) => a.offset - b.offset)
+    assert.equal(new Set(own.map((m) => m.partition)).size, 1, `${id} stays in one partition`)
+    assert.deepEqual(own.map((m) => m.value.event), ['Workflow Started', 'Workflow Resumed', 'Workflow Completed'])
+  }
+  assert.equal(new Set(messages.map((m) => m.value.messageId)).size, messages.length)
+})
+
+test('diagnostics reach the caller logger on the JS thread, and a throwing logger is contained', async () => {
+  const lines = []
+  const logger = new KafkaExecutionLogger({
+    brokers: broker.plaintext,
+    topic: uniqueTopic('diag'),
+    logger: {
+      info: (m) => {
+        lines.push(m)
+        throw new Error('logger exploded')
+      },
+    },
+  })
+  await logger.initialize()
+  await new Promise((resolve) => setTimeout(resolve, 200))
+  assert.ok(lines.some((l) => l.includes('sending execution events to topic')), lines.join('\n'))
+  await logger.shutdown(2000)
+})

@@ -1,0 +1,123 @@
+// Kafka trouble never reaches the caller: broker down at start, wrong password, wrong CA, shutdown deadlines.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
+import { ensureBroker, brokerScript, consume, uniqueTopic } from './helpers/broker.mjs'
+
+const { KafkaExecutionLogger } = createRequire(import.meta.url)('../index.js')
+
+let broker
+before(() => {
+  broker = ensureBroker()
+})
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function waitFor(predicate, timeoutMs, what) {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    const value = predicate()
+    if (value) return value
+    await sleep(100)
+  }
+  assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`)
+}
+
+// A second, private broker on its own ports, so stopping it disturbs no other test.
+const LATE_PORT_BASE = '39192'
+const late = (...args) => brokerScript({ KAFKA_PORT_BASE: LATE_PORT_BASE }, ...args)
+after(() => late('wipe'))
+
+test('broker down at initialize: events wait, then all are delivered once it starts', async () => {
+  late('wipe')
+  const topic = uniqueTopic('late-broker')
+  const brokers = `127.0.0.1:${LATE_PORT_BASE}`
+  const logger = new KafkaExecutionLogger({ brokers, topic, instanceId: 'i', cbResetTimeout: 1000, timeoutSend: 3000, logger: {} })
+  await logger.initialize()
+  for (let i = 0; i < 50; i++) {
+    assert.equal(logger.logWorkflowStarted({ executionId: `late-${i}`, workflowId: 'w' }), true)
+  }
+  await sleep(4000)
+  const down = logger.getHealthMetrics()
+  assert.equal(down.counters.delivered, 0)
+  assert.notEqual(down.status, 'healthy')
+  assert.ok(down.lastError, 'the outage is visible')
+  late('start')
+  await waitFor(() => logger.getHealthMetrics().counters.delivered >= 50, 60000, 'delivery after the broker started')
+  const messages = await consume({ brokers, topic, count: 50 })
+  assert.equal(new Set(messages.map((m) => m.key)).size, 50, 'every event landed')
+  assert.equal(new Set(messages.map((m) => m.value.messageId)).size, messages.length, 'no duplicates')
+  const health = logger.getHealthMetrics()
+  assert.equal(health.circuitBreaker.state, 'closed')
+  assert.equal(health.counters.dropped, 0)
+  await logger.shutdown(5000)
+})
+
+test('wrong SASL password: classified error, breaker open, no throw, startup validation rejects', async () => {
+  const options = { brokers: broker.sasl, authEnabled: true, username: broker.user, password: 'wrong-password-123', saslMechanism: 'scram-sha-256', topic: uniqueTopic('auth') }
+  const validating = new KafkaExecutionLogger({ ...options, validateOnStartup: true, timeoutConnect: 5000, logger: {} })
+  await assert.rejects(validating.initialize(), (error) => {
+    assert.equal(error.code, 'ERR_KAFKA_LOGGER_AUTHENTICATION')
+    assert.match(error.message, /authentication/i)
+    assert.ok(!error.message.includes('wrong-password-123'))
+    return true
+  })
+  await validating.shutdown(1000)
+
+  const logger = new KafkaExecutionLogger({ ...options, cbFailureThreshold: 2, logger: {} })
+  await logger.initialize()
+  for (let i = 0; i < 5; i++) assert.equal(logger.logWorkflowStarted({ executionId: `a${i}`, workflowId: 'w' }), true)
+  const health = await waitFor(() => {
+    const h = logger.getHealthMetrics()
+    return h.circuitBreaker.state === 'open' && h
+  }, 20000, 'the breaker to open')
+  assert.equal(health.status, 'unhealthy')
+  assert.equal(health.lastError.kind, 'authentication')
+  assert.ok(!JSON.stringify(health).includes('wrong-password-123'))
+  assert.equal(health.counters.delivered, 0)
+  const result = await logger.shutdown(1000)
+  assert.equal(result.delivered, 0)
+  assert.equal(result.pending + result.dropped, 5)
+})
+
+test('TLS with the wrong CA: classified tls error and an open breaker', async () => {
+  const logger = new KafkaExecutionLogger({ brokers: broker.ssl, ssl: true, sslCa: broker.otherCaPath, topic: uniqueTopic('tls'), cbFailureThreshold: 2, logger: {} })
+  await logger.initialize()
+  for (let i = 0; i < 5; i++) logger.logWorkflowStarted({ executionId: `t${i}`, workflowId: 'w' })
+  const health = await waitFor(() => {
+    const h = logger.getHealthMetrics()
+    return h.circuitBreaker.state === 'open' && h
+  }, 20000, 'the breaker to open')
+  assert.equal(health.lastError.kind, 'tls')
+  assert.match(health.lastError.message, /certificate|SSL|handshake/i)
+  await logger.shutdown(1000)
+})
+
+test('shutdown respects its deadline with the broker down, and reports what was left', async () => {
+  const logger = new KafkaExecutionLogger({ brokers: '127.0.0.1:1', topic: 'nowhere', logger: {} })
+  await logger.initialize()
+  for (let i = 0; i < 100; i++) logger.logWorkflowStarted({ executionId: `s${i}`, workflowId: 'w' })
+  const began = Date.now()
+  const result = await logger.shutdown(700)
+  const took = Date.now() - began
+  assert.ok(took >= 650 && took < 700 + 300, `shutdown took ${took} ms for a 700 ms deadline`)
+  assert.equal(result.delivered, 0)
+  assert.equal(result.pending + result.dropped, 100)
+  assert.equal(logger.getHealthMetrics().status, 'stopped')
+  const flushBegan = Date.now()
+  const again = await logger.shutdown(5000)
+  assert.deepEqual(again, result)
+  assert.ok(Date.now() - flushBegan < 100, 'a second shutdown answers at once')
+})
+
+test('flush with the broker down resolves at its deadline with everything pending', async () => {
+  const logger = new KafkaExecutionLogger({ brokers: '127.0.0.1:1', topic: 'nowhere', logger: {} })
+  await logger.initialize()
+  for (let i = 0; i < 10; i++) logger.logWorkflowStarted({ executionId: `f${i}`, workflowId: 'w' })
+  const began = Date.now()
+  const result = await logger.flush(500)
+  const took = Date.now() - began
+  assert.ok(took >= 450 && took < 500 + 300, `flush took ${took} ms`)
+  assert.deepEqual(result, { delivered: 0, pending: 10 })
+  await logger.shutdown(100)
+})

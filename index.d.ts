@@ -1,0 +1,164 @@
+/* The shapes the native class accepts and returns; prepended to the generated index.d.ts by `napi build`. */
+
+/** A Date, an ISO-8601 string or epoch milliseconds. */
+export type TimeInput = Date | string | number
+
+/** Options override the N8N_KAFKA_LOGGER_* environment; strings, numbers and booleans are read as env text. */
+export interface KafkaLoggerOptions {
+  enabled?: boolean | string
+  /** A comma-separated string or a list of host:port. */
+  brokers?: string | string[]
+  clientId?: string
+  topic?: string
+  ssl?: boolean | string
+  /** File path or inline PEM. */
+  sslCa?: string
+  sslCert?: string
+  sslKey?: string
+  sslKeyPassword?: string
+  sslVerify?: boolean | string
+  authEnabled?: boolean | string
+  username?: string
+  password?: string
+  saslMechanism?: 'plain' | 'scram-sha-256' | 'scram-sha-512'
+  queueMaxSize?: number | string
+  queueBatchSize?: number | string
+  queueFlushInterval?: number | string
+  cbFailureThreshold?: number | string
+  cbResetTimeout?: number | string
+  cbMonitoringPeriod?: number | string
+  timeoutConnect?: number | string
+  timeoutSend?: number | string
+  timeoutDisconnect?: number | string
+  acks?: 'all' | '1' | '0' | number
+  compression?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+  lingerMs?: number | string
+  idempotent?: boolean | string
+  maxMessageBytes?: number | string
+  validateOnStartup?: boolean | string
+  environment?: string
+  /** n8n's instance id: the anonymousId of events without a user, and the messageId seed. */
+  instanceId?: string
+  instanceType?: 'main' | 'worker' | 'webhook'
+  n8nVersion?: string
+  nodeEvents?: boolean | string
+  healthToken?: string
+  /** Any librdkafka property, e.g. { 'socket.keepalive.enable': true }. */
+  rdkafka?: Record<string, string | number | boolean>
+  /** Receives the core's diagnostics on the JS thread; default: stderr for warn and error. */
+  logger?: Partial<Record<'error' | 'warn' | 'info' | 'debug', (message: string) => void>>
+}
+
+export interface ExecutionErrorInput {
+  message?: string
+  name?: string
+  stack?: string
+  nodeName?: string
+  nodeId?: string
+  nodeType?: string
+}
+
+export interface ExecutionInput {
+  executionId: string
+  workflowId: string
+  workflowName?: string
+  mode?: string
+  /** n8n's: success, error, crashed, canceled, waiting, unknown. Decides the end event's name. */
+  status?: string
+  startedAt?: TimeInput
+  stoppedAt?: TimeInput
+  nodeCount?: number
+  retryOf?: string
+  parentExecutionId?: string
+  triggerNode?: string
+  workflowVersionId?: string
+  tags?: string[]
+  userId?: string
+  error?: ExecutionErrorInput | string
+  /** Merged into the event; keys are folded to snake_case and built-in keys win. */
+  dimensions?: Record<string, string | number | boolean>
+  metrics?: Record<string, number>
+  flags?: Record<string, boolean>
+}
+
+export interface NodeEventInput extends ExecutionInput {
+  event: 'started' | 'completed' | 'failed'
+  nodeName: string
+  nodeType?: string
+  nodeId?: string
+}
+
+export interface SettingInfo {
+  env: string
+  option: string
+  default: string
+  form: string
+  secret: boolean
+  description: string
+}
+
+export interface HealthSnapshot {
+  status: 'healthy' | 'degraded' | 'unhealthy' | 'stopped'
+  circuitBreaker: { state: 'closed' | 'open' | 'half-open' }
+  queue: { depth: number; capacity: number; inFlight: number; retryPending: number }
+  counters: { accepted: number; delivered: number; failed: number; retried: number; dropped: number; rejected: number }
+  lastError?: { kind: string; message: string; at: string } | null
+  lastRejection?: { reason: string; at: string } | null
+  deliveryLatencyMs: {
+    p50: number | null
+    p99: number | null
+    count: number
+    sum: number
+    buckets: Array<{ le: number; count: number }>
+  }
+  brokers: Array<{ name: string; state: string; rttMs: number | null }>
+  uptimeMs: number
+  /** The configuration with every secret replaced by "[redacted]". */
+  config: Record<string, unknown>
+}
+
+/**
+ * Which binding artifact the generated loader actually loaded: `'native'` for
+ * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
+ * flavor napi-rs can build is listed, because `NAPI_RS_NATIVE_LIBRARY_PATH`
+ * can point the loader at a WASI artifact this package does not build itself.
+ */
+export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/** Streams n8n execution events to Kafka. Log calls are synchronous, never throw and never block. */
+export declare class KafkaExecutionLogger {
+  /** Options (camelCase) override the `N8N_KAFKA_LOGGER_*` environment. Throws `ERR_KAFKA_LOGGER_CONFIG`. */
+  constructor(options?: KafkaLoggerOptions)
+  /** A logger configured from `env` (default `process.env`) alone, plus optional non-Kafka options such as `logger`. */
+  static fromEnv(env?: Record<string, string | undefined>, options?: KafkaLoggerOptions): KafkaExecutionLogger
+  /** True when N8N_KAFKA_LOGGER_ENABLED is "true" and N8N_KAFKA_LOGGER_BROKERS is set. */
+  static isConfigured(env?: Record<string, string | undefined>): boolean
+  /** Every configuration setting: env var, option name, default, expected form and meaning. */
+  static settings(): SettingInfo[]
+  /**
+   * Starts the background thread and the producer. Resolves even when Kafka is unreachable, unless
+   * validateOnStartup is set: then it rejects with `ERR_KAFKA_LOGGER_<KIND>` (network, authentication, tls...).
+   */
+  initialize(): Promise<void>
+  logWorkflowStarted(input: ExecutionInput): boolean
+  logWorkflowResumed(input: ExecutionInput): boolean
+  logWorkflowFinished(input: ExecutionInput): boolean
+  /** Node Started / Completed / Failed, chosen by `input.event`. */
+  logNodeEvent(input: NodeEventInput): boolean
+  getHealthMetrics(): HealthSnapshot
+  /** Resolves when everything accepted so far is delivered, or at the deadline (default TIMEOUT_SEND). */
+  flush(timeoutMs?: number): Promise<FlushResult>
+  /** Stops intake, drains and flushes within the deadline (default TIMEOUT_DISCONNECT). Idempotent. */
+  shutdown(timeoutMs?: number): Promise<ShutdownResult>
+}
+
+export interface FlushResult {
+  delivered: number
+  pending: number
+}
+
+export interface ShutdownResult {
+  delivered: number
+  pending: number
+  dropped: number
+}
