@@ -65,6 +65,8 @@ const RETRY_BASE: Duration = Duration::from_millis(100);
 const RETRY_MAX: Duration = Duration::from_secs(30);
 /// librdkafka's own queue refused a record: try again shortly, without counting a failure.
 const LOCAL_QUEUE_FULL_PAUSE: Duration = Duration::from_millis(20);
+/// How long an authentication or TLS error stays the reported cause of later generic network errors.
+const CAUSE_MEMORY: Duration = Duration::from_secs(30);
 
 struct Flush {
   deadline: Instant,
@@ -92,7 +94,12 @@ pub struct Worker {
   next_seq: u64,
   flushes: Vec<Flush>,
   shutdown: Option<Shutdown>,
-  last_client_error: Option<(ErrorKind, String)>,
+  last_client_error: Option<(ErrorKind, String, Instant)>,
+}
+
+/// Errors that name the real cause of a connection failure, which a later "all brokers down" must not hide.
+fn is_specific(kind: ErrorKind) -> bool {
+  matches!(kind, ErrorKind::Authentication | ErrorKind::Tls)
 }
 
 fn delivered_now(metrics: &Metrics) -> u64 {
@@ -147,16 +154,20 @@ impl Worker {
     let shared = self.shared.clone();
     let config = &shared.config;
     let result = self.producer.client().fetch_metadata(Some(&config.topic), config.timeout_connect);
-    self.producer.poll(Duration::ZERO);
-    self.handle_reports(Instant::now());
     let Err(error) = result else { return Ok(()) };
+    // The cause (authentication, TLS) arrives as a client error event shortly after the request fails.
+    let settle = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < settle && !self.last_client_error.as_ref().is_some_and(|(k, _, _)| is_specific(*k)) {
+      self.producer.poll(Duration::from_millis(50));
+      self.handle_reports(Instant::now());
+    }
     let kind = match (&error, &self.last_client_error) {
       // A timeout after an authentication or TLS error: the error callback knows the real cause.
-      (_, Some((kind, _))) if matches!(kind, ErrorKind::Authentication | ErrorKind::Tls) => *kind,
+      (_, Some((kind, _, _))) if is_specific(*kind) => *kind,
       (KafkaError::MetadataFetch(code), _) => classify(*code),
       _ => ErrorKind::Network,
     };
-    let cause = self.last_client_error.as_ref().map_or_else(|| error.to_string(), |(_, m)| m.clone());
+    let cause = self.last_client_error.as_ref().map_or_else(|| error.to_string(), |(_, m, _)| m.clone());
     let message = format!(
       "cannot reach Kafka at {} within {} ms ({}): {}",
       config.brokers.join(","),
@@ -228,7 +239,7 @@ impl Worker {
   fn log_transition(&self, transition: Option<Transition>) {
     if let Some(t) = transition {
       let level = if t.to == crate::breaker::BreakerState::Open { Level::Warn } else { Level::Info };
-      let why = self.last_client_error.as_ref().map(|(k, _)| format!(" (last error: {})", k.as_str())).unwrap_or_default();
+      let why = self.last_client_error.as_ref().map(|(k, _, _)| format!(" (last error: {})", k.as_str())).unwrap_or_default();
       self.shared.diag.log(level, &format!("circuit breaker {} -> {}{why}", t.from.as_str(), t.to.as_str()));
     }
   }
@@ -335,14 +346,24 @@ impl Worker {
 
   fn client_error(&mut self, kind: ErrorKind, message: String, now: Instant) {
     self.shared.diag.limited(Level::Warn, "kafka-client", &format!("Kafka client error ({}): {message}", kind.as_str()));
+    // "All brokers are down" follows an authentication or TLS failure; the cause is what operators need.
+    let hides_cause = !is_specific(kind)
+      && self.last_client_error.as_ref().is_some_and(|(k, _, at)| is_specific(*k) && now.duration_since(*at) < CAUSE_MEMORY);
+    if hides_cause {
+      return self.count_connectivity_failure(kind, now);
+    }
     self.shared.metrics.record_error(kind, message.clone());
+    self.count_connectivity_failure(kind, now);
+    self.last_client_error = Some((kind, message, now));
+  }
+
+  fn count_connectivity_failure(&mut self, kind: ErrorKind, now: Instant) {
     // Connectivity trouble counts toward the breaker only while there is something to deliver.
     let has_work = self.in_flight > 0 || !self.retry.is_empty() || !self.shared.queue.is_empty();
     if kind.is_connectivity() && has_work {
       let t = self.breaker.record_failure(now);
       self.log_transition(t);
     }
-    self.last_client_error = Some((kind, message));
   }
 
   /// A record failed: permanent failures are counted and reported; others wait for an ordered retry.
