@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The main job for a new user: sets everything up, starts a local Kafka broker, and shows the logger working.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-system-deps.sh
+bash scripts/build.sh
+bash scripts/kafka/broker.sh install
+bash scripts/kafka/broker.sh certs
+bash scripts/kafka/broker.sh start
+
+node scripts/demo/core.mjs
+
+cat <<'MSG'
+
+The broker keeps running for you to explore (kcat -b 127.0.0.1:39092 -L).
+Stop it with: bash scripts/kafka/broker.sh stop    (bash scripts/kafka/broker.sh wipe also deletes its data)
+MSG
