@@ -2,7 +2,8 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
-import { ensureBroker, brokerScript, consume, uniqueTopic } from './helpers/broker.mjs'
+import { randomBytes } from 'node:crypto'
+import { ensureBroker, brokerScript, consume, uniqueTopic, createTopic } from './helpers/broker.mjs'
 
 const { KafkaExecutionLogger } = createRequire(import.meta.url)('../index.js')
 
@@ -120,4 +121,35 @@ test('flush with the broker down resolves at its deadline with everything pendin
   assert.ok(took >= 450 && took < 500 + 300, `flush took ${took} ms`)
   assert.deepEqual(result, { delivered: 0, pending: 10 })
   await logger.shutdown(100)
+})
+
+test('a permanent failure (record too large for the topic) goes to the dead-letter topic with its cause', async () => {
+  const topic = uniqueTopic('too-large')
+  createTopic(topic, 1, {}, { 'max.message.bytes': 2000 })
+  const logger = new KafkaExecutionLogger({ brokers: broker.plaintext, topic, instanceId: 'i', logger: {} })
+  await logger.initialize()
+  // Random text: lz4 must not shrink it under the topic's limit.
+  const big = { executionId: 'big-1', workflowId: 'w', status: 'error', error: { message: 'x', stack: randomBytes(9000).toString('base64') } }
+  assert.equal(logger.logWorkflowFinished(big), true)
+  // Kafka checks max.message.bytes per record batch: an event batched with the big one would fail with it.
+  await waitFor(() => logger.getHealthMetrics().counters.deadLettered === 1, 30000, 'dead-lettering')
+  assert.equal(logger.logWorkflowFinished({ executionId: 'small-1', workflowId: 'w', status: 'success' }), true)
+  const health = await waitFor(() => {
+    const h = logger.getHealthMetrics()
+    return h.counters.deadLettered + h.counters.delivered === 2 && h
+  }, 30000, 'delivery and dead-lettering')
+  assert.equal(health.counters.deadLettered, 1)
+  assert.equal(health.counters.failed, 0)
+  assert.equal(health.lastError.kind, 'message_too_large')
+  const [dead] = await consume({ brokers: broker.plaintext, topic: `${topic}.dlq`, count: 1 })
+  assert.equal(dead.key, 'big-1')
+  assert.equal(dead.value.event, 'Workflow Failed')
+  assert.equal(dead.headers['dlq-original-topic'], topic)
+  assert.equal(dead.headers['dlq-error-kind'], 'message_too_large')
+  assert.equal(dead.headers['dlq-attempts'], '1')
+  assert.match(dead.headers['dlq-first-failure'], /^\d{4}-\d\d-\d\dT/)
+  assert.equal(dead.headers['message-id'], dead.value.messageId)
+  const [kept] = await consume({ brokers: broker.plaintext, topic, count: 1 })
+  assert.equal(kept.key, 'small-1')
+  await logger.shutdown(2000)
 })

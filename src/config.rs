@@ -74,6 +74,8 @@ pub struct Config {
   pub brokers: Vec<String>,
   pub client_id: String,
   pub topic: String,
+  /// Where permanent failures go; None when DLQ_TOPIC is off.
+  pub dlq_topic: Option<String>,
   pub tls: Option<Tls>,
   pub sasl: Option<Sasl>,
   pub queue_max_size: usize,
@@ -266,9 +268,17 @@ impl<'a> Parser<'a> {
     Ok(brokers)
   }
 
+  fn dlq_topic(&self, topic: &str) -> Result<Option<String>> {
+    match self.string("DLQ_TOPIC").as_deref() {
+      Some("off") => Ok(None),
+      Some(_) => self.topic("DLQ_TOPIC").map(Some),
+      None => Ok(Some(format!("{topic}.dlq")).filter(|t| t.len() <= 249)),
+    }
+  }
+
   fn topic(&self, name: &str) -> Result<String> {
     let (s, value) = self.raw_or_default(name);
-    let value = value.expect("topic has a default");
+    let value = value.unwrap_or_default();
     let legal = value.len() <= 249
       && value != "."
       && value != ".."
@@ -386,11 +396,13 @@ impl Config {
       .or_else(|| p.sources.env.get("NODE_ENV").map(|v| v.trim().to_string()).filter(|v| !v.is_empty()))
       .unwrap_or_else(|| setting("ENVIRONMENT").default.to_string());
 
+    let topic = p.topic("TOPIC")?;
     let config = Config {
       enabled,
       brokers: p.brokers()?,
       client_id: p.string("CLIENT_ID").expect("client id has a default"),
-      topic: p.topic("TOPIC")?,
+      dlq_topic: p.dlq_topic(&topic)?,
+      topic,
       tls,
       sasl,
       queue_max_size,
@@ -459,6 +471,7 @@ impl Config {
     serde_json::json!({
       "brokers": self.brokers,
       "topic": self.topic,
+      "dlqTopic": self.dlq_topic,
       "clientId": self.client_id,
       "securityProtocol": self.security_protocol(),
       "saslMechanism": self.sasl.as_ref().map(|s| s.mechanism.librdkafka_name()),
@@ -576,6 +589,9 @@ mod tests {
     assert!(err(&[("BROKERS", "PLAINTEXT://kafka:9092")]).contains("host:port"));
     assert!(err(&[("BROKERS", " , ")]).contains("host:port"));
     assert!(err(&[("TOPIC", "bad topic")]).contains("Kafka topic name"));
+    assert!(err(&[("DLQ_TOPIC", "bad/dlq")]).contains("N8N_KAFKA_LOGGER_DLQ_TOPIC (option dlqTopic) must be a Kafka topic name"));
+    assert_eq!(parse(&[]).unwrap().dlq_topic.as_deref(), Some("n8n-executions.dlq"));
+    assert_eq!(parse(&[("DLQ_TOPIC", "off")]).unwrap().dlq_topic, None);
     assert!(err(&[("COMPRESSION", "brotli")]).contains("none, gzip"));
     assert!(err(&[("LINGER_MS", "6000")]).contains("smaller than"));
     assert!(err(&[("INSTANCE_TYPE", "leader")]).contains("main, worker, webhook"));

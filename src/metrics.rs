@@ -20,6 +20,7 @@ pub struct Counters {
   pub retried: AtomicU64,
   pub dropped: AtomicU64,
   pub rejected: AtomicU64,
+  pub dead_lettered: AtomicU64,
 }
 
 impl Counters {
@@ -219,6 +220,7 @@ impl Metrics {
         "retried": Counters::get(&c.retried),
         "dropped": Counters::get(&c.dropped),
         "rejected": Counters::get(&c.rejected),
+        "deadLettered": Counters::get(&c.dead_lettered),
       },
       "lastError": s.last_error.as_ref().map(|e| json!({ "kind": e.kind.as_str(), "message": e.message, "at": iso_millis(e.at_ms) })),
       "lastRejection": self.last_rejection.lock().as_ref().map(|r| json!({ "reason": r.reason, "at": iso_millis(r.at_ms) })),

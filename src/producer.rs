@@ -17,6 +17,15 @@ use crate::diag::{Diagnostics, Level};
 use crate::errors::{classify, ErrorKind};
 use crate::metrics::{BrokerStatus, Metrics};
 
+/// Why an event is on its way to the dead-letter topic.
+#[derive(Debug, Clone)]
+pub struct DeadLetter {
+  pub kind: ErrorKind,
+  pub message: String,
+  pub first_failure_ms: i64,
+  pub last_failure_ms: i64,
+}
+
 /// One event on its way to Kafka: everything needed to resend it or to report on it.
 #[derive(Debug, Clone)]
 pub struct Pending {
@@ -29,15 +38,33 @@ pub struct Pending {
   pub accepted_at: Instant,
   pub attempts: u32,
   pub probe: bool,
+  /// Set once the event failed permanently: it then goes to the dead-letter topic with these headers.
+  pub dead_letter: Option<Box<DeadLetter>>,
 }
 
 impl Pending {
-  pub fn record<'a>(&'a self, topic: &'a str) -> BaseRecord<'a, str, [u8], Box<Pending>> {
-    let headers = OwnedHeaders::new_with_capacity(3)
+  /// The record for `topic`, or for `dlq_topic` with the failure in `dlq-*` headers once it is a dead letter.
+  pub fn record<'a>(&'a self, topic: &'a str, dlq_topic: &'a str) -> BaseRecord<'a, str, [u8], Box<Pending>> {
+    let mut headers = OwnedHeaders::new_with_capacity(9)
       .insert(Header { key: "content-type", value: Some("application/json") })
       .insert(Header { key: "event", value: Some(self.event_name) })
       .insert(Header { key: "message-id", value: Some(self.message_id.as_str()) });
-    BaseRecord::with_opaque_to(topic, Box::new(self.meta()))
+    let mut target = topic;
+    if let Some(dead) = &self.dead_letter {
+      target = dlq_topic;
+      let texts = [
+        ("dlq-original-topic", topic.to_string()),
+        ("dlq-error-kind", dead.kind.as_str().to_string()),
+        ("dlq-error-message", dead.message.clone()),
+        ("dlq-attempts", self.attempts.to_string()),
+        ("dlq-first-failure", crate::event::iso_millis(dead.first_failure_ms)),
+        ("dlq-last-failure", crate::event::iso_millis(dead.last_failure_ms)),
+      ];
+      for (key, value) in &texts {
+        headers = headers.insert(Header { key, value: Some(value.as_str()) });
+      }
+    }
+    BaseRecord::with_opaque_to(target, Box::new(self.meta()))
       .key(self.key.as_str())
       .payload(self.payload.as_slice())
       .timestamp(self.event_time_ms)
@@ -56,6 +83,7 @@ impl Pending {
       accepted_at: self.accepted_at,
       attempts: self.attempts,
       probe: self.probe,
+      dead_letter: self.dead_letter.clone(),
     }
   }
 }

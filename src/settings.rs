@@ -62,6 +62,7 @@ pub const SETTINGS: &[Setting] = &[
   s("TIMEOUT_CONNECT", "timeoutConnect", "10000", "milliseconds, an integer from 100 to 600000", "Connection setup timeout; also the startup validation timeout."),
   s("TIMEOUT_SEND", "timeoutSend", "5000", "milliseconds, an integer from 100 to 600000", "How long librdkafka may try to deliver a message before it is retried by the logger (message.timeout.ms)."),
   s("TIMEOUT_DISCONNECT", "timeoutDisconnect", "5000", "milliseconds, an integer from 0 to 600000", "Default deadline of shutdown() when no timeout is given."),
+  s("DLQ_TOPIC", "dlqTopic", "", "a Kafka topic name, or off", "Dead-letter topic for permanently failed events (default <TOPIC>.dlq); off drops them, counted as failed."),
   s("ACKS", "acks", "all", "one of all, 1, 0", "Broker acknowledgements per write (acks)."),
   s("COMPRESSION", "compression", "lz4", "one of none, gzip, snappy, lz4, zstd", "Batch compression codec."),
   s("LINGER_MS", "lingerMs", "5", "milliseconds, an integer from 0 to 900000", "librdkafka batching window (linger.ms)."),

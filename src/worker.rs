@@ -17,7 +17,7 @@ use crate::diag::{Diagnostics, Level};
 use crate::errors::{classify, ErrorKind};
 use crate::event::{prepare, EventContext, ExecutionInput};
 use crate::metrics::{now_ms, Counters, Metrics};
-use crate::producer::{self, Pending, Producer, Report};
+use crate::producer::{self, DeadLetter, Pending, Producer, Report};
 use crate::queue::EventQueue;
 
 /// Everything the JS thread and the worker share.
@@ -296,11 +296,13 @@ impl Worker {
       accepted_at: input.accepted_at,
       attempts: 0,
       probe: false,
+      dead_letter: None,
     })
   }
 
   fn send(&mut self, pending: Pending, now: Instant) {
-    let result = self.producer.send(pending.record(&self.shared.config.topic));
+    let config = &self.shared.config;
+    let result = self.producer.send(pending.record(&config.topic, config.dlq_topic.as_deref().unwrap_or_default()));
     let error = match result {
       Ok(()) => {
         self.in_flight += 1;
@@ -324,7 +326,8 @@ impl Worker {
       match report {
         Report::Delivered(pending) => {
           self.in_flight = self.in_flight.saturating_sub(1);
-          Counters::add(&self.shared.metrics.counters.delivered, 1);
+          let counters = &self.shared.metrics.counters;
+          Counters::add(if pending.dead_letter.is_some() { &counters.dead_lettered } else { &counters.delivered }, 1);
           latencies.push(pending.accepted_at.elapsed());
           if self.retry.is_empty() {
             self.retry_round = 0;
@@ -375,8 +378,20 @@ impl Worker {
       return;
     }
     if kind.is_permanent() || kind == ErrorKind::Purged {
-      Counters::add(&metrics.counters.failed, 1);
       metrics.record_error(kind, message.clone());
+      pending.attempts += 1;
+      let dlq = self.shared.config.dlq_topic.as_deref();
+      if let (Some(dlq), None, false) = (dlq, &pending.dead_letter, kind == ErrorKind::Purged) {
+        self.shared.diag.limited(
+          Level::Warn,
+          "dead-letter",
+          &format!("{} {} failed permanently ({}), sending it to {dlq}: {message}", pending.event_name, pending.message_id, kind.as_str()),
+        );
+        let at = now_ms();
+        pending.dead_letter = Some(Box::new(DeadLetter { kind, message, first_failure_ms: at, last_failure_ms: at }));
+        return self.send(*pending, now);
+      }
+      Counters::add(&metrics.counters.failed, 1);
       self.shared.diag.limited(
         Level::Error,
         "permanent-failure",
