@@ -36,6 +36,13 @@ export interface KafkaLoggerOptions {
   idempotent?: boolean | string
   maxMessageBytes?: number | string
   validateOnStartup?: boolean | string
+  durability?: 'memory' | 'disk'
+  /** Base directory of the disk spool, or 'off'. */
+  spoolDir?: string
+  spoolMaxBytes?: number | string
+  spoolSyncInterval?: number | string
+  /** Dead-letter topic, or 'off'; default `<topic>.dlq`. */
+  dlqTopic?: string
   environment?: string
   /** n8n's instance id: the anonymousId of events without a user, and the messageId seed. */
   instanceId?: string
@@ -101,7 +108,15 @@ export interface HealthSnapshot {
   status: 'healthy' | 'degraded' | 'unhealthy' | 'stopped'
   circuitBreaker: { state: 'closed' | 'open' | 'half-open' }
   queue: { depth: number; capacity: number; inFlight: number; retryPending: number }
-  counters: { accepted: number; delivered: number; failed: number; retried: number; dropped: number; rejected: number }
+  counters: {
+    accepted: number
+    delivered: number
+    failed: number
+    retried: number
+    dropped: number
+    rejected: number
+    deadLettered: number
+  }
   lastError?: { kind: string; message: string; at: string } | null
   lastRejection?: { reason: string; at: string } | null
   deliveryLatencyMs: {
@@ -112,6 +127,21 @@ export interface HealthSnapshot {
     buckets: Array<{ le: number; count: number }>
   }
   brokers: Array<{ name: string; state: string; rttMs: number | null }>
+  spool:
+    | { enabled: false }
+    | {
+        enabled: true
+        dir: string
+        durability: 'memory' | 'disk'
+        bytes: number
+        records: number
+        oldestAgeMs: number | null
+        spooled: number
+        replayed: number
+        corrupted: number
+        refused: number
+        lastError: string | null
+      }
   uptimeMs: number
   /** The configuration with every secret replaced by "[redacted]". */
   config: Record<string, unknown>
@@ -161,4 +191,6 @@ export interface ShutdownResult {
   delivered: number
   pending: number
   dropped: number
+  /** Written to the disk spool; replayed at the next start. */
+  spooled: number
 }

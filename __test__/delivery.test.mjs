@@ -3,6 +3,7 @@ import { test, before } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { spoolDir } from './helpers/spool.mjs'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 import { ensureBroker, consume, uniqueTopic, createTopic } from './helpers/broker.mjs'
 
@@ -37,7 +38,7 @@ function execution(id, extra = {}) {
 
 async function deliver(options, inputs) {
   const topic = uniqueTopic('delivery')
-  const logger = new KafkaExecutionLogger({ topic, instanceId: 'instance-1', n8nVersion: '2.8.4', environment: 'test', validateOnStartup: true, ...options })
+  const logger = new KafkaExecutionLogger({ spoolDir: spoolDir(), topic, instanceId: 'instance-1', n8nVersion: '2.8.4', environment: 'test', validateOnStartup: true, ...options })
   await logger.initialize()
   for (const [method, input] of inputs) assert.equal(logger[method](input), true)
   const flushed = await logger.flush(20000)
@@ -155,7 +156,7 @@ test('failed, retried and sub-executions carry errors, links and involves that m
 test('events of one execution share a key, a partition and their order', async () => {
   const topic = uniqueTopic('ordering')
   createTopic(topic, 3)
-  const logger = new KafkaExecutionLogger({ brokers: broker.plaintext, topic, instanceId: 'i' })
+  const logger = new KafkaExecutionLogger({ spoolDir: spoolDir(), brokers: broker.plaintext, topic, instanceId: 'i' })
   await logger.initialize()
   const ids = Array.from({ length: 60 }, (_, i) => `order-${i}`)
   for (const id of ids) logger.logWorkflowStarted({ executionId: id, workflowId: 'w', startedAt: started })
@@ -178,6 +179,7 @@ test('events of one execution share a key, a partition and their order', async (
 test('diagnostics reach the caller logger on the JS thread, and a throwing logger is contained', async () => {
   const lines = []
   const logger = new KafkaExecutionLogger({
+    spoolDir: spoolDir(),
     brokers: broker.plaintext,
     topic: uniqueTopic('diag'),
     logger: {

@@ -2,11 +2,12 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
+import { spoolDir } from './helpers/spool.mjs'
 
 const { KafkaExecutionLogger } = createRequire(import.meta.url)('../index.js')
 
 // Nothing listens on port 1: these tests exercise intake only and never need a broker.
-const newLogger = () => new KafkaExecutionLogger({ brokers: '127.0.0.1:1', queueMaxSize: 1000, logger: {} })
+const newLogger = () => new KafkaExecutionLogger({ spoolDir: spoolDir(), brokers: '127.0.0.1:1', queueMaxSize: 1000, logger: {} })
 const valid = { executionId: 'e1', workflowId: 'w1' }
 
 function rejected(input, reason) {
@@ -109,7 +110,7 @@ test('node events need a phase and a node name', () => {
 })
 
 test('a full queue drops the oldest event and counts it, never blocking', () => {
-  const logger = new KafkaExecutionLogger({ brokers: '127.0.0.1:1', queueMaxSize: 10, queueBatchSize: 10 })
+  const logger = new KafkaExecutionLogger({ spoolDir: spoolDir(), brokers: '127.0.0.1:1', queueMaxSize: 10, queueBatchSize: 10 })
   for (let i = 0; i < 25; i++) assert.equal(logger.logWorkflowStarted({ executionId: `e${i}`, workflowId: 'w' }), true)
   const health = logger.getHealthMetrics()
   assert.equal(health.counters.accepted, 25)
@@ -122,7 +123,7 @@ test('after shutdown log calls return false; shutdown is idempotent', async () =
   const logger = newLogger()
   assert.equal(logger.logWorkflowStarted(valid), true)
   const first = await logger.shutdown(100)
-  assert.deepEqual(first, { delivered: 0, pending: 0, dropped: 1 })
+  assert.deepEqual(first, { delivered: 0, pending: 0, dropped: 1, spooled: 0 })
   assert.deepEqual(await logger.shutdown(), first)
   assert.equal(logger.logWorkflowStarted(valid), false)
   assert.equal(logger.getHealthMetrics().status, 'stopped')

@@ -28,6 +28,8 @@ pub struct JsShutdownResult {
   pub delivered: f64,
   pub pending: f64,
   pub dropped: f64,
+  /// Written to the disk spool; replayed at the next start.
+  pub spooled: f64,
 }
 
 /// Throws an Error whose `code` is `code`, and hands napi-rs a marker that the exception is pending.
@@ -60,7 +62,10 @@ fn scalar_text(value: &Unknown) -> Result<Option<String>> {
   })
 }
 
-/// Only the logger's own variables (and NODE_ENV) are copied out of the environment: no other secrets.
+/// Variables read besides the logger's own: the environment dimension and the spool's default folder.
+const OTHER_ENV: &[&str] = &["NODE_ENV", "N8N_USER_FOLDER", "HOME", "USERPROFILE"];
+
+/// Only the logger's own variables (and OTHER_ENV) are copied out of the environment: no other secrets.
 fn env_map(env: &Env, source: Option<Unknown>) -> Result<HashMap<String, String>> {
   let object: Object = match source {
     Some(value) if value.get_type()? == ValueType::Object => unsafe { value.cast()? },
@@ -68,7 +73,7 @@ fn env_map(env: &Env, source: Option<Unknown>) -> Result<HashMap<String, String>
   };
   let mut map = HashMap::new();
   for key in Object::keys(&object)? {
-    if key.starts_with(ENV_PREFIX) || key == "NODE_ENV" {
+    if key.starts_with(ENV_PREFIX) || OTHER_ENV.contains(&key.as_str()) {
       if let Some(value) = object.get::<Unknown>(&key)?.and_then(|v| scalar_text(&v).ok().flatten()) {
         map.insert(key, value);
       }
@@ -250,7 +255,12 @@ impl KafkaExecutionLogger {
       Some(timeout),
       Box::new(move |r: ShutdownResult| {
         deferred.resolve(Box::new(move |_| {
-          Ok(JsShutdownResult { delivered: r.delivered as f64, pending: r.pending as f64, dropped: r.dropped as f64 })
+          Ok(JsShutdownResult {
+            delivered: r.delivered as f64,
+            pending: r.pending as f64,
+            dropped: r.dropped as f64,
+            spooled: r.spooled as f64,
+          })
         }))
       }),
     );

@@ -76,6 +76,12 @@ pub struct Config {
   pub topic: String,
   /// Where permanent failures go; None when DLQ_TOPIC is off.
   pub dlq_topic: Option<String>,
+  /// Every event goes through the spool first (DURABILITY=disk).
+  pub durable: bool,
+  /// Base directory of the spool; None when SPOOL_DIR is off.
+  pub spool_dir: Option<std::path::PathBuf>,
+  pub spool_max_bytes: u64,
+  pub spool_sync_interval: Duration,
   pub tls: Option<Tls>,
   pub sasl: Option<Sasl>,
   pub queue_max_size: usize,
@@ -268,6 +274,21 @@ impl<'a> Parser<'a> {
     Ok(brokers)
   }
 
+  /// SPOOL_DIR, else n8n's own folder convention: <N8N_USER_FOLDER or HOME>/.n8n/kafka-logger-spool.
+  fn spool_dir(&self) -> Option<std::path::PathBuf> {
+    match self.string("SPOOL_DIR").as_deref() {
+      Some("off") => None,
+      Some(dir) => Some(dir.into()),
+      None => {
+        let home = ["N8N_USER_FOLDER", "HOME", "USERPROFILE"]
+          .iter()
+          .find_map(|k| self.sources.env.get(*k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()))
+          .unwrap_or_else(|| ".".into());
+        Some(std::path::Path::new(&home).join(".n8n").join("kafka-logger-spool"))
+      }
+    }
+  }
+
   fn dlq_topic(&self, topic: &str) -> Result<Option<String>> {
     match self.string("DLQ_TOPIC").as_deref() {
       Some("off") => Ok(None),
@@ -402,6 +423,10 @@ impl Config {
       brokers: p.brokers()?,
       client_id: p.string("CLIENT_ID").expect("client id has a default"),
       dlq_topic: p.dlq_topic(&topic)?,
+      durable: p.choice("DURABILITY", &["memory", "disk"])? == "disk",
+      spool_dir: p.spool_dir(),
+      spool_max_bytes: p.int("SPOOL_MAX_BYTES", 1 << 20, 1 << 40)?,
+      spool_sync_interval: p.millis("SPOOL_SYNC_INTERVAL", 1, 60_000)?,
       topic,
       tls,
       sasl,
@@ -472,6 +497,10 @@ impl Config {
       "brokers": self.brokers,
       "topic": self.topic,
       "dlqTopic": self.dlq_topic,
+      "durability": if self.durable { "disk" } else { "memory" },
+      "spoolDir": self.spool_dir.as_ref().map(|d| d.display().to_string()),
+      "spoolMaxBytes": self.spool_max_bytes,
+      "spoolSyncIntervalMs": self.spool_sync_interval.as_millis() as u64,
       "clientId": self.client_id,
       "securityProtocol": self.security_protocol(),
       "saslMechanism": self.sasl.as_ref().map(|s| s.mechanism.librdkafka_name()),
@@ -592,6 +621,9 @@ mod tests {
     assert!(err(&[("DLQ_TOPIC", "bad/dlq")]).contains("N8N_KAFKA_LOGGER_DLQ_TOPIC (option dlqTopic) must be a Kafka topic name"));
     assert_eq!(parse(&[]).unwrap().dlq_topic.as_deref(), Some("n8n-executions.dlq"));
     assert_eq!(parse(&[("DLQ_TOPIC", "off")]).unwrap().dlq_topic, None);
+    assert!(err(&[("DURABILITY", "paper")]).contains("one of memory, disk"));
+    assert!(err(&[("SPOOL_MAX_BYTES", "10")]).contains("from 1048576"));
+    assert_eq!(parse(&[("SPOOL_DIR", "off")]).unwrap().spool_dir, None);
     assert!(err(&[("COMPRESSION", "brotli")]).contains("none, gzip"));
     assert!(err(&[("LINGER_MS", "6000")]).contains("smaller than"));
     assert!(err(&[("INSTANCE_TYPE", "leader")]).contains("main, worker, webhook"));

@@ -5,6 +5,7 @@
 //! `worker` (the background thread), `logger` (the Rust API), and the napi boundary in `binding`,
 //! `js_input` and `js_logger`.
 
+pub mod backlog;
 pub mod breaker;
 pub mod config;
 pub mod diag;
@@ -15,6 +16,7 @@ pub mod metrics;
 pub mod producer;
 pub mod queue;
 pub mod settings;
+pub mod spool;
 pub mod worker;
 
 mod binding;

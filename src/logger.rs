@@ -152,7 +152,7 @@ impl Logger {
         }
         Counters::add(&self.shared.metrics.counters.dropped, dropped);
         self.shared.metrics.update_status(|s| s.stopped = true);
-        let result = ShutdownResult { delivered: 0, pending: 0, dropped };
+        let result = ShutdownResult { delivered: 0, pending: 0, dropped, spooled: 0 };
         *lifecycle = Lifecycle::Stopped(result);
         drop(lifecycle);
         reply(result)

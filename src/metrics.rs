@@ -63,6 +63,8 @@ pub struct WorkerStatus {
   pub retry_pending: u64,
   pub running: bool,
   pub stopped: bool,
+  /// The disk spool's own snapshot, when there is a spool.
+  pub spool: Option<Value>,
 }
 
 /// Upper bounds (ms) of the cumulative latency buckets, Prometheus style.
@@ -146,6 +148,7 @@ impl Metrics {
         retry_pending: 0,
         running: false,
         stopped: false,
+        spool: None,
       }),
       last_rejection: Mutex::new(None),
       latency: Mutex::new(Latency::new()),
@@ -232,6 +235,7 @@ impl Metrics {
         "buckets": buckets,
       },
       "brokers": s.brokers.iter().map(|b| json!({ "name": b.name, "state": b.state, "rttMs": b.rtt_ms })).collect::<Vec<_>>(),
+      "spool": s.spool.clone().unwrap_or_else(|| json!({ "enabled": false })),
       "uptimeMs": self.started_at.elapsed().as_millis() as u64,
       "config": inputs.config,
     })

@@ -40,6 +40,9 @@ pub struct Pending {
   pub probe: bool,
   /// Set once the event failed permanently: it then goes to the dead-letter topic with these headers.
   pub dead_letter: Option<Box<DeadLetter>>,
+  pub first_failure_ms: Option<i64>,
+  /// Where the event lives in the disk spool when it was read from there (acknowledged after delivery).
+  pub spool_pos: Option<crate::spool::SpoolPos>,
 }
 
 impl Pending {
@@ -84,6 +87,8 @@ impl Pending {
       attempts: self.attempts,
       probe: self.probe,
       dead_letter: self.dead_letter.clone(),
+      first_failure_ms: self.first_failure_ms,
+      spool_pos: self.spool_pos,
     }
   }
 }

@@ -11,6 +11,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::producer::{Producer as _, PurgeConfig};
 use rdkafka::types::RDKafkaErrorCode;
 
+use crate::backlog::Backlog;
 use crate::breaker::{Breaker, Permit, Transition};
 use crate::config::{Config, ConfigError};
 use crate::diag::{Diagnostics, Level};
@@ -44,8 +45,10 @@ pub struct ShutdownResult {
   pub delivered: u64,
   /// Handed to Kafka but unacknowledged at the deadline: may or may not have landed.
   pub pending: u64,
-  /// Never handed to Kafka before the deadline, so discarded.
+  /// Neither delivered nor spooled: lost.
   pub dropped: u64,
+  /// Left in the disk spool, replayed at the next start.
+  pub spooled: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +68,11 @@ const RETRY_BASE: Duration = Duration::from_millis(100);
 const RETRY_MAX: Duration = Duration::from_secs(30);
 /// librdkafka's own queue refused a record: try again shortly, without counting a failure.
 const LOCAL_QUEUE_FULL_PAUSE: Duration = Duration::from_millis(20);
+/// Events moved from the queue into the spool per pass.
+const SPILL_BATCH: usize = 10_000;
+/// With a spool, shutdown stops sending this long before its deadline to purge, collect and spool the rest.
+const SPOOL_MARGIN: Duration = Duration::from_millis(150);
+
 /// How long an authentication or TLS error stays the reported cause of later generic network errors.
 const CAUSE_MEMORY: Duration = Duration::from_secs(30);
 
@@ -86,7 +94,11 @@ pub struct Worker {
   reports: Receiver<Report>,
   producer: Producer,
   breaker: Breaker,
-  /// Failed records waiting to be resent, in acceptance order; new events wait behind them (ordering).
+  /// The disk spool, when there is one: failed and (in disk mode) all events go through it.
+  backlog: Option<Backlog>,
+  /// Failed events on their way into the spool, appended together at the end of a pass.
+  to_spill: Vec<Pending>,
+  /// Without a spool: failed records waiting to be resent, in acceptance order; new events wait behind them.
   retry: BTreeMap<u64, Pending>,
   retry_at: Option<Instant>,
   retry_round: u32,
@@ -128,6 +140,8 @@ impl Worker {
       let config = &shared.config;
       let breaker = Breaker::new(config.cb_failure_threshold, config.cb_reset_timeout, config.cb_monitoring_period);
       let mut worker = Worker {
+        backlog: Backlog::open(config, &shared.diag),
+        to_spill: Vec::new(),
         shared: shared.clone(),
         commands,
         reports: reports_rx,
@@ -208,8 +222,11 @@ impl Worker {
     self.handle_reports(now);
     self.publish_status();
     let now = Instant::now();
+    if let Some(backlog) = &mut self.backlog {
+      backlog.sync_if_due(now, false);
+    }
     self.answer_flushes(now);
-    if self.shutdown.as_ref().is_some_and(|s| self.idle() || now >= s.deadline) {
+    if self.shutdown.as_ref().is_some_and(|s| self.idle() || now >= self.stop_sending_at(s)) {
       self.finish_shutdown();
       return false;
     }
@@ -233,7 +250,19 @@ impl Worker {
   }
 
   fn idle(&self) -> bool {
-    self.shared.queue.is_empty() && self.retry.is_empty() && self.in_flight == 0
+    self.shared.queue.is_empty()
+      && self.retry.is_empty()
+      && self.to_spill.is_empty()
+      && self.in_flight == 0
+      && self.backlog.as_ref().is_none_or(Backlog::is_empty)
+  }
+
+  /// With a spool, sending stops a little before the deadline so what is left can be purged and spooled in time.
+  fn stop_sending_at(&self, shutdown: &Shutdown) -> Instant {
+    match self.backlog {
+      Some(_) => shutdown.deadline.checked_sub(SPOOL_MARGIN).unwrap_or(shutdown.deadline),
+      None => shutdown.deadline,
+    }
   }
 
   fn log_transition(&self, transition: Option<Transition>) {
@@ -249,6 +278,10 @@ impl Worker {
     let shutting_down = self.shutdown.is_some();
     let (permit, transition) = if shutting_down { (Permit::Send, None) } else { self.breaker.permit(now) };
     self.log_transition(transition);
+    self.spill_if_needed();
+    if self.backlog.as_ref().is_some_and(Backlog::active) {
+      return self.send_from_backlog(permit, now);
+    }
     match permit {
       Permit::Hold => {}
       Permit::Probe => {
@@ -282,6 +315,51 @@ impl Worker {
     }
   }
 
+  /// Failed events, and queued ones while the spool is in use or the breaker holds, go to disk in order.
+  fn spill_if_needed(&mut self) {
+    let Some(backlog) = &self.backlog else { return };
+    let holds = self.shutdown.is_none() && self.breaker.holds();
+    if !(backlog.active() || holds || !self.to_spill.is_empty()) {
+      return;
+    }
+    let mut batch = std::mem::take(&mut self.to_spill);
+    while batch.len() < SPILL_BATCH {
+      match self.next_from_queue() {
+        Some(pending) => batch.push(pending),
+        None => break,
+      }
+    }
+    self.spill(batch);
+  }
+
+  fn spill(&mut self, batch: Vec<Pending>) {
+    let Some(backlog) = &mut self.backlog else { return };
+    let refused = backlog.spill(&batch, &self.shared.diag);
+    Counters::add(&self.shared.metrics.counters.dropped, refused);
+  }
+
+  /// Sends spooled events in append order, as far as the breaker, the backoff and the in-flight cap allow.
+  fn send_from_backlog(&mut self, permit: Permit, now: Instant) {
+    let shutting_down = self.shutdown.is_some();
+    if !shutting_down && self.retry_at.is_some_and(|t| now < t) {
+      return;
+    }
+    let room = (self.shared.config.queue_max_size as u64).saturating_sub(self.in_flight) as usize;
+    let max = match permit {
+      Permit::Hold => 0,
+      Permit::Probe => 1,
+      Permit::Send => self.shared.config.queue_batch_size.min(room),
+    };
+    let Some(backlog) = &mut self.backlog else { return };
+    for mut pending in backlog.next_batch(max, &mut self.next_seq) {
+      if permit == Permit::Probe {
+        pending.probe = true;
+        self.breaker.probe_sent();
+      }
+      self.send(pending, now);
+    }
+  }
+
   fn next_from_queue(&mut self) -> Option<Pending> {
     let input = self.shared.queue.pop()?;
     let event = prepare(&input, &self.shared.context, now_ms());
@@ -297,6 +375,8 @@ impl Worker {
       attempts: 0,
       probe: false,
       dead_letter: None,
+      first_failure_ms: None,
+      spool_pos: None,
     })
   }
 
@@ -312,9 +392,7 @@ impl Worker {
     };
     let code = error.rdkafka_error_code().unwrap_or(RDKafkaErrorCode::Fail);
     if code == RDKafkaErrorCode::QueueFull {
-      self.retry_at = Some(now + LOCAL_QUEUE_FULL_PAUSE);
-      self.retry.insert(pending.seq, pending);
-      return;
+      return self.retry(pending, now, Some(LOCAL_QUEUE_FULL_PAUSE));
     }
     let message = self.shared.diag.scrub(&error.to_string());
     self.settle_failure(Box::new(pending), classify(code), message, now);
@@ -329,6 +407,9 @@ impl Worker {
           let counters = &self.shared.metrics.counters;
           Counters::add(if pending.dead_letter.is_some() { &counters.dead_lettered } else { &counters.delivered }, 1);
           latencies.push(pending.accepted_at.elapsed());
+          if let (Some(backlog), Some(pos)) = (&mut self.backlog, pending.spool_pos) {
+            backlog.acknowledge(pos);
+          }
           if self.retry.is_empty() {
             self.retry_round = 0;
           }
@@ -344,6 +425,10 @@ impl Worker {
     }
     if !latencies.is_empty() {
       self.shared.metrics.record_latencies(latencies.into_iter());
+    }
+    if !self.to_spill.is_empty() {
+      let failed = std::mem::take(&mut self.to_spill);
+      self.spill(failed);
     }
   }
 
@@ -362,68 +447,97 @@ impl Worker {
 
   fn count_connectivity_failure(&mut self, kind: ErrorKind, now: Instant) {
     // Connectivity trouble counts toward the breaker only while there is something to deliver.
-    let has_work = self.in_flight > 0 || !self.retry.is_empty() || !self.shared.queue.is_empty();
+    let has_work = !self.idle();
     if kind.is_connectivity() && has_work {
       let t = self.breaker.record_failure(now);
       self.log_transition(t);
     }
   }
 
-  /// A record failed: permanent failures are counted and reported; others wait for an ordered retry.
+  /// A record failed: permanent failures go to the dead letters; others wait for an ordered retry.
   fn settle_failure(&mut self, mut pending: Box<Pending>, kind: ErrorKind, message: String, now: Instant) {
-    let metrics = &self.shared.metrics;
-    if kind == ErrorKind::Purged && self.shutdown.is_none() {
-      // Purged by a producer restart: resend, not a failure of the cluster.
-      self.retry.insert(pending.seq, *pending);
-      return;
+    if kind == ErrorKind::Purged {
+      // Purged by us (shutdown with a spool, or a producer restart): not a failure of the cluster.
+      return self.retry(*pending, now, Some(Duration::ZERO));
     }
-    if kind.is_permanent() || kind == ErrorKind::Purged {
-      metrics.record_error(kind, message.clone());
-      pending.attempts += 1;
-      let dlq = self.shared.config.dlq_topic.as_deref();
-      if let (Some(dlq), None, false) = (dlq, &pending.dead_letter, kind == ErrorKind::Purged) {
+    let metrics = &self.shared.metrics;
+    metrics.record_error(kind, message.clone());
+    pending.attempts += 1;
+    pending.probe = false;
+    let at = now_ms();
+    pending.first_failure_ms.get_or_insert(at);
+    if kind.is_permanent() {
+      return self.dead_letter(pending, kind, message, now);
+    }
+    Counters::add(&metrics.counters.retried, 1);
+    self.shared.diag.limited(Level::Warn, "retry", &format!("delivery failed ({}), will retry: {message}", kind.as_str()));
+    let t = self.breaker.record_failure(now);
+    self.log_transition(t);
+    self.retry(*pending, now, None);
+  }
+
+  /// Permanent failures go to the dead-letter topic; if that fails too, to the spool's dead-letter file.
+  fn dead_letter(&mut self, mut pending: Box<Pending>, kind: ErrorKind, message: String, now: Instant) {
+    let at = now_ms();
+    let first_failure_ms = pending.first_failure_ms.unwrap_or(at);
+    match (&self.shared.config.dlq_topic, &pending.dead_letter) {
+      (Some(dlq), None) => {
         self.shared.diag.limited(
           Level::Warn,
           "dead-letter",
           &format!("{} {} failed permanently ({}), sending it to {dlq}: {message}", pending.event_name, pending.message_id, kind.as_str()),
         );
-        let at = now_ms();
-        pending.dead_letter = Some(Box::new(DeadLetter { kind, message, first_failure_ms: at, last_failure_ms: at }));
-        return self.send(*pending, now);
+        pending.dead_letter = Some(Box::new(DeadLetter { kind, message, first_failure_ms, last_failure_ms: at }));
+        self.send(*pending, now)
       }
-      Counters::add(&metrics.counters.failed, 1);
-      self.shared.diag.limited(
-        Level::Error,
-        "permanent-failure",
-        &format!("dropping {} {} after a permanent failure ({}): {message}", pending.event_name, pending.message_id, kind.as_str()),
-      );
-      return;
+      _ => {
+        let counters = &self.shared.metrics.counters;
+        let filed = self.backlog.as_mut().is_some_and(|b| b.dead_letter(&pending, kind, &message));
+        Counters::add(if filed { &counters.dead_lettered } else { &counters.failed }, 1);
+        let whereto = if filed { "written to the dead-letter file" } else { "dropped" };
+        self.shared.diag.limited(
+          Level::Error,
+          "permanent-failure",
+          &format!("{} {} {whereto} after a permanent failure ({}): {message}", pending.event_name, pending.message_id, kind.as_str()),
+        );
+        if let (Some(backlog), Some(pos)) = (&mut self.backlog, pending.spool_pos) {
+          backlog.acknowledge(pos);
+        }
+      }
     }
-    Counters::add(&metrics.counters.retried, 1);
-    metrics.record_error(kind, message.clone());
-    self.shared.diag.limited(Level::Warn, "retry", &format!("delivery failed ({}), will retry: {message}", kind.as_str()));
-    let t = self.breaker.record_failure(now);
-    self.log_transition(t);
-    pending.attempts += 1;
-    pending.probe = false;
-    self.retry.insert(pending.seq, *pending);
-    if self.retry_at.is_none_or(|t| t <= now) {
-      self.retry_at = Some(now + backoff(self.retry_round));
-      self.retry_round = self.retry_round.saturating_add(1);
+  }
+
+  /// Keeps a record for later: in the spool (where a replayed one already is), or in memory without a spool.
+  fn retry(&mut self, pending: Pending, now: Instant, pause: Option<Duration>) {
+    match (&mut self.backlog, pending.spool_pos) {
+      (Some(backlog), Some(_)) => backlog.retry_later(),
+      (Some(_), None) => self.to_spill.push(pending),
+      (None, _) => drop(self.retry.insert(pending.seq, pending)),
+    }
+    match pause {
+      Some(pause) => self.retry_at = Some(now + pause),
+      None if self.retry_at.is_none_or(|t| t <= now) => {
+        self.retry_at = Some(now + backoff(self.retry_round));
+        self.retry_round = self.retry_round.saturating_add(1);
+      }
+      None => {}
     }
   }
 
   fn publish_status(&self) {
     let (breaker, in_flight, retry_pending) = (self.breaker.state(), self.in_flight, self.retry.len() as u64);
+    let spool = self.backlog.as_ref().map(Backlog::snapshot);
     self.shared.metrics.update_status(|s| {
       s.breaker = breaker;
       s.in_flight = in_flight;
       s.retry_pending = retry_pending;
+      s.spool = spool;
     });
   }
 
   fn pending_count(&self) -> u64 {
-    self.shared.queue.len() as u64 + self.retry.len() as u64 + self.in_flight
+    let spooled = self.backlog.as_ref().map_or(0, |b| b.unacked());
+    self.shared.queue.len() as u64 + self.retry.len() as u64 + self.to_spill.len() as u64 + self.in_flight.max(spooled)
   }
 
   fn answer_flushes(&mut self, now: Instant) {
@@ -453,12 +567,21 @@ impl Worker {
     if retry_waiting && self.retry_at.is_none_or(|t| t <= now) && !breaker_holds {
       return;
     }
+    let backoff_over = self.retry_at.is_none_or(|t| t <= now);
+    let room = self.in_flight < self.shared.config.queue_max_size as u64;
+    if !breaker_holds && backoff_over && room && self.backlog.as_ref().is_some_and(|b| b.active() && b.can_read()) {
+      return;
+    }
     let mut until = now + self.shared.config.queue_flush_interval;
+    // While events are spilled rather than sent, they are moved to disk once per group-commit interval.
+    let spill_due = (self.backlog.is_some() && !queue.is_empty()).then(|| now + self.shared.config.spool_sync_interval);
     let timers = [
       self.retry_at,
       self.breaker.open_until(),
       self.flushes.iter().map(|f| f.deadline).min(),
-      self.shutdown.as_ref().map(|s| s.deadline),
+      self.shutdown.as_ref().map(|s| self.stop_sending_at(s)),
+      self.backlog.as_ref().and_then(Backlog::sync_due),
+      spill_due,
     ];
     for t in timers.into_iter().flatten() {
       until = until.min(t);
@@ -475,6 +598,22 @@ impl Worker {
   }
 
   fn finish_shutdown(&mut self) {
+    let Some(deadline) = self.shutdown.as_ref().map(|s| s.deadline) else { return };
+    if self.backlog.is_some() {
+      // What Kafka did not acknowledge in time is purged from librdkafka and spooled for the next start.
+      self.producer.purge(PurgeConfig::default().queue().inflight());
+      while self.in_flight > 0 && Instant::now() < deadline {
+        self.producer.poll(Duration::from_millis(5));
+        self.handle_reports(Instant::now());
+      }
+      let mut rest = std::mem::take(&mut self.to_spill);
+      rest.extend(std::mem::take(&mut self.retry).into_values());
+      rest.extend(std::iter::from_fn(|| self.next_from_queue()));
+      self.spill(rest);
+      if let Some(backlog) = &mut self.backlog {
+        backlog.sync_if_due(Instant::now(), true);
+      }
+    }
     let Some(shutdown) = self.shutdown.take() else { return };
     let metrics = &self.shared.metrics;
     let mut dropped = self.retry.len() as u64;
@@ -484,7 +623,13 @@ impl Worker {
     }
     Counters::add(&metrics.counters.dropped, dropped);
     let delivered = delivered_now(metrics) - shutdown.delivered_at_start;
-    let result = ShutdownResult { delivered, pending: self.in_flight, dropped };
+    let result = ShutdownResult {
+      delivered,
+      pending: if self.backlog.is_some() { 0 } else { self.in_flight },
+      dropped,
+      spooled: self.backlog.as_ref().map_or(0, Backlog::unacked),
+    };
+    self.publish_status();
     metrics.update_status(|s| {
       s.running = false;
       s.stopped = true;

@@ -1,0 +1,245 @@
+//! The worker's view of the disk spool: spilling events it cannot deliver now, replaying them in order,
+//! acknowledging them after their delivery report, group commit, and what the health snapshot shows.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::config::Config;
+use crate::diag::{Diagnostics, Level};
+use crate::errors::ErrorKind;
+use crate::metrics::now_ms;
+use crate::producer::Pending;
+use crate::spool::{FsyncPolicy, Spool, SpoolOptions, SpoolPos, SpoolRecord};
+
+pub struct Backlog {
+  spool: Spool,
+  dir: PathBuf,
+  durable: bool,
+  sync_interval: Duration,
+  dirty_since: Option<Instant>,
+  /// Records read from the spool and handed to Kafka, not settled yet.
+  in_flight: u64,
+  /// A replayed record failed: read again from the first unacked record once nothing is in flight.
+  rewind_pending: bool,
+  pub spooled: u64,
+  pub replayed: u64,
+  pub last_error: Option<String>,
+}
+
+impl Pending {
+  fn to_record(&self) -> SpoolRecord {
+    SpoolRecord {
+      key: self.key.clone(),
+      payload: self.payload.clone(),
+      event_name: self.event_name.to_string(),
+      message_id: self.message_id.clone(),
+      event_time_ms: self.event_time_ms,
+      attempts: self.attempts,
+      first_failure_ms: self.first_failure_ms,
+    }
+  }
+}
+
+/// Event names are a closed set; a replayed record gets the static name back (unknown ones keep a generic one).
+fn static_event_name(name: &str) -> &'static str {
+  const NAMES: &[&str] = &[
+    "Workflow Started",
+    "Workflow Resumed",
+    "Workflow Completed",
+    "Workflow Failed",
+    "Workflow Cancelled",
+    "Workflow Waiting",
+    "Node Started",
+    "Node Completed",
+    "Node Failed",
+  ];
+  NAMES.iter().copied().find(|n| *n == name).unwrap_or("Workflow Event")
+}
+
+impl Backlog {
+  /// Opens this process's slot under SPOOL_DIR. None (with a warning) when the spool is off or unusable:
+  /// the logger then keeps failed events in memory only.
+  pub fn open(config: &Config, diag: &Diagnostics) -> Option<Backlog> {
+    let base = config.spool_dir.as_ref()?;
+    let options = SpoolOptions { max_bytes: config.spool_max_bytes, fsync: FsyncPolicy::Manual, ..SpoolOptions::default() };
+    match Spool::open_slot(base, options) {
+      Ok((spool, dir)) => {
+        let recovery = spool.recovery();
+        if recovery.records > 0 || recovery.corrupted_records > 0 {
+          diag.log(
+            Level::Info,
+            &format!(
+              "spool {}: {} events to replay, {} corrupted records moved aside",
+              dir.display(),
+              recovery.records,
+              recovery.corrupted_records
+            ),
+          );
+        }
+        Some(Backlog {
+          spool,
+          dir,
+          durable: config.durable,
+          sync_interval: config.spool_sync_interval,
+          dirty_since: None,
+          in_flight: 0,
+          rewind_pending: false,
+          spooled: 0,
+          replayed: 0,
+          last_error: None,
+        })
+      }
+      Err(e) => {
+        diag.log(Level::Warn, &format!("running without a disk spool, failed events are kept in memory only: {e}"));
+        None
+      }
+    }
+  }
+
+  /// While active, every event goes through the spool, so replay order is acceptance order.
+  pub fn active(&self) -> bool {
+    self.durable || self.spool.stats().records > 0
+  }
+
+  /// Records waiting in the spool that are not in flight.
+  pub fn can_read(&self) -> bool {
+    !self.rewind_pending && self.spool.stats().records > self.in_flight
+  }
+
+  /// Records in the spool not acknowledged yet.
+  pub fn unacked(&self) -> u64 {
+    self.spool.stats().records
+  }
+
+  pub fn is_empty(&self) -> bool {
+    self.spool.stats().records == 0
+  }
+
+  /// Appends in order; returns how many were refused (spool full: drop-newest).
+  pub fn spill(&mut self, pending: &[Pending], diag: &Diagnostics) -> u64 {
+    if pending.is_empty() {
+      return 0;
+    }
+    let records: Vec<SpoolRecord> = pending.iter().map(Pending::to_record).collect();
+    let refused = match self.spool.append(&records) {
+      Ok(outcome) => {
+        self.spooled += outcome.appended as u64;
+        outcome.refused as u64
+      }
+      Err(e) => {
+        self.last_error = Some(e.to_string());
+        records.len() as u64
+      }
+    };
+    self.dirty_since.get_or_insert_with(Instant::now);
+    if refused > 0 {
+      diag.limited(Level::Error, "spool-full", &format!("spool {} refused {refused} events (full or failing): they are lost", self.dir.display()));
+    }
+    refused
+  }
+
+  /// Up to `max` records to send, in append order, each as a Pending that remembers where it lives.
+  pub fn next_batch(&mut self, max: usize, next_seq: &mut u64) -> Vec<Pending> {
+    if max == 0 || !self.can_read() {
+      return Vec::new();
+    }
+    let records = match self.spool.read_next(max) {
+      Ok(records) => records,
+      Err(e) => {
+        self.last_error = Some(e.to_string());
+        return Vec::new();
+      }
+    };
+    self.in_flight += records.len() as u64;
+    records
+      .into_iter()
+      .map(|(pos, r)| {
+        *next_seq += 1;
+        Pending {
+          seq: *next_seq,
+          key: r.key,
+          payload: r.payload,
+          event_name: static_event_name(&r.event_name),
+          message_id: r.message_id,
+          event_time_ms: r.event_time_ms,
+          accepted_at: Instant::now(),
+          attempts: r.attempts,
+          probe: false,
+          dead_letter: None,
+          first_failure_ms: r.first_failure_ms,
+          spool_pos: Some(pos),
+        }
+      })
+      .collect()
+  }
+
+  /// The record at `pos` reached Kafka (or the dead letters): it may leave the spool.
+  pub fn acknowledge(&mut self, pos: SpoolPos) {
+    self.in_flight = self.in_flight.saturating_sub(1);
+    self.replayed += 1;
+    if let Err(e) = self.spool.ack(pos) {
+      self.last_error = Some(e.to_string());
+    }
+    // The ack cursor reaches the disk with the next group commit.
+    self.dirty_since.get_or_insert_with(Instant::now);
+    self.rewind_if_settled();
+  }
+
+  /// A replayed record failed and stays in the spool; it is read again after the backoff.
+  pub fn retry_later(&mut self) {
+    self.in_flight = self.in_flight.saturating_sub(1);
+    self.rewind_pending = true;
+    self.rewind_if_settled();
+  }
+
+  fn rewind_if_settled(&mut self) {
+    if self.rewind_pending && self.in_flight == 0 {
+      self.spool.rewind_unacked();
+      self.rewind_pending = false;
+    }
+  }
+
+  /// Last resort for an event even the dead-letter topic refused: a JSON line in the spool directory.
+  pub fn dead_letter(&mut self, pending: &Pending, kind: ErrorKind, message: &str) -> bool {
+    match self.spool.append_dead_letter(&pending.to_record(), kind.as_str(), message, now_ms()) {
+      Ok(()) => true,
+      Err(e) => {
+        self.last_error = Some(e.to_string());
+        false
+      }
+    }
+  }
+
+  /// When the next group commit is due, if anything is waiting for one.
+  pub fn sync_due(&self) -> Option<Instant> {
+    self.dirty_since.map(|t| t + self.sync_interval)
+  }
+
+  pub fn sync_if_due(&mut self, now: Instant, force: bool) {
+    if self.sync_due().is_some_and(|due| force || now >= due) {
+      if let Err(e) = self.spool.sync() {
+        self.last_error = Some(e.to_string());
+      }
+      self.dirty_since = None;
+    }
+  }
+
+  pub fn snapshot(&self) -> Value {
+    let stats = self.spool.stats();
+    json!({
+      "enabled": true,
+      "dir": self.dir.display().to_string(),
+      "durability": if self.durable { "disk" } else { "memory" },
+      "bytes": stats.bytes,
+      "records": stats.records,
+      "oldestAgeMs": stats.oldest_event_time_ms.map(|t| (now_ms() - t).max(0)),
+      "spooled": self.spooled,
+      "replayed": self.replayed,
+      "corrupted": stats.corrupted_records,
+      "refused": stats.refused_records,
+      "lastError": self.last_error,
+    })
+  }
+}
