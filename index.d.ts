@@ -147,6 +147,17 @@ export interface HealthSnapshot {
   config: Record<string, unknown>
 }
 
+export interface SpoolSlotStatus {
+  dir: string
+  /** The pid of the process holding the slot, when one does. */
+  lockedBy: number | null
+  inUse: boolean
+  segments: number
+  segmentBytes: number
+  quarantinedFiles: number
+  deadLetters: number
+}
+
 /**
  * Which binding artifact the generated loader actually loaded: `'native'` for
  * a native addon, otherwise the `platformArchABI` of the WASI flavor. Every
@@ -182,9 +193,49 @@ export declare class KafkaExecutionLogger {
   shutdown(timeoutMs?: number): Promise<ShutdownResult>
 }
 
+export interface ConsumedRecord {
+  partition: number
+  offset: number
+  timestamp?: number
+  key?: string
+  value?: string
+  headers: Record<string, string>
+}
+
 export interface FlushResult {
   delivered: number
   pending: number
+}
+
+export interface OutgoingRecord {
+  key?: string
+  value: string
+  headers?: Record<string, string>
+  timestamp?: number
+}
+
+/** Produces records exactly as given (key, value, headers, timestamp): the replay tool's way back to Kafka. */
+export declare function produceRecords(options: KafkaLoggerOptions | undefined, topic: string, records: OutgoingRecord[], timeoutMs?: number): Promise<ProduceResult>
+
+export interface ProduceResult {
+  delivered: number
+  errors: Array<string>
+}
+
+/** The dead-letter file of one spool slot, one object per line. */
+export declare function readDeadLetters(dir: string): Array<Record<string, unknown>>
+
+/** Reads a topic (from `sinceMs`, up to its end when the read began) with the logger's connection settings. */
+export declare function readTopic(options: KafkaLoggerOptions | undefined, query: ReadTopicQuery): Promise<ConsumedRecord[]>
+
+export interface ReadTopicQuery {
+  topic: string
+  /** Epoch ms: only records at or after it. */
+  sinceMs?: number
+  /** Epoch ms: only records at or before it. */
+  untilMs?: number
+  maxMessages?: number
+  timeoutMs?: number
 }
 
 export interface ShutdownResult {
@@ -194,3 +245,6 @@ export interface ShutdownResult {
   /** Written to the disk spool; replayed at the next start. */
   spooled: number
 }
+
+/** The slots of a spool base directory, read-only: who holds each, its size, quarantined files, dead letters. */
+export declare function spoolStatus(dir: string): SpoolSlotStatus[]

@@ -836,3 +836,7 @@ function __napiStampBindingTarget(exportsObject, target) {
 module.exports.__napiBindingTarget = __napiStampBindingTarget(nativeBinding, __napiLoadedBindingTarget)
 module.exports = nativeBinding
 module.exports.KafkaExecutionLogger = nativeBinding.KafkaExecutionLogger
+module.exports.produceRecords = nativeBinding.produceRecords
+module.exports.readDeadLetters = nativeBinding.readDeadLetters
+module.exports.readTopic = nativeBinding.readTopic
+module.exports.spoolStatus = nativeBinding.spoolStatus

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
-use napi::bindgen_prelude::{Array, Env, JsObjectValue, JsValue, Object, Unknown};
+use napi::bindgen_prelude::{Array, Env, JsObjectValue, JsValue, Object, ToNapiValue, Unknown};
 use napi::{Error, JsError, Result, Status, ValueType};
 use napi_derive::napi;
 
@@ -15,6 +15,7 @@ use crate::js_input::Reader;
 use crate::js_logger::JsLoggerSink;
 use crate::logger::Logger;
 use crate::settings::{self, ENV_PREFIX, SETTINGS};
+use crate::{spool, tools};
 use crate::worker::{FlushResult, ShutdownResult, StartupError};
 
 #[napi(object, js_name = "FlushResult")]
@@ -129,6 +130,131 @@ fn build(env: &Env, env_source: Option<Unknown>, options: Option<Unknown>) -> Re
     None => Box::new(StderrSink),
   };
   Logger::new(config, sink).map_err(|e| config_error(env, e))
+}
+
+/// Configuration for the command-line tools: the environment, then options; no logger sink.
+fn tool_config(env: &Env, options: Option<Unknown>) -> Result<Config> {
+  let mut sources = Sources::from_env(env_map(env, None)?);
+  read_options(options, &mut sources)?.map_err(|e| config_error(env, e))?;
+  Config::parse(&sources).map_err(|e| config_error(env, e))
+}
+
+/// Runs `work` on its own thread and settles the returned promise with its outcome (a failure rejects).
+fn on_thread<'env, T: ToNapiValue + Send + 'static>(
+  env: &'env Env,
+  work: impl FnOnce() -> std::result::Result<T, String> + Send + 'static,
+) -> Result<Object<'env>> {
+  let (deferred, promise) = env.create_deferred::<T, Box<dyn FnOnce(Env) -> Result<T>>>()?;
+  std::thread::spawn(move || {
+    let outcome = catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|_| Err("internal error".into()));
+    deferred.resolve(Box::new(move |_| outcome.map_err(|m| Error::new(Status::GenericFailure, m))));
+  });
+  Ok(promise)
+}
+
+#[napi(object)]
+pub struct ReadTopicQuery {
+  pub topic: String,
+  /// Epoch ms: only records at or after it.
+  pub since_ms: Option<f64>,
+  /// Epoch ms: only records at or before it.
+  pub until_ms: Option<f64>,
+  pub max_messages: Option<u32>,
+  pub timeout_ms: Option<u32>,
+}
+
+#[napi(object)]
+pub struct ConsumedRecord {
+  pub partition: i32,
+  pub offset: f64,
+  pub timestamp: Option<f64>,
+  pub key: Option<String>,
+  pub value: Option<String>,
+  pub headers: HashMap<String, String>,
+}
+
+#[napi(object)]
+pub struct OutgoingRecord {
+  pub key: Option<String>,
+  pub value: String,
+  pub headers: Option<HashMap<String, String>>,
+  pub timestamp: Option<f64>,
+}
+
+#[napi(object)]
+pub struct ProduceResult {
+  pub delivered: f64,
+  pub errors: Vec<String>,
+}
+
+/// Reads a topic (from `sinceMs`, up to its end when the read began) with the logger's connection settings.
+#[napi(ts_args_type = "options: KafkaLoggerOptions | undefined, query: ReadTopicQuery", ts_return_type = "Promise<ConsumedRecord[]>")]
+pub fn read_topic<'env>(env: &'env Env, options: Option<Unknown>, query: ReadTopicQuery) -> Result<Object<'env>> {
+  let config = tool_config(env, options)?;
+  on_thread(env, move || {
+    let query = tools::ReadQuery {
+      topic: &query.topic,
+      since_ms: query.since_ms.map(|t| t as i64),
+      until_ms: query.until_ms.map(|t| t as i64),
+      max_messages: query.max_messages.unwrap_or(u32::MAX) as usize,
+      timeout: Duration::from_millis(query.timeout_ms.unwrap_or(30_000) as u64),
+    };
+    let records = tools::read_topic(&config, &query)?;
+    Ok(records
+      .into_iter()
+      .map(|r| ConsumedRecord {
+        partition: r.partition,
+        offset: r.offset as f64,
+        timestamp: r.timestamp.map(|t| t as f64),
+        key: r.key,
+        value: r.value,
+        headers: r.headers.into_iter().collect(),
+      })
+      .collect::<Vec<_>>())
+  })
+}
+
+/// Produces records exactly as given (key, value, headers, timestamp): the replay tool's way back to Kafka.
+#[napi(
+  ts_args_type = "options: KafkaLoggerOptions | undefined, topic: string, records: OutgoingRecord[], timeoutMs?: number",
+  ts_return_type = "Promise<ProduceResult>"
+)]
+pub fn produce_records<'env>(
+  env: &'env Env,
+  options: Option<Unknown>,
+  topic: String,
+  records: Vec<OutgoingRecord>,
+  timeout_ms: Option<u32>,
+) -> Result<Object<'env>> {
+  let config = tool_config(env, options)?;
+  on_thread(env, move || {
+    let outgoing: Vec<tools::Outgoing> = records
+      .into_iter()
+      .map(|r| tools::Outgoing {
+        key: r.key,
+        value: r.value,
+        headers: r.headers.map(|h| h.into_iter().collect()).unwrap_or_default(),
+        timestamp: r.timestamp.map(|t| t as i64),
+      })
+      .collect();
+    let produced = tools::produce(&config, &topic, &outgoing, Duration::from_millis(timeout_ms.unwrap_or(30_000) as u64))?;
+    Ok(ProduceResult { delivered: produced.delivered as f64, errors: produced.errors })
+  })
+}
+
+/// The slots of a spool base directory, read-only: who holds each, its size, quarantined files, dead letters.
+#[napi(ts_return_type = "SpoolSlotStatus[]")]
+pub fn spool_status(env: Env, dir: String) -> Result<serde_json::Value> {
+  match spool::inspect_slots(std::path::Path::new(&dir)) {
+    Ok(slots) => Ok(serde_json::to_value(slots).unwrap_or_default()),
+    Err(e) => Err(throw(&env, "ERR_KAFKA_LOGGER_SPOOL", &e.to_string())),
+  }
+}
+
+/// The dead-letter file of one spool slot, one object per line.
+#[napi(ts_return_type = "Array<Record<string, unknown>>")]
+pub fn read_dead_letters(env: Env, dir: String) -> Result<Vec<serde_json::Value>> {
+  spool::read_dead_letters(std::path::Path::new(&dir)).map_err(|e| throw(&env, "ERR_KAFKA_LOGGER_SPOOL", &e.to_string()))
 }
 
 fn timeout_arg(env: &Env, value: Option<Unknown>, default: Duration) -> Result<Duration> {

@@ -17,6 +17,7 @@ pub mod producer;
 pub mod queue;
 pub mod settings;
 pub mod spool;
+pub mod tools;
 pub mod worker;
 
 mod binding;

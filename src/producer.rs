@@ -167,22 +167,13 @@ fn set_pem(client: &mut ClientConfig, pem: &Option<Pem>, location: &str, inline:
   }
 }
 
-/// librdkafka properties for `config`: the logger's own first, then the passthrough ones.
-pub fn client_config(config: &Config) -> ClientConfig {
+/// How to reach and authenticate to the cluster; shared by the producer and the command-line tools' consumer.
+pub fn connection_config(config: &Config) -> ClientConfig {
   let mut c = ClientConfig::new();
   c.set("bootstrap.servers", config.brokers.join(","))
     .set("client.id", &config.client_id)
     .set("security.protocol", config.security_protocol())
-    .set("acks", config.acks)
-    .set("compression.type", config.compression)
-    .set("linger.ms", config.linger_ms.to_string())
-    .set("enable.idempotence", config.idempotent.to_string())
-    .set("message.max.bytes", config.max_message_bytes.to_string())
-    .set("message.timeout.ms", config.timeout_send.as_millis().to_string())
-    .set("socket.connection.setup.timeout.ms", config.timeout_connect.as_millis().to_string())
-    // Same key -> same partition as Java clients (murmur2), so mixed producers agree.
-    .set("partitioner", "murmur2_random")
-    .set("statistics.interval.ms", "1000");
+    .set("socket.connection.setup.timeout.ms", config.timeout_connect.as_millis().to_string());
   if let Some(sasl) = &config.sasl {
     c.set("sasl.mechanism", sasl.mechanism.librdkafka_name())
       .set("sasl.username", &sasl.username)
@@ -203,6 +194,21 @@ pub fn client_config(config: &Config) -> ClientConfig {
       c.set("enable.ssl.certificate.verification", "false").set("ssl.endpoint.identification.algorithm", "none");
     }
   }
+  c
+}
+
+/// librdkafka properties for the logger's producer: connection, delivery settings, then the passthrough ones.
+pub fn client_config(config: &Config) -> ClientConfig {
+  let mut c = connection_config(config);
+  c.set("acks", config.acks)
+    .set("compression.type", config.compression)
+    .set("linger.ms", config.linger_ms.to_string())
+    .set("enable.idempotence", config.idempotent.to_string())
+    .set("message.max.bytes", config.max_message_bytes.to_string())
+    .set("message.timeout.ms", config.timeout_send.as_millis().to_string())
+    // Same key -> same partition as Java clients (murmur2), so mixed producers agree.
+    .set("partitioner", "murmur2_random")
+    .set("statistics.interval.ms", "1000");
   for (key, value) in &config.rdkafka {
     c.set(key, value);
   }

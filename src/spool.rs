@@ -469,6 +469,68 @@ fn acquire_lock(dir: &Path) -> Result<File, SpoolError> {
   Ok(file)
 }
 
+/// What `spool status` shows of one slot, read without taking its lock or repairing anything.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlotStatus {
+  pub dir: PathBuf,
+  /// The pid holding the slot, when a process holds it.
+  pub locked_by: Option<u32>,
+  pub in_use: bool,
+  pub segments: usize,
+  pub segment_bytes: u64,
+  pub quarantined_files: usize,
+  pub dead_letters: usize,
+}
+
+/// Every `slot-N` under `base` (or `base` itself when it is a slot), read-only.
+pub fn inspect_slots(base: &Path) -> Result<Vec<SlotStatus>, SpoolError> {
+  let mut dirs: Vec<PathBuf> = if base.join(LOCK_FILE).exists() {
+    vec![base.to_path_buf()]
+  } else {
+    fs::read_dir(base)
+      .map_err(io_err(base, "list"))?
+      .filter_map(|e| e.ok().map(|e| e.path()))
+      .filter(|p| p.is_dir() && p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("slot-")))
+      .collect()
+  };
+  dirs.sort();
+  dirs.into_iter().map(|dir| inspect_slot(&dir)).collect()
+}
+
+fn inspect_slot(dir: &Path) -> Result<SlotStatus, SpoolError> {
+  // A shared lock probe: it fails while the owner holds its exclusive lock, and changes nothing.
+  let lock_path = dir.join(LOCK_FILE);
+  let in_use = match File::open(&lock_path) {
+    Ok(file) => match file.try_lock_shared() {
+      Ok(()) => false,
+      Err(fs::TryLockError::WouldBlock) => true,
+      Err(fs::TryLockError::Error(e)) => return Err(io_err(&lock_path, "probe the lock of")(e)),
+    },
+    Err(_) => false,
+  };
+  let locked_by = in_use.then(|| fs::read_to_string(&lock_path).ok()?.trim().parse().ok()).flatten();
+  let mut status = SlotStatus {
+    dir: dir.to_path_buf(),
+    locked_by,
+    in_use,
+    segments: 0,
+    segment_bytes: 0,
+    quarantined_files: 0,
+    dead_letters: read_dead_letters(dir)?.len(),
+  };
+  for entry in fs::read_dir(dir).map_err(io_err(dir, "list"))?.filter_map(Result::ok) {
+    let name = entry.file_name().to_string_lossy().into_owned();
+    if parse_segment_name(&name).is_some() {
+      status.segments += 1;
+      status.segment_bytes += entry.metadata().map(|m| m.len()).unwrap_or(0);
+    } else if name.ends_with(".bad") {
+      status.quarantined_files += 1;
+    }
+  }
+  Ok(status)
+}
+
 fn cursor_text(seq: u64, offset: u64) -> String {
   let body = format!("v1 {seq} {offset}");
   let crc = crc32c::crc32c(body.as_bytes());

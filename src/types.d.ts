@@ -146,3 +146,14 @@ export interface HealthSnapshot {
   /** The configuration with every secret replaced by "[redacted]". */
   config: Record<string, unknown>
 }
+
+export interface SpoolSlotStatus {
+  dir: string
+  /** The pid of the process holding the slot, when one does. */
+  lockedBy: number | null
+  inUse: boolean
+  segments: number
+  segmentBytes: number
+  quarantinedFiles: number
+  deadLetters: number
+}

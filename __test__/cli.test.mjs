@@ -1,0 +1,119 @@
+// The shipped command-line tools against the real broker: inspect, replay (topic and file), spool status.
+import { test, before } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { promisify } from 'node:util'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { createRequire } from 'node:module'
+import { ensureBroker, consume, uniqueTopic, createTopic } from './helpers/broker.mjs'
+import { spoolDir } from './helpers/spool.mjs'
+
+const { KafkaExecutionLogger } = createRequire(import.meta.url)('../index.js')
+const CLI = new URL('../bin/cli.js', import.meta.url).pathname
+const run = async (...args) => (await promisify(execFile)(process.execPath, [CLI, ...args], { env: { ...process.env, N8N_KAFKA_LOGGER_SPOOL_DIR: 'off' } })).stdout
+
+let broker
+before(() => {
+  broker = ensureBroker()
+})
+
+async function logged(topic, calls, options = {}) {
+  const logger = new KafkaExecutionLogger({ spoolDir: spoolDir(), brokers: broker.plaintext, topic, instanceId: 'cli', logger: {}, ...options })
+  await logger.initialize()
+  for (const [method, input] of calls) assert.equal(logger[method](input), true)
+  await logger.flush(20000)
+  return logger
+}
+
+test('inspect summarizes executions, failures, durations and failing nodes per workflow', async () => {
+  const topic = uniqueTopic('inspect')
+  const t = Date.now() - 60_000
+  const run1 = (id, ms, extra = {}) => ['logWorkflowFinished', { executionId: id, workflowId: 'wf-a', workflowName: 'Alpha', status: 'success', startedAt: t, stoppedAt: t + ms, ...extra }]
+  const fail = (id, node, type, ms) => run1(id, ms, { status: 'error', error: { message: `${node} broke`, name: type, nodeName: node } })
+  const logger = await logged(topic, [
+    ['logWorkflowStarted', { executionId: 'a1', workflowId: 'wf-a', workflowName: 'Alpha', startedAt: t }],
+    run1('a1', 100), run1('a2', 200), run1('a3', 300), fail('a4', 'HTTP Request', 'NodeApiError', 50), fail('a5', 'HTTP Request', 'NodeApiError', 60), fail('a6', 'Code', 'Error', 70),
+    ['logWorkflowFinished', { executionId: 'b1', workflowId: 'wf-b', workflowName: 'Beta', status: 'success', startedAt: t, stoppedAt: t + 10 }],
+  ])
+  await logger.shutdown(2000)
+  const report = JSON.parse(await run('inspect', '--brokers', broker.plaintext, '--topic', topic, '--since', '1h', '--json'))
+  assert.equal(report.events, 8)
+  const alpha = report.workflows.find((w) => w.workflowId === 'wf-a')
+  assert.equal(alpha.workflowName, 'Alpha')
+  assert.equal(alpha.executions, 6)
+  assert.equal(alpha.failures, 3)
+  assert.equal(alpha.failureRate, 0.5)
+  assert.deepEqual(alpha.durationMs, { p50: 100, p95: 300 })
+  assert.deepEqual(alpha.topFailingNodes, [{ name: 'HTTP Request', count: 2 }, { name: 'Code', count: 1 }])
+  assert.deepEqual(alpha.topErrorTypes[0], { name: 'NodeApiError', count: 2 })
+  assert.equal(alpha.lastFailure.node, 'Code')
+  const beta = JSON.parse(await run('inspect', '--brokers', broker.plaintext, '--topic', topic, '--workflow', 'wf-b', '--json'))
+  assert.deepEqual(beta.workflows.map((w) => w.workflowId), ['wf-b'])
+  const text = await run('inspect', '--brokers', broker.plaintext, '--topic', topic)
+  assert.match(text, /Alpha \(wf-a\)\n  executions 6, failures 3 \(50\.0%\)/)
+  assert.match(text, /failing nodes: HTTP Request x2, Code x1/)
+})
+
+test('replay moves dead letters from the dead-letter topic back, with their original ids', async () => {
+  const topic = uniqueTopic('replay')
+  createTopic(topic, 1, {}, { 'max.message.bytes': 2000 })
+  const stack = randomBytes(9000).toString('base64')
+  const logger = await logged(topic, [['logWorkflowFinished', { executionId: 'dead-1', workflowId: 'w', status: 'error', error: { stack } }]])
+  const deadline = Date.now() + 30000
+  while (logger.getHealthMetrics().counters.deadLettered < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+  await logger.shutdown(2000)
+  const [original] = await consume({ brokers: broker.plaintext, topic: `${topic}.dlq`, count: 1 })
+  const fixed = uniqueTopic('replayed')
+  const dry = JSON.parse(await run('replay', '--brokers', broker.plaintext, '--from-topic', `${topic}.dlq`, '--to-topic', fixed, '--dry-run', '--json'))
+  assert.equal(dry.selected, 1)
+  assert.equal(dry.delivered, 0)
+  const none = JSON.parse(await run('replay', '--brokers', broker.plaintext, '--from-topic', `${topic}.dlq`, '--to-topic', fixed, '--event', 'Workflow Started', '--json'))
+  assert.equal(none.selected, 0)
+  const done = JSON.parse(await run('replay', '--brokers', broker.plaintext, '--from-topic', `${topic}.dlq`, '--to-topic', fixed, '--json'))
+  assert.deepEqual([done.selected, done.delivered, done.errors], [1, 1, []])
+  const [back] = await consume({ brokers: broker.plaintext, topic: fixed, count: 1 })
+  assert.equal(back.key, 'dead-1')
+  assert.equal(back.value.messageId, original.value.messageId)
+  assert.equal(back.timestamp, original.timestamp)
+  assert.equal(back.headers['message-id'], original.headers['message-id'])
+  assert.equal(back.headers['dlq-error-kind'], undefined, 'the dead-letter headers are dropped')
+})
+
+test('replay reads the spool dead-letter file; spool status shows slots without disturbing them', async () => {
+  const base = spoolDir()
+  mkdirSync(join(base, 'slot-0'))
+  writeFileSync(join(base, 'slot-0', 'spool.lock'), '')
+  const event = { type: 'track', event: 'Workflow Failed', messageId: 'm-1', properties: { workflow_id: 'wf-file' } }
+  const line = { messageId: 'm-1', eventName: 'Workflow Failed', key: 'exec-9', eventTime: 1767225600000, attempts: 2, errorKind: 'unknown_topic', errorMessage: 'x', event }
+  writeFileSync(join(base, 'slot-0', 'dead-letters.jsonl'), `${JSON.stringify(line)}\n`)
+  const target = uniqueTopic('from-file')
+  const done = JSON.parse(await run('replay', '--brokers', broker.plaintext, '--from-file', base, '--to-topic', target, '--workflow', 'wf-file', '--json'))
+  assert.deepEqual([done.selected, done.delivered], [1, 1])
+  const [back] = await consume({ brokers: broker.plaintext, topic: target, count: 1 })
+  assert.equal(back.key, 'exec-9')
+  assert.deepEqual(back.value, event)
+  assert.equal(back.timestamp, 1767225600000)
+
+  const live = spoolDir()
+  const logger = new KafkaExecutionLogger({ spoolDir: live, brokers: '127.0.0.1:1', topic: 'nowhere', durability: 'disk', logger: {} })
+  await logger.initialize()
+  logger.logWorkflowStarted({ executionId: 'x', workflowId: 'w' })
+  await new Promise((r) => setTimeout(r, 500))
+  const status = JSON.parse(await run('spool', 'status', '--dir', live, '--json'))
+  assert.equal(status.slots.length, 1)
+  assert.equal(status.slots[0].inUse, true)
+  assert.equal(status.slots[0].lockedBy, process.pid)
+  assert.ok(status.slots[0].segmentBytes > 0)
+  assert.equal(logger.getHealthMetrics().spool.records, 1, 'the status probe took nothing from the owner')
+  await logger.shutdown(500)
+  const after = JSON.parse(await run('spool', 'status', '--dir', live, '--json'))
+  assert.equal(after.slots[0].inUse, false)
+})
+
+test('bad arguments get a clear message and exit code 2', async () => {
+  await assert.rejects(run('replay', '--from-topic', 'a', '--from-file', 'b'), (e) => e.code === 2 && /exactly one of --from-topic or --from-file/.test(e.stderr))
+  await assert.rejects(run('inspect', '--since', 'yesterday'), (e) => e.code === 2 && /--since must be a duration like 1h/.test(e.stderr))
+  await assert.rejects(run('frobnicate'), (e) => e.code === 2 && /unknown command "frobnicate"/.test(e.stderr))
+})

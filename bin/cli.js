@@ -1,0 +1,212 @@
+#!/usr/bin/env node
+// Command-line tools: `inspect` (execution history from the topic), `replay` (dead letters back to Kafka),
+// `spool status`. Connection settings come from N8N_KAFKA_LOGGER_* like the logger's, flags override.
+'use strict'
+
+const { parseArgs } = require('node:util')
+const { existsSync, statSync } = require('node:fs')
+const { join } = require('node:path')
+const native = require('../index.js')
+
+const USAGE = `Usage:
+  n8n-kafka-execution-logger inspect [--brokers H:P] [--topic T] [--since 1h|ISO] [--until ISO] [--workflow ID] [--json]
+  n8n-kafka-execution-logger replay (--from-topic DLQ | --from-file PATH) [--to-topic T] [--event NAME]
+                                    [--workflow ID] [--since 1h|ISO] [--until ISO] [--dry-run] [--json]
+  n8n-kafka-execution-logger spool status [--dir SPOOL_DIR] [--json]
+
+Security (SSL, SASL) and the default topic come from the N8N_KAFKA_LOGGER_* environment, as for the logger.`
+
+const OPTIONS = {
+  brokers: { type: 'string' },
+  topic: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+  workflow: { type: 'string' },
+  event: { type: 'string' },
+  'from-topic': { type: 'string' },
+  'from-file': { type: 'string' },
+  'to-topic': { type: 'string' },
+  dir: { type: 'string' },
+  timeout: { type: 'string', default: '30000' },
+  'dry-run': { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+}
+
+class UsageError extends Error {}
+
+/** "90s", "15m", "1h", "7d" before now, or an ISO-8601 time. */
+function parseTime(text, flag) {
+  if (text === undefined) return undefined
+  const relative = /^(\d+)\s*(s|m|h|d)$/.exec(text.trim())
+  if (relative) return Date.now() - Number(relative[1]) * { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[relative[2]]
+  const ms = Date.parse(text)
+  if (Number.isNaN(ms)) throw new UsageError(`--${flag} must be a duration like 1h, 30m, 2d or an ISO-8601 time, got ${JSON.stringify(text)}`)
+  return ms
+}
+
+function connection(flags) {
+  return flags.brokers ? { brokers: flags.brokers } : undefined
+}
+
+function defaultTopic() {
+  return native.KafkaExecutionLogger.fromEnv(process.env).getHealthMetrics().config.topic
+}
+
+function parseJson(text) {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+const quantile = (sorted, q) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : null)
+
+function top(counts, n = 5) {
+  return [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, n).map(([name, count]) => ({ name, count }))
+}
+
+/** Per workflow: executions, failures, failure rate, p50/p95 duration, top failing nodes and error types, last failure. */
+function summarize(events) {
+  const byWorkflow = new Map()
+  for (const e of events) {
+    if (!['Workflow Completed', 'Workflow Failed', 'Workflow Cancelled'].includes(e.event)) continue
+    const id = e.properties?.workflow_id ?? '(unknown)'
+    if (!byWorkflow.has(id)) byWorkflow.set(id, { workflowId: id, workflowName: e.properties?.workflow_name, ends: [], nodes: new Map(), errors: new Map(), lastFailure: null })
+    const w = byWorkflow.get(id)
+    w.workflowName ??= e.properties?.workflow_name
+    w.ends.push(e)
+    if (e.event === 'Workflow Failed') {
+      const node = e.properties?.error_node_name ?? '(unknown node)'
+      const type = e.dimensions?.error_type ?? 'Error'
+      w.nodes.set(node, (w.nodes.get(node) ?? 0) + 1)
+      w.errors.set(type, (w.errors.get(type) ?? 0) + 1)
+      if (!w.lastFailure || e.timestamp > w.lastFailure.at) {
+        w.lastFailure = { at: e.timestamp, executionId: e.properties?.execution_id, node, errorType: type, message: e.properties?.error_message }
+      }
+    }
+  }
+  return [...byWorkflow.values()]
+    .map((w) => {
+      const durations = w.ends.map((e) => e.metrics?.duration_ms).filter((d) => typeof d === 'number').sort((a, b) => a - b)
+      const failures = w.ends.filter((e) => e.event === 'Workflow Failed').length
+      return {
+        workflowId: w.workflowId,
+        workflowName: w.workflowName ?? null,
+        executions: w.ends.length,
+        failures,
+        failureRate: w.ends.length ? failures / w.ends.length : 0,
+        durationMs: { p50: quantile(durations, 0.5), p95: quantile(durations, 0.95) },
+        topFailingNodes: top(w.nodes),
+        topErrorTypes: top(w.errors),
+        lastFailure: w.lastFailure,
+      }
+    })
+    .sort((a, b) => b.executions - a.executions)
+}
+
+async function inspect(flags) {
+  const topic = flags.topic ?? defaultTopic()
+  const records = await native.readTopic(connection(flags), {
+    topic,
+    sinceMs: parseTime(flags.since, 'since'),
+    untilMs: parseTime(flags.until, 'until'),
+    timeoutMs: Number(flags.timeout),
+  })
+  const seen = new Set()
+  const events = []
+  for (const r of records) {
+    const e = parseJson(r.value)
+    if (!e || seen.has(e.messageId)) continue // a resend carries the same messageId
+    seen.add(e.messageId)
+    if (flags.workflow && e.properties?.workflow_id !== flags.workflow) continue
+    events.push(e)
+  }
+  const workflows = summarize(events)
+  if (flags.json) return console.log(JSON.stringify({ topic, records: records.length, events: events.length, workflows }, null, 2))
+  console.log(`${topic}: ${events.length} events, ${workflows.length} workflows`)
+  for (const w of workflows) {
+    const pct = (w.failureRate * 100).toFixed(1)
+    console.log(`\n${w.workflowName ?? w.workflowId} (${w.workflowId})`)
+    console.log(`  executions ${w.executions}, failures ${w.failures} (${pct}%), duration p50 ${w.durationMs.p50 ?? '-'} ms, p95 ${w.durationMs.p95 ?? '-'} ms`)
+    if (w.topFailingNodes.length) console.log(`  failing nodes: ${w.topFailingNodes.map((n) => `${n.name} x${n.count}`).join(', ')}`)
+    if (w.topErrorTypes.length) console.log(`  error types:   ${w.topErrorTypes.map((n) => `${n.name} x${n.count}`).join(', ')}`)
+    if (w.lastFailure) console.log(`  last failure:  ${w.lastFailure.at} execution ${w.lastFailure.executionId} at "${w.lastFailure.node}": ${w.lastFailure.message ?? ''}`)
+  }
+}
+
+/** Dead letters as records to resend: from the dead-letter topic, or the spool's dead-letters.jsonl. */
+async function deadLetters(flags) {
+  if (flags['from-topic']) {
+    const records = await native.readTopic(connection(flags), { topic: flags['from-topic'], timeoutMs: Number(flags.timeout) })
+    return records.map((r) => ({
+      key: r.key ?? undefined,
+      value: r.value ?? '',
+      timestamp: r.timestamp ?? undefined,
+      headers: Object.fromEntries(Object.entries(r.headers).filter(([k]) => !k.startsWith('dlq-'))),
+      originalTopic: r.headers['dlq-original-topic'],
+    }))
+  }
+  const path = flags['from-file']
+  if (!existsSync(path)) throw new UsageError(`--from-file ${path} does not exist`)
+  const dirs = statSync(path).isDirectory() ? native.spoolStatus(path).map((s) => s.dir) : [join(path, '..')]
+  return dirs.flatMap((dir) =>
+    native.readDeadLetters(dir).map((d) => ({
+      key: d.key,
+      value: typeof d.event === 'string' ? d.event : JSON.stringify(d.event),
+      timestamp: d.eventTime,
+      headers: { 'content-type': 'application/json', event: d.eventName, 'message-id': d.messageId },
+    })),
+  )
+}
+
+async function replay(flags) {
+  if (!flags['from-topic'] === !flags['from-file']) throw new UsageError('replay needs exactly one of --from-topic or --from-file')
+  const since = parseTime(flags.since, 'since')
+  const until = parseTime(flags.until, 'until')
+  const chosen = (await deadLetters(flags)).filter((r) => {
+    const e = parseJson(r.value)
+    if (flags.event && (r.headers.event ?? e?.event) !== flags.event) return false
+    if (flags.workflow && e?.properties?.workflow_id !== flags.workflow) return false
+    if (since !== undefined && !(r.timestamp >= since)) return false
+    if (until !== undefined && !(r.timestamp <= until)) return false
+    return true
+  })
+  const target = flags['to-topic'] ?? chosen.find((r) => r.originalTopic)?.originalTopic ?? defaultTopic()
+  let result = { delivered: 0, errors: [] }
+  if (!flags['dry-run'] && chosen.length) {
+    const records = chosen.map(({ originalTopic, ...r }) => r)
+    result = await native.produceRecords(connection(flags), target, records, Number(flags.timeout))
+  }
+  const summary = { selected: chosen.length, topic: target, dryRun: flags['dry-run'], delivered: result.delivered, errors: result.errors }
+  console.log(flags.json ? JSON.stringify(summary, null, 2) : `${flags['dry-run'] ? 'would replay' : 'replayed'} ${flags['dry-run'] ? chosen.length : result.delivered} of ${chosen.length} dead letters to ${target}${result.errors.length ? `; errors: ${result.errors.join('; ')}` : ''}`)
+  if (result.errors.length) process.exitCode = 1
+}
+
+function spoolStatus(flags) {
+  const dir = flags.dir ?? native.KafkaExecutionLogger.fromEnv(process.env).getHealthMetrics().config.spoolDir
+  if (!dir) throw new UsageError('the spool is off (N8N_KAFKA_LOGGER_SPOOL_DIR=off); pass --dir')
+  const slots = existsSync(dir) ? native.spoolStatus(dir) : []
+  if (flags.json) return console.log(JSON.stringify({ dir, slots }, null, 2))
+  console.log(`${dir}: ${slots.length} slot(s)`)
+  for (const s of slots) {
+    const owner = s.inUse ? `in use by pid ${s.lockedBy ?? '?'}` : 'free (its backlog replays when a process takes it)'
+    console.log(`  ${s.dir}: ${owner}; ${s.segments} segment(s), ${s.segmentBytes} bytes; ${s.deadLetters} dead letter(s); ${s.quarantinedFiles} quarantined file(s)`)
+  }
+}
+
+async function main(argv) {
+  const { values: flags, positionals } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true })
+  const command = positionals.join(' ')
+  if (flags.help || !command) return console.log(USAGE)
+  if (command === 'inspect') return inspect(flags)
+  if (command === 'replay') return replay(flags)
+  if (command === 'spool status') return spoolStatus(flags)
+  throw new UsageError(`unknown command ${JSON.stringify(command)}`)
+}
+
+main(process.argv.slice(2)).catch((error) => {
+  console.error(error instanceof UsageError || error.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' ? `${error.message}\n\n${USAGE}` : `error: ${error.message}`)
+  process.exitCode = 2
+})
