@@ -94,29 +94,34 @@ test('TLS with the wrong CA: classified tls error and an open breaker', async ()
   await logger.shutdown(1000)
 })
 
-test('shutdown respects its deadline with the broker down, and reports what was left', async () => {
+/** A running logger whose broker does not exist, holding `count` events. */
+async function unreachableLogger(count) {
   const logger = new KafkaExecutionLogger({ spoolDir: spoolDir(), brokers: '127.0.0.1:1', topic: 'nowhere', logger: {} })
   await logger.initialize()
-  for (let i = 0; i < 100; i++) logger.logWorkflowStarted({ executionId: `s${i}`, workflowId: 'w' })
+  for (let i = 0; i < count; i++) logger.logWorkflowStarted({ executionId: `down-${i}`, workflowId: 'w' })
+  return logger
+}
+
+async function timed(promise) {
   const began = Date.now()
-  const result = await logger.shutdown(700)
-  const took = Date.now() - began
+  const result = await promise
+  return { result, took: Date.now() - began }
+}
+
+test('shutdown respects its deadline with the broker down, and reports what was left', async () => {
+  const logger = await unreachableLogger(100)
+  const { result, took } = await timed(logger.shutdown(700))
   assert.ok(took < 700 + 300, `shutdown took ${took} ms for a 700 ms deadline`)
   assert.deepEqual(result, { delivered: 0, pending: 0, dropped: 0, spooled: 100 }, 'nothing lost: all spooled')
   assert.equal(logger.getHealthMetrics().status, 'stopped')
-  const flushBegan = Date.now()
-  const again = await logger.shutdown(5000)
-  assert.deepEqual(again, result)
-  assert.ok(Date.now() - flushBegan < 100, 'a second shutdown answers at once')
+  const again = await timed(logger.shutdown(5000))
+  assert.deepEqual(again.result, result)
+  assert.ok(again.took < 100, 'a second shutdown answers at once')
 })
 
 test('flush with the broker down resolves at its deadline with everything pending', async () => {
-  const logger = new KafkaExecutionLogger({ spoolDir: spoolDir(), brokers: '127.0.0.1:1', topic: 'nowhere', logger: {} })
-  await logger.initialize()
-  for (let i = 0; i < 10; i++) logger.logWorkflowStarted({ executionId: `f${i}`, workflowId: 'w' })
-  const began = Date.now()
-  const result = await logger.flush(500)
-  const took = Date.now() - began
+  const logger = await unreachableLogger(10)
+  const { result, took } = await timed(logger.flush(500))
   assert.ok(took >= 450 && took < 500 + 300, `flush took ${took} ms`)
   assert.deepEqual(result, { delivered: 0, pending: 10 })
   await logger.shutdown(100)
