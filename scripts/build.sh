@@ -3,8 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# `npm install`, not `npm ci`: npm 11 leaves other platforms' optional packages of @napi-rs/cli's own
+# dependencies (@napi-rs/lzma-*) out of the lockfile it writes, and `npm ci` then rejects that same lockfile.
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+  npm install --no-audit --no-fund
 fi
 npx napi build --platform --release
 if [ -f n8n/tsconfig.json ]; then
