@@ -39,16 +39,25 @@ test('broker down at initialize: events wait, then all are delivered once it sta
   for (let i = 0; i < 50; i++) {
     assert.equal(logger.logWorkflowStarted({ executionId: `late-${i}`, workflowId: 'w' }), true)
   }
-  await sleep(4000)
+  // The starts are in flight when the breaker opens; the ends must still land after them.
+  await sleep(1500)
+  for (let i = 0; i < 50; i++) {
+    assert.equal(logger.logWorkflowFinished({ executionId: `late-${i}`, workflowId: 'w', status: 'success' }), true)
+  }
+  await sleep(2500)
   const down = logger.getHealthMetrics()
   assert.equal(down.counters.delivered, 0)
   assert.notEqual(down.status, 'healthy')
   assert.ok(down.lastError, 'the outage is visible')
   late('start')
-  await waitFor(() => logger.getHealthMetrics().counters.delivered >= 50, 60000, 'delivery after the broker started')
-  const messages = await consume({ brokers, topic, count: 50 })
-  assert.equal(new Set(messages.map((m) => m.key)).size, 50, 'every event landed')
+  await waitFor(() => logger.getHealthMetrics().counters.delivered >= 100, 60000, 'delivery after the broker started')
+  const messages = await consume({ brokers, topic, count: 100 })
+  assert.equal(messages.length, 100, 'every event landed')
   assert.equal(new Set(messages.map((m) => m.value.messageId)).size, messages.length, 'no duplicates')
+  for (let i = 0; i < 50; i++) {
+    const own = messages.filter((m) => m.key === `late-${i}`).sort((a, b) => a.offset - b.offset)
+    assert.deepEqual(own.map((m) => m.value.event), ['Workflow Started', 'Workflow Completed'], `late-${i} in order`)
+  }
   const health = logger.getHealthMetrics()
   assert.equal(health.circuitBreaker.state, 'closed')
   assert.equal(health.counters.dropped, 0)

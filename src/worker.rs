@@ -103,6 +103,9 @@ pub struct Worker {
   retry_at: Option<Instant>,
   retry_round: u32,
   in_flight: u64,
+  /// In flight straight from the queue (not from the spool). Until they settle, nothing is spilled from the
+  /// queue or replayed: a failure among them must reach the spool before anything newer (per-execution order).
+  direct_in_flight: u64,
   next_seq: u64,
   flushes: Vec<Flush>,
   shutdown: Option<Shutdown>,
@@ -151,6 +154,7 @@ impl Worker {
         retry_at: None,
         retry_round: 0,
         in_flight: 0,
+        direct_in_flight: 0,
         next_seq: 0,
         flushes: Vec::new(),
         shutdown: None,
@@ -323,7 +327,7 @@ impl Worker {
       return;
     }
     let mut batch = std::mem::take(&mut self.to_spill);
-    while batch.len() < SPILL_BATCH {
+    while self.direct_in_flight == 0 && batch.len() < SPILL_BATCH {
       match self.next_from_queue() {
         Some(pending) => batch.push(pending),
         None => break,
@@ -341,7 +345,7 @@ impl Worker {
   /// Sends spooled events in append order, as far as the breaker, the backoff and the in-flight cap allow.
   fn send_from_backlog(&mut self, permit: Permit, now: Instant) {
     let shutting_down = self.shutdown.is_some();
-    if !shutting_down && self.retry_at.is_some_and(|t| now < t) {
+    if self.direct_in_flight > 0 || (!shutting_down && self.retry_at.is_some_and(|t| now < t)) {
       return;
     }
     let room = (self.shared.config.queue_max_size as u64).saturating_sub(self.in_flight) as usize;
@@ -386,6 +390,7 @@ impl Worker {
     let error = match result {
       Ok(()) => {
         self.in_flight += 1;
+        self.direct_in_flight += u64::from(pending.spool_pos.is_none());
         return;
       }
       Err((error, _record)) => error,
@@ -403,7 +408,7 @@ impl Worker {
     while let Ok(report) = self.reports.try_recv() {
       match report {
         Report::Delivered(pending) => {
-          self.in_flight = self.in_flight.saturating_sub(1);
+          self.settled(&pending);
           let counters = &self.shared.metrics.counters;
           Counters::add(if pending.dead_letter.is_some() { &counters.dead_lettered } else { &counters.delivered }, 1);
           latencies.push(pending.accepted_at.elapsed());
@@ -417,7 +422,7 @@ impl Worker {
           self.log_transition(t);
         }
         Report::Failed { pending, kind, message } => {
-          self.in_flight = self.in_flight.saturating_sub(1);
+          self.settled(&pending);
           self.settle_failure(pending, kind, message, now);
         }
         Report::ClientError { kind, message } => self.client_error(kind, message, now),
@@ -429,6 +434,13 @@ impl Worker {
     if !self.to_spill.is_empty() {
       let failed = std::mem::take(&mut self.to_spill);
       self.spill(failed);
+    }
+  }
+
+  fn settled(&mut self, pending: &Pending) {
+    self.in_flight = self.in_flight.saturating_sub(1);
+    if pending.spool_pos.is_none() {
+      self.direct_in_flight = self.direct_in_flight.saturating_sub(1);
     }
   }
 
@@ -560,7 +572,10 @@ impl Worker {
     let queue = &self.shared.queue;
     let retry_waiting = !self.retry.is_empty();
     let breaker_holds = self.shutdown.is_none() && self.breaker.holds();
-    let can_send_new = !retry_waiting && !breaker_holds && self.in_flight < self.shared.config.queue_max_size as u64;
+    // While the spool is in use, queued events wait until the direct records in flight have settled.
+    let spool_waits = self.direct_in_flight > 0 && self.backlog.as_ref().is_some_and(Backlog::active);
+    let can_send_new =
+      !retry_waiting && !breaker_holds && !spool_waits && self.in_flight < self.shared.config.queue_max_size as u64;
     if can_send_new && !queue.is_empty() {
       return;
     }
@@ -569,7 +584,8 @@ impl Worker {
     }
     let backoff_over = self.retry_at.is_none_or(|t| t <= now);
     let room = self.in_flight < self.shared.config.queue_max_size as u64;
-    if !breaker_holds && backoff_over && room && self.backlog.as_ref().is_some_and(|b| b.active() && b.can_read()) {
+    let replay_ready = self.direct_in_flight == 0 && self.backlog.as_ref().is_some_and(|b| b.active() && b.can_read());
+    if !breaker_holds && backoff_over && room && replay_ready {
       return;
     }
     let mut until = now + self.shared.config.queue_flush_interval;
