@@ -9,6 +9,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm install --no-audit --no-fund
 fi
 npx napi build --platform --release
-if [ -f n8n/tsconfig.json ]; then
-  npx tsc -p n8n
-fi
+bash scripts/n8n/build.sh

@@ -15,3 +15,6 @@ bash scripts/kafka/broker.sh start
 trap 'bash scripts/kafka/broker.sh stop || true' EXIT
 
 node --test --test-concurrency=1 __test__/*.test.mjs
+
+# Real n8n from npm (pinned 2.8.x on Node 20, newest 2.x on Node 24), real Kafka, Redis and Chromium.
+bash scripts/n8n/test-e2e.sh

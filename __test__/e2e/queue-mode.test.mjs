@@ -1,0 +1,100 @@
+// Queue mode (main + worker + real Redis): exactly one start and one end event per execution across all processes.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { freePort, PINNED } from '../../scripts/n8n/n8n-instance.mjs';
+import { byExecution, kafkaUp, TopicReader, uniqueTopic } from './helpers/kafka.mjs';
+import { post, prepareN8n, startMain } from './helpers/harness.mjs';
+
+async function startRedis() {
+  const port = await freePort();
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  proc.on('error', (e) => {
+    throw new Error(`redis-server could not start (apt-get install redis-server): ${e.message}`);
+  });
+  const { createConnection } = await import('node:net');
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise((r) => createConnection({ port, host: '127.0.0.1' }).on('connect', function () { this.end(); r(true); }).on('error', () => r(false)));
+    if (up) return { port, stop: () => proc.kill('SIGKILL') };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('redis-server did not listen');
+}
+
+describe('queue mode: main + worker + Redis (stock hook file, n8n pinned)', () => {
+  let redis;
+  let ctx;
+  let main;
+  let worker;
+  let workerHealthPort;
+  let topic;
+
+  before(async () => {
+    const brokers = await kafkaUp();
+    redis = await startRedis();
+    topic = new TopicReader(uniqueTopic('queue'), brokers);
+    const queueEnv = { EXECUTIONS_MODE: 'queue', QUEUE_BULL_REDIS_HOST: '127.0.0.1', QUEUE_BULL_REDIS_PORT: String(redis.port) };
+    ctx = await prepareN8n({ version: PINNED(), topic: topic.topic, brokers, env: queueEnv });
+    main = await startMain(ctx);
+    workerHealthPort = await freePort();
+    worker = ctx.start(['worker', '--concurrency=10'], {
+      N8N_RUNNERS_BROKER_PORT: String(await freePort()),
+      QUEUE_HEALTH_CHECK_ACTIVE: 'true',
+      QUEUE_HEALTH_CHECK_PORT: String(workerHealthPort),
+    });
+    await worker.waitFor(async () => (await fetch(`http://127.0.0.1:${workerHealthPort}/healthz`)).status === 200, 'worker health');
+  });
+
+  after(async () => {
+    await ctx?.cleanup();
+    redis?.stop();
+  });
+
+  it('50+ mixed executions: one start and one end each, workers report what they run', async () => {
+    const results = [];
+    for (let i = 0; i < 25; i++) results.push(post(main.p.url, '/webhook/kl-ok'));
+    for (let i = 0; i < 15; i++) results.push(post(main.p.url, '/webhook/kl-fail'));
+    const answers = await Promise.all(results);
+    assert.equal(answers.filter((a) => a.status === 200).length, 25);
+    assert.equal(answers.filter((a) => a.status === 500).length, 15);
+    const webhookEvents = await topic.next(80, 120_000);
+    const failed = [...byExecution(webhookEvents).entries()].filter(([, evs]) => evs.some((e) => e.event === 'Workflow Failed')).map(([id]) => id);
+    for (const id of failed.slice(0, 5)) {
+      const r = await fetch(`${main.p.url}/api/v1/executions/${id}/retry`, { method: 'POST', headers: { 'X-N8N-API-KEY': ctx.apiKey } });
+      assert.equal(r.status, 200, await r.text());
+    }
+    for (const id of ['klSuccess0000001', 'klSuccess0000001', 'klSuccess0000001', 'klSubParent00001', 'klSubParent00001']) {
+      const r = await ctx.cli(['execute', '--id', id], { EXECUTIONS_MODE: 'queue' });
+      assert.equal(r.code, 0, r.output.slice(-2000));
+    }
+    const rest = await topic.next(10 + 6 + 8, 120_000);
+    const all = [...webhookEvents, ...rest];
+    const executions = byExecution(all);
+    assert.equal(executions.size, 25 + 15 + 5 + 3 + 2 * 2, 'executions');
+    for (const [id, evs] of executions) {
+      const starts = evs.filter((e) => e.event === 'Workflow Started');
+      const ends = evs.filter((e) => e.event !== 'Workflow Started');
+      assert.equal(starts.length, 1, `one start for ${id}: ${evs.map((e) => e.event)}`);
+      assert.equal(ends.length, 1, `one end for ${id}: ${evs.map((e) => e.event)}`);
+      const mode = starts[0].dimensions.execution_mode;
+      const expectedType = ['webhook', 'retry'].includes(mode) ? 'worker' : 'main';
+      for (const e of evs) assert.equal(e.dimensions.instance_type, expectedType, `${mode} execution ${id} reported by the ${expectedType}`);
+    }
+    const retries = all.filter((e) => e.dimensions.execution_mode === 'retry' && e.event !== 'Workflow Started');
+    assert.equal(retries.length, 5);
+    for (const e of retries) assert.ok(failed.includes(e.properties.retry_of), 'retry_of names a failed execution');
+    await topic.assertNoMore(6_000);
+  });
+
+  it('the worker exposes its logger metrics on its /metrics', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${workerHealthPort}/metrics`)).text();
+    assert.match(text, /^n8n_kafka_logger_events_total\{event="started",outcome="accepted"\} 45$/m);
+    assert.match(text, /^n8n_kafka_logger_queue_depth \d+/m);
+  });
+
+  it('SIGTERM stops worker and main cleanly', async () => {
+    assert.equal((await worker.stop()).code, 0, worker.log.slice(-3000));
+    assert.equal((await main.p.stop()).code, 0, main.p.log.slice(-3000));
+    await topic.assertNoMore();
+  });
+});

@@ -1,0 +1,166 @@
+// The regular-mode scenarios, run against one real n8n (any version, stock hook file or fork module) and the real broker.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { cliOutcome, prepareN8n, post, startMain } from './helpers/harness.mjs';
+import { assertExecution } from './helpers/expect.mjs';
+import { screenshot } from './helpers/screenshot.mjs';
+import { REPO } from '../../scripts/n8n/n8n-instance.mjs';
+import { join } from 'node:path';
+import { kafkaUp, TopicReader, uniqueTopic } from './helpers/kafka.mjs';
+
+const CODE_NODE = { name: 'Explode', type: 'n8n-nodes-base.code', message: /boom from the code node/ };
+
+export function regularScenarios({ version, mode = 'stock', label }) {
+  describe(`${label}: n8n ${version ?? 'pinned'} regular mode via ${mode === 'stock' ? 'the hook file' : 'the fork module'}`, () => {
+    let ctx;
+    let main;
+    let topic;
+    const t0 = Date.now();
+
+    before(async () => {
+      const brokers = await kafkaUp();
+      topic = new TopicReader(uniqueTopic(label), brokers);
+      ctx = await prepareN8n({ version, mode, topic: topic.topic, brokers });
+      main = await startMain(ctx);
+      console.log(`# ${label}: n8n ready in ${main.readyMs} ms, setup ${Date.now() - t0} ms`);
+    });
+
+    after(async () => {
+      await ctx?.cleanup();
+    });
+
+    it('CLI success: Started + Completed with tags, duration and times, flushed before the process exits', async () => {
+      const r = await ctx.cli(['execute', '--id', 'klSuccess0000001']);
+      assert.equal(cliOutcome(r), 'success');
+      const events = await topic.next(2);
+      ctx.cliEvents = 2;
+      assertExecution(events, {
+        workflowId: 'klSuccess0000001', names: ['Workflow Started', 'Workflow Completed'], mode: 'cli', status: 'success',
+        tags: ['billing', 'kafka-e2e'], version: ctx.version.replace(/-fork$/, ''),
+      });
+      assert.equal(events[1].properties.trigger_node, 'Start');
+      assert.equal(events[1].metrics.node_count, 2);
+      assert.equal(events[1].flags.is_retry, false);
+    });
+
+    it('Code node throws: Failed with the error node', async () => {
+      const r = await ctx.cli(['execute', '--id', 'klCodeThrows0001']);
+      assert.equal(cliOutcome(r), 'failure', 'n8n execute exits 1 on a failed run');
+      const events = await topic.next(2);
+      ctx.cliEvents += 2;
+      assertExecution(events, { workflowId: 'klCodeThrows0001', names: ['Workflow Started', 'Workflow Failed'], mode: 'cli', status: 'error', errorNode: CODE_NODE });
+    });
+
+    it('webhook success and failure: responses as n8n gives them, events with the error node', async () => {
+      const ok = await post(main.p.url, '/webhook/kl-ok');
+      assert.equal(ok.status, 200);
+      assert.deepEqual(JSON.parse(ok.text), { ok: true });
+      assertExecution(await topic.next(2), { workflowId: 'klWebhookOk00001', names: ['Workflow Started', 'Workflow Completed'], mode: 'webhook', status: 'success' });
+      const fail = await post(main.p.url, '/webhook/kl-fail');
+      assert.equal(fail.status, 500);
+      assert.match(fail.text, /Error in workflow/);
+      const failId = assertExecution(await topic.next(2), { workflowId: 'klWebhookFail001', names: ['Workflow Started', 'Workflow Failed'], mode: 'webhook', status: 'error', errorNode: CODE_NODE });
+      ctx.failedExecutionId = failId;
+      console.log(`# ${label}: webhook ok ${ok.ms} ms, failing webhook ${fail.ms} ms`);
+    });
+
+    it('retry of a failed execution: retry_of and is_retry', async () => {
+      const r = await fetch(`${main.p.url}/api/v1/executions/${ctx.failedExecutionId}/retry`, { method: 'POST', headers: { 'X-N8N-API-KEY': ctx.apiKey } });
+      assert.equal(r.status, 200, await r.text());
+      const events = await topic.next(2);
+      assertExecution(events, { workflowId: 'klWebhookFail001', names: ['Workflow Started', 'Workflow Failed'], mode: 'retry', status: 'error', errorNode: CODE_NODE });
+      for (const e of events) {
+        assert.equal(e.properties.retry_of, ctx.failedExecutionId);
+        assert.equal(e.flags.is_retry, true);
+      }
+    });
+
+    it('Wait node: Started, Waiting, then Resumed and Completed', async () => {
+      const r = await post(main.p.url, '/webhook/kl-wait');
+      assert.equal(r.status, 200);
+      const { resumeUrl } = JSON.parse(r.text); // signed in newer n8n
+      const first = await topic.next(2);
+      const id = assertExecution(first, { workflowId: 'klWaitResume0001', names: ['Workflow Started', 'Workflow Waiting'], mode: 'webhook', status: 'waiting' });
+      assert.match(resumeUrl, new RegExp(`/webhook-waiting/${id}`));
+      const resume = await post(resumeUrl.replace(/^https?:\/\/[^/]+/, main.p.url), '');
+      assert.equal(resume.status, 200);
+      const second = await topic.next(2);
+      assert.deepEqual(second.map((e) => e.event), ['Workflow Resumed', 'Workflow Completed']);
+      for (const e of second) assert.equal(e.properties.execution_id, id);
+      assert.equal(second[1].dimensions.status, 'success');
+      assert.ok(new Date(second[0].timestamp) >= new Date(first[1].timestamp), 'resumed after waiting');
+    });
+
+    it('sub-workflow: the child links to its parent execution', async () => {
+      const r = await ctx.cli(['execute', '--id', 'klSubParent00001']);
+      assert.equal(cliOutcome(r), 'success');
+      const events = await topic.next(4);
+      ctx.cliEvents += 4;
+      const parent = events.filter((e) => e.properties.workflow_id === 'klSubParent00001');
+      const child = events.filter((e) => e.properties.workflow_id === 'klSubChild000001');
+      const parentId = assertExecution(parent, { workflowId: 'klSubParent00001', names: ['Workflow Started', 'Workflow Completed'], mode: 'cli', status: 'success' });
+      assertExecution(child, { workflowId: 'klSubChild000001', names: ['Workflow Started', 'Workflow Completed'], mode: 'integrated', status: 'success' });
+      for (const e of child) {
+        assert.equal(e.properties.parent_execution_id, parentId);
+        assert.equal(e.flags.is_sub_execution, true);
+      }
+      assert.equal(child[1].properties.trigger_node, 'Called');
+    });
+
+    it('cancel a running execution: Cancelled', async () => {
+      const r = await post(main.p.url, '/webhook/kl-slow');
+      assert.equal(r.status, 200);
+      const [started] = await topic.next(1);
+      const id = started.properties.execution_id;
+      const stop = await fetch(`${main.p.url}/rest/executions/${id}/stop`, { method: 'POST', headers: { cookie: ctx.cookie, 'content-type': 'application/json' }, body: '{}' });
+      assert.equal(stop.status, 200, await stop.text());
+      const [end] = await topic.next(1);
+      assertExecution([started, end], { workflowId: 'klSlow0000000001', names: ['Workflow Started', 'Workflow Cancelled'], mode: 'webhook', status: 'canceled' });
+    });
+
+    it('health route: 401 without auth, JSON with the bearer token or an owner session', async () => {
+      const url = `${main.p.url}/rest/kafka-logger/health`;
+      assert.equal((await fetch(url)).status, 401);
+      assert.equal((await fetch(url, { headers: { authorization: 'Bearer wrong' } })).status, 401);
+      const viaSession = await fetch(url, { headers: { cookie: ctx.cookie } });
+      assert.equal(viaSession.status, 200);
+      const h = await viaSession.json();
+      assert.equal(h.circuitBreaker.state, 'closed');
+      const own = topic.total - ctx.cliEvents; // the CLI runs were other processes with their own loggers
+      assert.equal(h.counters.delivered, own, `this process delivered all its ${own} events`);
+      assert.equal(h.n8n.instanceType, 'main');
+      assert.doesNotMatch(JSON.stringify(h), /e2e-health-token|kafka-logger-e2e-not-a-secret/, 'no secret in the output');
+      if (mode === 'stock') {
+        const viaToken = await fetch(url, { headers: { authorization: 'Bearer e2e-health-token' } });
+        assert.equal(viaToken.status, 200);
+      }
+      const html = await fetch(url, { headers: { cookie: ctx.cookie, accept: 'text/html' } });
+      assert.match(html.headers.get('content-type'), /text\/html/);
+      assert.match(await html.text(), /http-equiv="refresh"[\s\S]*Circuit breaker/);
+    });
+
+    it('status page: a browser gets a readable, self-refreshing page (headless Chromium screenshot)', async () => {
+      const file = join(REPO, '.cache', 'e2e', `status-page-${label}.png`);
+      const size = await screenshot(`${main.p.url}/rest/kafka-logger/health`, { cookie: ctx.cookie }, file);
+      assert.ok(size > 10_000, `screenshot ${file} has ${size} bytes`);
+      console.log(`# ${label}: status page screenshot ${file}`);
+    });
+
+    it('metrics on /metrics in n8n\'s own registry', async () => {
+      const text = await (await fetch(`${main.p.url}/metrics`)).text();
+      assert.match(text, /^n8n_kafka_logger_events_total\{event="started",outcome="accepted"\} [1-9]/m);
+      assert.match(text, /^n8n_kafka_logger_events_total\{event="finished_error",outcome="accepted"\} [1-9]/m);
+      assert.match(text, /^n8n_kafka_logger_queue_depth \d+/m);
+      assert.match(text, /^n8n_kafka_logger_circuit_breaker_state 0/m);
+      assert.match(text, /^n8n_kafka_logger_delivery_latency_seconds_count \d+/m);
+      assert.match(text, /^n8n_version_info/m, 'n8n\'s own metrics are still there');
+    });
+
+    it('SIGTERM: n8n stops cleanly and nothing is left behind', async () => {
+      const info = await main.p.stop('SIGTERM');
+      assert.equal(info.code, 0, main.p.log.slice(-3000));
+      assert.doesNotMatch(main.p.log, /\[kafka-logger\].*(failed|skipped)/i);
+      await topic.assertNoMore();
+    });
+  });
+}

@@ -1,0 +1,34 @@
+// The health route's answer: the core's snapshot plus n8n identity, as JSON or (Accept: text/html) the status page.
+import type { KafkaLoggerLike } from './core-types';
+import type { N8nHost } from './host';
+import { renderStatusPage } from './status-page';
+
+export function healthSnapshot(core: KafkaLoggerLike | undefined, host: N8nHost): Record<string, unknown> {
+  let snapshot: Record<string, unknown>;
+  try {
+    snapshot = core ? { ...core.getHealthMetrics() } : { status: 'not configured' };
+  } catch (e) {
+    snapshot = { status: 'unhealthy', lastError: { kind: 'snapshot', message: String((e as Error)?.message ?? e) } };
+  }
+  snapshot.n8n = { version: host.version(), instanceId: host.instanceId(), instanceType: host.instanceType() };
+  return snapshot;
+}
+
+/** True when the client prefers HTML (a browser), false for API clients and curl. */
+export function wantsHtml(accept: unknown): boolean {
+  if (typeof accept !== 'string') return false;
+  const html = accept.indexOf('text/html');
+  const json = accept.indexOf('application/json');
+  return html >= 0 && (json < 0 || html < json);
+}
+
+export function sendHealth(req: any, res: any, core: KafkaLoggerLike | undefined, host: N8nHost): void {
+  const snapshot = healthSnapshot(core, host);
+  res.setHeader('Cache-Control', 'no-store');
+  if (wantsHtml(req?.headers?.accept)) {
+    res.setHeader('Content-Type', 'text/html; charset=utf-8');
+    res.status(200).send(renderStatusPage(snapshot));
+  } else {
+    res.status(200).json(snapshot);
+  }
+}

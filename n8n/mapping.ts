@@ -1,0 +1,284 @@
+// Pure mapping of n8n execution data (workflowData, IRunExecutionData, IRun, task data) to the core's input; never throws.
+import type { ErrorInput, ExecutionInput, NodeEventInput } from './core-types';
+
+/** What the host knows about an execution besides the hook arguments (ActiveExecutions, job processor). */
+export interface ExecutionMeta {
+  mode?: string;
+  retryOf?: string;
+  userId?: string;
+  startedAt?: unknown;
+  parentExecutionId?: string;
+}
+
+type Obj = Record<string, unknown>;
+
+/** Reads obj[k1][k2]...; undefined on any missing link or throwing getter/proxy. */
+export function dig(obj: unknown, ...keys: string[]): unknown {
+  let cur: unknown = obj;
+  for (const k of keys) {
+    if (cur === null || (typeof cur !== 'object' && typeof cur !== 'function')) return undefined;
+    try {
+      cur = (cur as Obj)[k];
+    } catch {
+      return undefined;
+    }
+  }
+  return cur;
+}
+
+export function str(v: unknown): string | undefined {
+  if (typeof v === 'string') return v.length > 0 ? v : undefined;
+  if (typeof v === 'number' && Number.isFinite(v)) return String(v);
+  return undefined;
+}
+
+/** A valid Date from a Date, ISO string or epoch ms; undefined otherwise. */
+export function toDate(v: unknown): Date | undefined {
+  try {
+    if (v instanceof Date) return Number.isNaN(v.getTime()) ? undefined : new Date(v.getTime());
+    if (typeof v === 'number' || typeof v === 'string') {
+      const d = new Date(v);
+      return Number.isNaN(d.getTime()) ? undefined : d;
+    }
+  } catch {
+    /* fall through */
+  }
+  return undefined;
+}
+
+function nodesOf(workflow: unknown): Obj[] {
+  const nodes = dig(workflow, 'nodes');
+  if (!Array.isArray(nodes)) return [];
+  try {
+    return nodes.filter((n): n is Obj => n !== null && typeof n === 'object');
+  } catch {
+    return [];
+  }
+}
+
+function findNode(workflow: unknown, name: string | undefined): Obj | undefined {
+  if (!name) return undefined;
+  return nodesOf(workflow).find((n) => dig(n, 'name') === name);
+}
+
+/** Copies the defined values only, so the core never sees `undefined` keys. */
+function compact<T extends object>(o: T): T {
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) out[k] = v;
+  return out as T;
+}
+
+function runtimeData(executionData: unknown): unknown {
+  return dig(executionData, 'executionData', 'runtimeData');
+}
+
+/** Name of the node that started the execution: runtime context, then the start of the stack, then a trigger-like node. */
+export function triggerNodeOf(workflow: unknown, executionData: unknown): string | undefined {
+  const runtime = runtimeData(executionData);
+  // a sub-execution's runtime context is inherited from its parent, trigger node included: not ours
+  const inherited = dig(executionData, 'parentExecution') !== undefined || dig(runtime, 'parentExecutionId') !== undefined;
+  const fromRuntime = inherited ? undefined : str(dig(runtime, 'triggerNode', 'name'));
+  if (fromRuntime) return fromRuntime;
+  const stack = dig(executionData, 'executionData', 'nodeExecutionStack');
+  if (Array.isArray(stack) && stack.length > 0) {
+    const first = str(dig(stack[0], 'node', 'name'));
+    if (first) return first;
+  }
+  const trigger = nodesOf(workflow).find((n) => {
+    const type = str(dig(n, 'type')) ?? '';
+    return /trigger$/i.test(type) || /\.(webhook|formTrigger|start)$/i.test(type);
+  });
+  return str(dig(trigger, 'name'));
+}
+
+export function parentExecutionIdOf(executionData: unknown): string | undefined {
+  return (
+    str(dig(executionData, 'parentExecution', 'executionId')) ??
+    str(dig(runtimeData(executionData), 'parentExecutionId'))
+  );
+}
+
+function baseInput(executionId: unknown, workflow: unknown): ExecutionInput | undefined {
+  const id = str(executionId);
+  if (!id) return undefined;
+  const nodes = dig(workflow, 'nodes');
+  return compact({
+    executionId: id,
+    workflowId: str(dig(workflow, 'id')) ?? 'unknown',
+    workflowName: str(dig(workflow, 'name')),
+    workflowVersionId: str(dig(workflow, 'versionId')),
+    nodeCount: Array.isArray(nodes) ? nodes.length : undefined,
+  });
+}
+
+function errorFrom(raw: unknown): ErrorInput {
+  if (raw === null || raw === undefined) return {};
+  if (typeof raw !== 'object') return { message: String(raw) };
+  let name = str(dig(raw, 'name'));
+  if (!name) {
+    const ctor = str(dig(raw, 'constructor', 'name'));
+    if (ctor && ctor !== 'Object') name = ctor;
+  }
+  const description = str(dig(raw, 'description'));
+  return compact({
+    message: str(dig(raw, 'message')) ?? description ?? 'Unknown error',
+    name,
+    stack: str(dig(raw, 'stack')),
+  });
+}
+
+function taskError(runData: unknown, nodeName: string): unknown {
+  const tasks = dig(runData, nodeName);
+  if (!Array.isArray(tasks)) return undefined;
+  for (let i = tasks.length - 1; i >= 0; i--) {
+    const e = dig(tasks[i], 'error');
+    if (e) return e;
+  }
+  return undefined;
+}
+
+/** The run's error with the failing node: error.node, then lastNodeExecuted's task error, then any task error. */
+export function errorOf(run: unknown, workflow: unknown): ErrorInput | undefined {
+  try {
+    const resultData = dig(run, 'data', 'resultData');
+    const runData = dig(resultData, 'runData');
+    let raw = dig(resultData, 'error');
+    let nodeName = str(dig(raw, 'node', 'name')) ?? str(dig(raw, 'nodeName'));
+    const last = str(dig(resultData, 'lastNodeExecuted'));
+    if (!nodeName && last && taskError(runData, last)) nodeName = last;
+    if (!nodeName && runData && typeof runData === 'object') {
+      for (const name of Object.keys(runData as Obj)) {
+        if (taskError(runData, name)) {
+          nodeName = name;
+          break;
+        }
+      }
+    }
+    if (!raw && nodeName) raw = taskError(runData, nodeName);
+    if (!raw && !nodeName) return undefined;
+    const node = findNode(workflow, nodeName);
+    return compact({
+      ...errorFrom(raw),
+      nodeName,
+      nodeId: str(dig(raw, 'node', 'id')) ?? str(dig(node, 'id')),
+      nodeType: str(dig(raw, 'node', 'type')) ?? str(dig(node, 'type')),
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+/** n8n's final status, derived the way n8n does when the run does not carry one. */
+export function statusOf(run: unknown): string {
+  const status = str(dig(run, 'status'));
+  if (status) return status;
+  if (dig(run, 'waitTill')) return 'waiting';
+  if (dig(run, 'data', 'resultData', 'error')) return 'error';
+  return dig(run, 'finished') === true ? 'success' : 'unknown';
+}
+
+export interface StartArgs {
+  executionId: unknown;
+  workflow: unknown;
+  executionData?: unknown;
+  meta?: ExecutionMeta;
+  tags?: string[];
+  now?: Date;
+}
+
+/** Input for Started / Resumed from a workflowExecuteBefore/Resume context. */
+export function mapStart(a: StartArgs): ExecutionInput | undefined {
+  try {
+    const base = baseInput(a.executionId, a.workflow);
+    if (!base) return undefined;
+    const meta = a.meta ?? {};
+    return compact({
+      ...base,
+      mode: meta.mode ?? str(dig(runtimeData(a.executionData), 'source')),
+      startedAt: toDate(meta.startedAt) ?? a.now ?? new Date(),
+      retryOf: str(meta.retryOf),
+      parentExecutionId: parentExecutionIdOf(a.executionData) ?? str(meta.parentExecutionId),
+      triggerNode: triggerNodeOf(a.workflow, a.executionData),
+      userId: str(meta.userId),
+      tags: a.tags && a.tags.length > 0 ? a.tags : undefined,
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+export interface FinishArgs {
+  executionId: unknown;
+  workflow: unknown;
+  run: unknown;
+  meta?: ExecutionMeta;
+  tags?: string[];
+  now?: Date;
+}
+
+/** Input for the end event (Completed / Failed / Cancelled / Waiting) from an IRun. */
+export function mapFinish(a: FinishArgs): ExecutionInput | undefined {
+  try {
+    const base = baseInput(a.executionId, a.workflow);
+    if (!base) return undefined;
+    const meta = a.meta ?? {};
+    const status = statusOf(a.run);
+    const data = dig(a.run, 'data');
+    const stoppedAt = toDate(dig(a.run, 'stoppedAt')) ?? a.now ?? new Date();
+    return compact({
+      ...base,
+      mode: str(dig(a.run, 'mode')) ?? meta.mode,
+      status,
+      startedAt: toDate(dig(a.run, 'startedAt')) ?? toDate(meta.startedAt),
+      stoppedAt,
+      retryOf: str(meta.retryOf),
+      parentExecutionId: parentExecutionIdOf(data) ?? str(meta.parentExecutionId),
+      triggerNode: triggerNodeOf(a.workflow, data),
+      userId: str(meta.userId) ?? str(dig(data, 'manualData', 'userId')),
+      tags: a.tags && a.tags.length > 0 ? a.tags : undefined,
+      error: status === 'success' || status === 'waiting' ? undefined : errorOf(a.run, a.workflow),
+    });
+  } catch {
+    return undefined;
+  }
+}
+
+export interface NodeArgs {
+  executionId: unknown;
+  workflow: unknown;
+  nodeName: unknown;
+  taskData?: unknown;
+  phase: 'before' | 'after';
+  now?: Date;
+}
+
+/** Input for Node Started / Completed / Failed from a nodeExecuteBefore/After context. */
+export function mapNode(a: NodeArgs): NodeEventInput | undefined {
+  try {
+    const base = baseInput(a.executionId, a.workflow);
+    const nodeName = str(a.nodeName);
+    if (!base || !nodeName) return undefined;
+    const node = findNode(a.workflow, nodeName);
+    const startedAt = toDate(dig(a.taskData, 'startTime')) ?? (a.phase === 'before' ? a.now ?? new Date() : undefined);
+    const took = dig(a.taskData, 'executionTime');
+    const rawError = a.phase === 'after' ? dig(a.taskData, 'error') : undefined;
+    const event = a.phase === 'before' ? 'started' : rawError ? 'failed' : 'completed';
+    const stoppedAt =
+      a.phase === 'after'
+        ? (startedAt && typeof took === 'number' && took >= 0 ? new Date(startedAt.getTime() + took) : a.now ?? new Date())
+        : undefined;
+    return compact({
+      ...base,
+      nodeName,
+      nodeId: str(dig(node, 'id')),
+      nodeType: str(dig(node, 'type')),
+      event,
+      status: event === 'started' ? undefined : event === 'failed' ? 'error' : 'success',
+      startedAt,
+      stoppedAt,
+      error: rawError ? compact({ ...errorFrom(rawError), nodeName, nodeId: str(dig(node, 'id')), nodeType: str(dig(node, 'type')) }) : undefined,
+    }) as NodeEventInput;
+  } catch {
+    return undefined;
+  }
+}

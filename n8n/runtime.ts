@@ -1,0 +1,131 @@
+// One process's logger runtime shared by both entry points: the core, the event emitter, metrics, and the draining shutdown.
+import * as path from 'node:path';
+import type { DiagnosticsLogger, KafkaLoggerClass, KafkaLoggerLike } from './core-types';
+import { ExecutionEvents } from './emitter';
+import type { N8nHost } from './host';
+import { LoggerMetrics } from './metrics';
+
+export const ENV_HINT =
+  'set N8N_KAFKA_LOGGER_ENABLED=true and N8N_KAFKA_LOGGER_BROKERS=host:port[,host:port] (optional: N8N_KAFKA_LOGGER_TOPIC, N8N_KAFKA_LOGGER_CLIENT_ID)';
+
+/** The native core from this package's root (dist/n8n/ -> ../../index.js). */
+export function loadCore(): KafkaLoggerClass {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(path.join(__dirname, '..', '..', 'index.js')).KafkaExecutionLogger;
+}
+
+export function isConfigured(env: NodeJS.ProcessEnv, core?: KafkaLoggerClass): boolean {
+  try {
+    if (core && typeof core.isConfigured === 'function') return core.isConfigured(env);
+  } catch {
+    /* fall back to the documented rule */
+  }
+  return env.N8N_KAFKA_LOGGER_ENABLED === 'true' && !!env.N8N_KAFKA_LOGGER_BROKERS;
+}
+
+/** n8n's Logger (scoped when it can be), or the console. */
+export function n8nLog(host: N8nHost): DiagnosticsLogger {
+  let logger: any;
+  try {
+    const base = host.service('@n8n/backend-common', 'Logger');
+    logger = typeof base?.scoped === 'function' ? base.scoped('kafka-logger') : base;
+  } catch {
+    logger = undefined;
+  }
+  const pick = (level: 'warn' | 'error' | 'info' | 'debug') => (m: string) => {
+    try {
+      if (logger && typeof logger[level] === 'function') logger[level](m);
+      else console[level === 'debug' ? 'log' : level](m);
+    } catch {
+      /* never throw from logging */
+    }
+  };
+  return { warn: pick('warn'), error: pick('error'), info: pick('info'), debug: pick('debug') };
+}
+
+export interface RuntimeOptions {
+  host: N8nHost;
+  env: NodeJS.ProcessEnv;
+  log: DiagnosticsLogger;
+  Core?: KafkaLoggerClass;
+  prom?: any;
+}
+
+export class LoggerRuntime {
+  readonly core: KafkaLoggerLike;
+  readonly events: ExecutionEvents;
+  readonly metrics: LoggerMetrics | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(private readonly o: RuntimeOptions) {
+    const Core = o.Core ?? loadCore();
+    const { host, env } = o;
+    this.core = new Core({
+      logger: o.log,
+      instanceId: host.instanceId(),
+      instanceType: host.instanceType(),
+      n8nVersion: host.version(),
+    });
+    const oneShot = ['execute', 'execute-batch'].includes(String(host.command()));
+    this.metrics = o.prom ? new LoggerMetrics(o.prom, () => this.snapshot()) : undefined;
+    this.events = new ExecutionEvents({
+      host,
+      core: this.core,
+      log: o.log,
+      nodeEvents: env.N8N_KAFKA_LOGGER_NODE_EVENTS === 'true',
+      onEvent: (kind, status, accepted) => this.metrics?.onEvent(kind, status, accepted),
+      flushOnFinishMs: oneShot ? Number(env.N8N_KAFKA_LOGGER_TIMEOUT_DISCONNECT ?? 5000) || 5000 : undefined,
+    });
+  }
+
+  /** Starts the core; resolves even when Kafka is down (the core queues). */
+  start(): Promise<void> {
+    return this.core.initialize().then(
+      () => this.o.log.info('[kafka-logger] started'),
+      (e) => this.o.log.error(`[kafka-logger] initialize failed: ${String(e?.message ?? e)}`),
+    );
+  }
+
+  snapshot() {
+    try {
+      return this.core.getHealthMetrics();
+    } catch {
+      return undefined;
+    }
+  }
+
+  /**
+   * Shutdown: n8n drains running executions after its shutdown handlers, so wait for them (bounded by the
+   * graceful-shutdown budget), let queued tag reads land, then drain the core within its own deadline.
+   */
+  shutdown(): Promise<void> {
+    this.stopping ??= (async () => {
+      const graceMs = (Number(this.o.env.N8N_GRACEFUL_SHUTDOWN_TIMEOUT ?? 30) || 30) * 1000;
+      const coreMs = Number(this.o.env.N8N_KAFKA_LOGGER_TIMEOUT_DISCONNECT ?? 5000) || 5000;
+      const waitUntil = Date.now() + Math.max(1000, graceMs - coreMs - 3000);
+      while (Date.now() < waitUntil && this.runningExecutions() > 0) await new Promise((r) => setTimeout(r, 100));
+      await this.events.settled();
+      try {
+        const r = await this.core.shutdown(coreMs);
+        this.o.log.info(`[kafka-logger] stopped: ${r.delivered} delivered, ${r.pending} pending, ${r.dropped} dropped`);
+      } catch (e) {
+        this.o.log.error(`[kafka-logger] shutdown failed: ${String((e as Error)?.message ?? e)}`);
+      }
+      this.metrics?.stop();
+    })();
+    return this.stopping;
+  }
+
+  private runningExecutions(): number {
+    try {
+      const active = this.o.host.service('dist/active-executions.js', 'ActiveExecutions')?.activeExecutions ?? {};
+      let n = Object.values(active).filter((e: any) => e?.status !== 'waiting').length;
+      if (this.o.host.instanceType() === 'worker') {
+        n += Object.keys(this.o.host.service('dist/scaling/job-processor.js', 'JobProcessor')?.runningJobs ?? {}).length;
+      }
+      return n;
+    } catch {
+      return 0;
+    }
+  }
+}

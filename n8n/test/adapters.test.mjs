@@ -1,0 +1,244 @@
+// Unit tests of the n8n adapters (mapping, emitter, ownership, health page) with a stand-in core; the e2e tests use the real one.
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { test } from 'node:test';
+
+const require = createRequire(import.meta.url);
+const { mapStart, mapFinish, mapNode, errorOf } = require('../../dist/n8n/mapping.js');
+const { ExecutionEvents } = require('../../dist/n8n/emitter.js');
+const { renderStatusPage } = require('../../dist/n8n/status-page.js');
+const { wantsHtml } = require('../../dist/n8n/health.js');
+
+const workflow = {
+  id: 'wf1',
+  name: 'Orders',
+  versionId: 'v-1',
+  nodes: [
+    { id: 'n-start', name: 'Start', type: 'n8n-nodes-base.manualTrigger' },
+    { id: 'n-code', name: 'Code', type: 'n8n-nodes-base.code' },
+  ],
+};
+
+const failedRun = {
+  mode: 'webhook',
+  status: 'error',
+  startedAt: new Date('2026-01-01T00:00:00.000Z'),
+  stoppedAt: new Date('2026-01-01T00:00:01.500Z'),
+  data: {
+    resultData: {
+      lastNodeExecuted: 'Code',
+      error: { message: 'boom', stack: 'Error: boom\n  at x' }, // a plain object, as n8n stores it
+      runData: { Start: [{}], Code: [{ error: { message: 'boom', name: 'NodeOperationError' } }] },
+    },
+    executionData: { runtimeData: { source: 'webhook', triggerNode: { name: 'Start' } } },
+  },
+};
+
+/** Values that make naive property access throw. */
+const hostile = () => [
+  null,
+  undefined,
+  42,
+  'text',
+  [],
+  new Proxy({}, { get() { throw new Error('trap'); } }),
+  Object.defineProperty({}, 'data', { get() { throw new Error('getter'); } }),
+  (() => { const o = { nodes: 'nope', status: 7 }; o.self = o; o.data = o; return o; })(),
+];
+
+test('start maps id, workflow, mode, trigger, parent and meta', () => {
+  const input = mapStart({
+    executionId: 12,
+    workflow,
+    executionData: { parentExecution: { executionId: '7' }, executionData: { runtimeData: { source: 'integrated' } } },
+    meta: { retryOf: '3', userId: 'u1', startedAt: '2026-01-01T00:00:00Z' },
+  });
+  assert.deepEqual(input, {
+    executionId: '12',
+    workflowId: 'wf1',
+    workflowName: 'Orders',
+    workflowVersionId: 'v-1',
+    nodeCount: 2,
+    mode: 'integrated',
+    startedAt: new Date('2026-01-01T00:00:00Z'),
+    retryOf: '3',
+    parentExecutionId: '7',
+    triggerNode: 'Start',
+    userId: 'u1',
+  });
+});
+
+test('finish finds the failing node from lastNodeExecuted when the error is a plain object', () => {
+  const input = mapFinish({ executionId: '9', workflow, run: failedRun });
+  assert.equal(input.status, 'error');
+  assert.equal(input.mode, 'webhook');
+  assert.deepEqual(input.error, { message: 'boom', stack: 'Error: boom\n  at x', nodeName: 'Code', nodeId: 'n-code', nodeType: 'n8n-nodes-base.code' });
+  assert.equal(input.startedAt.toISOString(), '2026-01-01T00:00:00.000Z');
+  assert.equal(input.stoppedAt.toISOString(), '2026-01-01T00:00:01.500Z');
+});
+
+test('finish of a success carries no error; a waitTill run is waiting', () => {
+  assert.equal(mapFinish({ executionId: '1', workflow, run: { status: 'success', data: {} } }).error, undefined);
+  assert.equal(mapFinish({ executionId: '1', workflow, run: { waitTill: new Date(), data: {} } }).status, 'waiting');
+});
+
+test('errorOf falls back to any task error when the run error is missing', () => {
+  const run = { data: { resultData: { runData: { Code: [{ error: { message: 'late', name: 'NodeApiError' } }] } } } };
+  assert.deepEqual(errorOf(run, workflow), { message: 'late', name: 'NodeApiError', nodeName: 'Code', nodeId: 'n-code', nodeType: 'n8n-nodes-base.code' });
+});
+
+test('a sub-execution does not take its parent trigger node', () => {
+  const run = { status: 'success', data: { parentExecution: { executionId: '1' }, executionData: { runtimeData: { triggerNode: { name: 'ParentStart' } } } } };
+  const wf = { id: 'c', nodes: [{ name: 'Called', type: 'n8n-nodes-base.executeWorkflowTrigger' }] };
+  assert.equal(mapFinish({ executionId: '2', workflow: wf, run }).triggerNode, 'Called');
+});
+
+test('node events: started, completed, failed with timing', () => {
+  const started = mapNode({ executionId: '1', workflow, nodeName: 'Code', taskData: { startTime: 1000 }, phase: 'before' });
+  assert.equal(started.event, 'started');
+  const failed = mapNode({ executionId: '1', workflow, nodeName: 'Code', taskData: { startTime: 1000, executionTime: 250, error: { message: 'x' } }, phase: 'after' });
+  assert.equal(failed.event, 'failed');
+  assert.equal(failed.stoppedAt.getTime(), 1250);
+  assert.equal(failed.error.nodeId, 'n-code');
+  assert.equal(mapNode({ executionId: '1', workflow, nodeName: 'Start', taskData: {}, phase: 'after' }).event, 'completed');
+});
+
+test('mapping never throws on hostile shapes', () => {
+  for (const a of hostile()) {
+    for (const b of hostile()) {
+      assert.doesNotThrow(() => mapStart({ executionId: '1', workflow: a, executionData: b, meta: {} }));
+      assert.doesNotThrow(() => mapFinish({ executionId: '1', workflow: a, run: b }));
+      assert.doesNotThrow(() => mapNode({ executionId: '1', workflow: a, nodeName: 'x', taskData: b, phase: 'after' }));
+      assert.doesNotThrow(() => errorOf(a, b));
+    }
+  }
+  assert.equal(mapStart({ executionId: undefined, workflow }), undefined, 'no id, no event');
+});
+
+/** A stand-in of the core with the contract's shape, recording calls. */
+function standInCore({ throws = false } = {}) {
+  const calls = [];
+  const rec = (kind) => (input) => {
+    if (throws) throw new Error('core exploded');
+    calls.push({ kind, input });
+    return true;
+  };
+  return {
+    calls,
+    initialize: async () => {},
+    logWorkflowStarted: rec('started'),
+    logWorkflowResumed: rec('resumed'),
+    logWorkflowFinished: rec('finished'),
+    logNodeEvent: rec('node'),
+    getHealthMetrics: () => ({ status: 'healthy', circuitBreaker: { state: 'closed' }, queue: { depth: 0, capacity: 1 }, counters: {} }),
+    flush: async () => ({ delivered: 0, pending: 0 }),
+    shutdown: async () => ({ delivered: 0, pending: 0, dropped: 0 }),
+  };
+}
+
+/** A host whose tag read resolves when the test says so, in queue or regular mode. */
+function fakeHost({ mode = 'regular', type = 'main', tags = ['a'], active = {} } = {}) {
+  let release;
+  const gate = new Promise((r) => (release = r));
+  const services = {
+    'dist/active-executions.js': { activeExecutions: active },
+    '@n8n/db': { find: async () => { await gate; return tags.map((name) => ({ name })); } },
+  };
+  return {
+    release: () => release(),
+    root: undefined,
+    require: () => undefined,
+    service: (id) => services[id],
+    version: () => '2.8.4',
+    instanceId: () => 'inst',
+    instanceType: () => type,
+    executionsMode: () => mode,
+    command: () => 'start',
+  };
+}
+
+const log = { warn() {}, error() {}, info() {}, debug() {} };
+const before = (id, extra = {}) => ({ executionId: id, workflow, workflowInstance: {}, executionData: {}, ...extra });
+const after = (id, run = { status: 'success', data: {} }) => ({ executionId: id, workflow, runData: run });
+
+test('events wait for the first tag read and keep their order; later ones are synchronous', async () => {
+  const host = fakeHost();
+  const core = standInCore();
+  const ev = new ExecutionEvents({ host, core, log, nodeEvents: false });
+  ev.onBefore(before('1'));
+  ev.onAfter(after('1'));
+  assert.equal(core.calls.length, 0, 'nothing before the tags are known');
+  host.release();
+  await ev.settled();
+  assert.deepEqual(core.calls.map((c) => [c.kind, c.input.tags]), [['started', ['a']], ['finished', ['a']]]);
+  ev.onBefore(before('2'));
+  assert.equal(core.calls.length, 3, 'cached tags: handed over at once');
+});
+
+test('queue mode: a main emits only what it runs; a worker emits everything', async () => {
+  const main = fakeHost({ mode: 'queue', type: 'main' });
+  main.release();
+  const core = standInCore();
+  const ev = new ExecutionEvents({ host: main, core, log, nodeEvents: false });
+  ev.onBefore(before('10', { workflowInstance: undefined })); // enqueued: the worker reports it
+  ev.onAfter(after('10', { status: 'success', jobId: '5', data: {} }));
+  ev.onBefore(before('11')); // a manual run on main
+  ev.onAfter(after('11'));
+  ev.onAfter(after('12', { status: 'crashed', data: {} })); // crash recovery on main
+  await ev.settled();
+  // order is kept per execution only
+  assert.deepEqual(core.calls.map((c) => `${c.kind}:${c.input.executionId}`).sort(), ['finished:11', 'finished:12', 'started:11']);
+
+  const worker = fakeHost({ mode: 'queue', type: 'worker' });
+  worker.release();
+  const wcore = standInCore();
+  const wev = new ExecutionEvents({ host: worker, core: wcore, log, nodeEvents: false });
+  wev.onBefore(before('10'));
+  wev.onAfter(after('10'));
+  await wev.settled();
+  assert.equal(wcore.calls.length, 2);
+});
+
+test('one start and one end per status even when two paths report the same execution', async () => {
+  const host = fakeHost({ active: { 5: { executionData: { executionMode: 'integrated' } } } });
+  host.release();
+  const core = standInCore();
+  const ev = new ExecutionEvents({ host, core, log, nodeEvents: false });
+  ev.onEventPreExecute({ executionId: '5', data: workflow });
+  ev.onBefore(before('5'));
+  ev.onAfter(after('5', { status: 'waiting', data: {} }));
+  ev.onResume({ ...before('5') });
+  ev.onAfter(after('5'));
+  ev.onEventPostExecute({ executionId: '5', runData: { mode: 'integrated', status: 'success', data: {} }, workflow });
+  await ev.settled();
+  assert.deepEqual(core.calls.map((c) => `${c.kind}:${c.input.status ?? ''}`), ['started:', 'finished:waiting', 'resumed:', 'finished:success']);
+});
+
+test('handlers never throw, whatever the core or the context does', async () => {
+  const host = fakeHost();
+  host.release();
+  const ev = new ExecutionEvents({ host, core: standInCore({ throws: true }), log, nodeEvents: true });
+  for (const ctx of hostile()) {
+    assert.doesNotThrow(() => ev.onBefore(ctx));
+    assert.doesNotThrow(() => ev.onResume(ctx));
+    assert.doesNotThrow(() => ev.onAfter(ctx));
+    assert.doesNotThrow(() => ev.onNode(ctx, 'after'));
+    assert.doesNotThrow(() => ev.onEventPreExecute(ctx));
+    assert.doesNotThrow(() => ev.onEventPostExecute(ctx));
+  }
+  ev.onBefore(before('1'));
+  await ev.settled();
+});
+
+test('status page escapes what it shows and refreshes itself', () => {
+  const html = renderStatusPage({ status: 'degraded', circuitBreaker: { state: 'open' }, queue: { depth: 5, capacity: 10 }, counters: { delivered: 3 }, lastError: { kind: 'network', message: '<script>x</script>', at: 'now' } });
+  assert.match(html, /http-equiv="refresh"/);
+  assert.match(html, /&lt;script&gt;x&lt;\/script&gt;/);
+  assert.doesNotMatch(html, /<script>x/);
+});
+
+test('content negotiation prefers JSON unless HTML comes first', () => {
+  assert.equal(wantsHtml('text/html,application/xhtml+xml,*/*;q=0.8'), true);
+  assert.equal(wantsHtml('application/json, text/html'), false);
+  assert.equal(wantsHtml(undefined), false);
+});
