@@ -52,7 +52,7 @@ export interface HealthSnapshot {
   queue: { depth: number; capacity: number };
   counters: { accepted: number; delivered: number; failed: number; retried: number; dropped: number; rejected: number };
   lastError?: { kind?: string; message?: string; at?: string };
-  deliveryLatencyMs?: { p50?: number; p99?: number };
+  deliveryLatencyMs?: { p50?: number; p99?: number; count?: number; sum?: number; buckets?: Array<{ le: number; count: number }> };
   brokers?: unknown[];
   uptimeMs?: number;
   config?: Record<string, unknown>;

@@ -4,7 +4,7 @@ import type { HealthSnapshot } from './core-types';
 const PREFIX = 'n8n_kafka_logger_';
 const BREAKER = { closed: 0, 'half-open': 1, open: 2 } as Record<string, number>;
 const COUNTERS = ['accepted', 'delivered', 'failed', 'retried', 'dropped', 'rejected'] as const;
-const LATENCY_BUCKETS_MS = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
+const LATENCY = `${PREFIX}delivery_latency_seconds`;
 
 export class LoggerMetrics {
   private readonly metrics: any[] = [];
@@ -24,28 +24,30 @@ export class LoggerMetrics {
       labelNames: ['event', 'outcome'],
       ...opts,
     });
-    this.latency = new prom.Histogram({
-      name: `${PREFIX}delivery_latency_seconds`,
-      help: 'Time from a workflow event to its Kafka acknowledgement, sampled from the core (p50 and p99 per scrape)',
-      buckets: LATENCY_BUCKETS_MS.map((ms) => ms / 1000),
-      ...opts,
-    });
-    let seenLatencyAt = -1;
+    // The core keeps the cumulative buckets itself: exposed as they are, a true histogram with no per-event JS work.
+    this.latency = {
+      name: LATENCY,
+      help: 'Time from accepting a workflow event to its Kafka acknowledgement',
+      type: 'histogram',
+      aggregator: 'sum',
+      reset() {},
+      get() {
+        const l = self.snapshot()?.deliveryLatencyMs;
+        type Sample = { labels: Record<string, number | string>; value: number; metricName: string };
+        const bucket = (le: number | string, value: number): Sample => ({ labels: { le }, value, metricName: `${LATENCY}_bucket` });
+        const values: Sample[] = (l?.buckets ?? []).map((b) => bucket(b.le / 1000, b.count));
+        values.push(bucket('+Inf', l?.count ?? 0));
+        const total = (suffix: string, value: number): Sample => ({ labels: {}, value, metricName: `${LATENCY}${suffix}` });
+        values.push(total('_sum', (l?.sum ?? 0) / 1000), total('_count', l?.count ?? 0));
+        return { name: LATENCY, help: this.help, type: 'histogram', values, aggregator: 'sum' };
+      },
+    };
     const queueDepth = new prom.Gauge({
       name: `${PREFIX}queue_depth`,
       help: 'Events waiting in the Kafka logger queue',
       ...opts,
       collect() {
-        const s = self.snapshot();
-        this.set(Number(s?.queue?.depth ?? 0));
-        // feed the histogram from the core's latency quantiles once per new delivery count
-        const delivered = Number(s?.counters?.delivered ?? 0);
-        if (delivered !== seenLatencyAt) {
-          seenLatencyAt = delivered;
-          for (const q of [s?.deliveryLatencyMs?.p50, s?.deliveryLatencyMs?.p99]) {
-            if (typeof q === 'number' && Number.isFinite(q) && q >= 0) self.latency.observe(q / 1000);
-          }
-        }
+        this.set(Number(self.snapshot()?.queue?.depth ?? 0));
       },
     });
     const queueCapacity = new prom.Gauge({
