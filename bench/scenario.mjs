@@ -1,0 +1,131 @@
+// One measurement in a fresh process: `node scenario.mjs '<json options>'`, prints one JSON result line.
+import { monitorEventLoopDelay } from 'node:perf_hooks'
+import { execFileSync } from 'node:child_process'
+import { createClient } from './clients/index.mjs'
+import { makeInput, threadCpuNs, processCpuNs, rssMB, sleep, median } from './lib/common.mjs'
+
+const o = JSON.parse(process.argv[2])
+const { client: name, scenario, brokers, topic } = o
+const out = (r) => { process.stdout.write(JSON.stringify({ client: name, scenario, rate: o.rate ?? null, ...r }) + '\n') }
+
+async function waitAcked(c, n, ms) {
+  const end = Date.now() + ms
+  while (c.acked() < n && Date.now() < end) await sleep(10)
+  return c.acked() >= n
+}
+
+/** Paced (rate > 0: a 1 ms timer sends what is due) or max (rate 0: chunks per event-loop turn) logging. */
+async function load(c, { rate, warmupS, durationS, window }) {
+  let sent = 0, acked = 0, harnessNs = 0, stop = false
+  const poll = () => { const t = threadCpuNs(); acked = c.acked(); harnessNs += threadCpuNs() - t }
+  const h = monitorEventLoopDelay() // Node's default 10 ms resolution: fewer wake-ups of its own
+  const rss = []
+  let measuring = false, m0 = null
+  const sampler = setInterval(() => { poll(); rss.push([measuring, rssMB()]) }, rate ? 200 : 20)
+  const t0 = performance.now()
+  const due = () => (rate ? Math.floor(((performance.now() - t0) * rate) / 1000) : sent + 500)
+  const sendDue = () => {
+    const target = due(), before = sent
+    if (c.cheapAcked) acked = c.acked()
+    while (sent < target && sent - acked < window) c.send(makeInput(sent++))
+    return sent > before
+  }
+  const timer = rate ? setInterval(sendDue, rate >= 5000 ? 1 : 5) : null
+  // Max: a chunk per event-loop turn while fewer than `window` events are unacknowledged; a 1 ms nap when full.
+  if (!rate) (function pump() { if (stop) return; if (sendDue()) setImmediate(pump); else setTimeout(pump, 1) })()
+  await sleep(warmupS * 1000)
+  poll()
+  m0 = { cpu: threadCpuNs(), pcpu: processCpuNs(), sent, acked, t: performance.now(), harnessNs }
+  c.recordLatency(true); h.enable(); measuring = true
+  await sleep(durationS * 1000)
+  poll()
+  const m1 = { cpu: threadCpuNs(), pcpu: processCpuNs(), sent, acked, t: performance.now(), harnessNs }
+  h.disable(); measuring = false; c.recordLatency(false); stop = true
+  clearInterval(timer)
+  const caughtUp = await waitAcked(c, sent, 20000)
+  clearInterval(sampler)
+  const secs = (m1.t - m0.t) / 1000
+  const events = m1.sent - m0.sent
+  const cpuNs = m1.cpu - m0.cpu - (m1.harnessNs - m0.harnessNs)
+  const win = rss.filter(([m]) => m).map(([, v]) => v)
+  return {
+    secs, sent: events, sentRate: events / secs, ackedRate: (m1.acked - m0.acked) / secs,
+    jsCpuNsPerEvent: cpuNs / Math.max(1, events), jsCpuPct: (cpuNs / 1e9 / secs) * 100,
+    procCpuMsPer100k: ((m1.pcpu - m0.pcpu) / 1e6) * (100000 / Math.max(1, events)), procCpuPct: ((m1.pcpu - m0.pcpu) / 1e9 / secs) * 100,
+    loopDelayMs: { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 },
+    latencyMs: c.latency(), caughtUp,
+    rssMB: { steady: median(win), peak: Math.max(...rss.map(([, v]) => v)) },
+  }
+}
+
+async function main() {
+  const c = await createClient(name, { brokers, topic, queueMaxSize: o.queueMaxSize })
+  c.send(makeInput(-1)) // connect and fetch metadata before measuring
+  if (!(await waitAcked(c, 1, 30000))) throw new Error('the first event was not acknowledged within 30 s')
+  if (scenario === 'load') {
+    out(await load(c, o))
+  } else if (scenario === 'idle') {
+    await sleep(4000)
+    globalThis.gc?.()
+    const cpu0 = threadCpuNs()
+    await sleep(2000)
+    out({ rssMB: rssMB(), idleJsCpuPct: ((threadCpuNs() - cpu0) / 2e9) * 100 })
+  } else if (scenario === 'drain') {
+    const n = o.events
+    const inputs = Array.from({ length: n }, (_, i) => makeInput(i))
+    const cpu0 = threadCpuNs()
+    const t0 = performance.now()
+    for (let i = 0; i < n; i++) c.send(inputs[i])
+    const t1 = performance.now()
+    const logCpuMs = (threadCpuNs() - cpu0) / 1e6
+    const r = await c.logger.shutdown(30000)
+    const t2 = performance.now()
+    out({ events: n, logMs: t1 - t0, logCpuMs, drainMs: t2 - t1, totalMs: t2 - t0, ...r, deliveredTotal: c.logger.getHealthMetrics().counters.delivered - 1 })
+    return
+  } else if (scenario === 'incall') {
+    // CPU inside the log call alone: batches of 1000 fresh inputs (built untimed), 5 ms pauses so the worker drains.
+    let ns = 0, n = 0
+    for (let b = 0; b < 200; b++) {
+      const inputs = Array.from({ length: 1000 }, (_, i) => makeInput(b * 1000 + i))
+      const t = threadCpuNs()
+      for (let i = 0; i < inputs.length; i++) c.send(inputs[i])
+      ns += threadCpuNs() - t; n += inputs.length
+      await sleep(5)
+    }
+    out({ events: n, inCallNsPerEvent: ns / n, addon: process.env.BENCH_ADDON || 'index.js' })
+  } else if (scenario === 'outage') {
+    out(await outage(c, o))
+  }
+  await c.close()
+}
+
+/** Logs at `rate`/s with the broker up, frozen for `outageS`, then thawed; RSS every second. */
+async function outage(c, { rate, outageS, upS, recoverS, brokerEnv }) {
+  const broker = (cmd) => execFileSync('bash', ['scripts/kafka/broker.sh', cmd], { cwd: o.repo, env: { ...process.env, ...brokerEnv }, stdio: 'ignore' })
+  let sent = 0
+  const t0 = performance.now()
+  const timer = setInterval(() => { const due = Math.floor(((performance.now() - t0) * rate) / 1000); while (sent < due) c.send(makeInput(sent++)) }, 1)
+  const series = []
+  let phase = 'up'
+  const sampler = setInterval(() => {
+    const hm = c.logger.getHealthMetrics()
+    series.push({ t: Math.round((performance.now() - t0) / 1000), phase, rss: +rssMB().toFixed(1), depth: hm.queue.depth, inFlight: hm.queue.inFlight, dropped: hm.counters.dropped, delivered: hm.counters.delivered })
+  }, 1000)
+  await sleep(upS * 1000)
+  broker('freeze'); phase = 'outage'
+  await sleep(outageS * 1000)
+  broker('thaw'); phase = 'recovery'
+  await sleep(recoverS * 1000)
+  clearInterval(timer); clearInterval(sampler)
+  const hm = c.logger.getHealthMetrics()
+  const during = series.filter((s) => s.phase === 'outage')
+  const half = during.slice(Math.floor(during.length / 2))
+  const slope = half.length > 1 ? ((half.at(-1).rss - half[0].rss) / (half.at(-1).t - half[0].t)) * 60 : null
+  return {
+    rate, outageS, recoverS, sent, counters: hm.counters, spool: hm.spool ?? null,
+    rssMB: { beforeOutage: during[0]?.rss, maxDuringOutage: Math.max(...during.map((s) => s.rss)), endOfOutage: during.at(-1)?.rss, secondHalfSlopeMBPerMin: slope, afterRecovery: series.at(-1)?.rss },
+    series,
+  }
+}
+
+main().catch((e) => { out({ error: String(e?.stack || e) }); process.exit(1) })
