@@ -1,0 +1,208 @@
+#!/usr/bin/env node
+// The fault-injection matrix of issue 4 against real Kafka brokers on loopback. See RELIABILITY.md.
+//
+//   node scripts/reliability/run.mjs --write            full run (the issue's figures), rewrites RELIABILITY.md
+//   node scripts/reliability/run.mjs --profile ci       the shortened run of __test__/reliability.test.mjs
+//   node scripts/reliability/run.mjs --cases 2,12       some cases only
+//   node scripts/reliability/run.mjs --render           rewrite RELIABILITY.md from the last saved full run
+// Other flags: --sequential (lanes one after the other instead of at once), --keep (leave the private brokers
+// running). Exit code 1 when a case misses a target.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { pathToFileURL } from 'node:url'
+import { CASES, PROFILES } from './cases.mjs'
+import { Broker, Cluster, REPO, account, describeKeys, readTopic, startHost } from './lib.mjs'
+import { environment, render } from './report.mjs'
+
+/** Private instances of this matrix (docs/test-broker.md lists the ports other tests use). */
+// (Bases nobody else in the repo uses: docs/test-broker.md lists 39092-39517; bench/ takes 39600, 39640, 39680.)
+export const PORTS = { outage: 39552, outage2: 39562, steady: 39572, cluster: 39712 }
+export const RSS_LIMIT_MB = 256
+/** Which private broker each lane uses: A and A2 are stopped, killed and frozen; B stays up; C is the cluster. */
+const BROKER_OF = { outage: 'A', outage2: 'A2', steady: 'B', 'dead-letters': 'B', cluster: 'C' }
+
+const RESULTS_DIR = join(REPO, '.cache', 'reliability')
+
+function withTimeout(promise, ms, what) {
+  let timer
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} timed out after ${Math.round(ms / 1000)} s`)), ms))),
+  ])
+}
+
+async function runCase(def, env) {
+  const r = { id: def.id, title: def.title, lane: def.lane, checks: [], notes: [], metrics: {}, shutdowns: [] }
+  const began = Date.now() // also the event time of event 0 of every stream in the case
+  const hosts = []
+  const ctx = {
+    ...env,
+    check: (name, ok, detail = '') => r.checks.push({ name, ok: !!ok, detail: String(detail ?? '') }),
+    note: (text) => r.notes.push(text),
+    metric: (name, value) => (r.metrics[name] = value),
+    shutdown: (result) => r.shutdowns.push(result),
+    host: (options, run, name) => {
+      const h = startHost(options, { baseTime: began, ...run }, { name: `case${def.id}-${name}`, logDir: env.logDir })
+      hosts.push(h)
+      return h
+    },
+    /** Logger options of the matrix: the package's defaults except a 5 s breaker reset (60 s by default). */
+    options: (brokers, topic, spoolDir) => ({ brokers, topic, spoolDir, instanceId: `rel-c${def.id}`, cbResetTimeout: 5000 }),
+    /** Reads a topic until the expected number of our keys is there (default: every event of `ranges`). */
+    read: (brokers, topic, ranges, expected, all = false) => {
+      const want = expected ?? ranges.reduce((s, x) => s + x.count, 0)
+      const prefixes = new Set(ranges.map((x) => x.prefix))
+      const isOurs = all ? () => true : (key) => prefixes.has(String(key).replace(/-\d+$/, ''))
+      return readTopic({ brokers, topic, expected: want, isOurs, timeoutMs: want === 0 ? 10_000 : 60_000 })
+    },
+  }
+  env.log(`case ${def.id}: ${def.title} ...`)
+  let out
+  try {
+    out = await withTimeout(def.run(ctx), env.P.caseTimeoutMs ?? 600_000, `case ${def.id}`)
+  } catch (error) {
+    r.error = String(error?.stack ?? error)
+  } finally {
+    for (const h of hosts) if (!h.exit) h.kill('SIGKILL')
+    await Promise.all(hosts.map((h) => h.exited))
+  }
+  r.durationS = Math.round((Date.now() - began) / 1000)
+  r.crashed = hosts.filter((h) => h.crashed()).map((h) => `${h.name}: ${JSON.stringify(h.exit)} ${h.crash ?? ''}`.trim())
+  r.hostLogs = hosts.map((h) => h.logFile)
+  if (out) {
+    const a = account(out)
+    Object.assign(r, {
+      sent: a.sent,
+      delivered: a.delivered,
+      lost: a.lost,
+      lostKeys: describeKeys(a.lostKeys),
+      duplicates: a.duplicates,
+      duplicateKeys: describeKeys(a.duplicateKeys),
+      duplicateIdMismatch: a.duplicateIdMismatch,
+      deadLettered: a.deadLettered,
+      deadAndDelivered: a.deadAndDelivered,
+      lateReported: a.lateReported,
+      unexpected: a.unexpected,
+      lossPolicy: out.lossPolicy ?? 'zero',
+    })
+    r.refused = out.refused ?? hosts.reduce((s, h) => s + (h.last?.health?.spool?.refused ?? 0), 0)
+    if (out.corrupted !== undefined) r.corrupted = out.corrupted
+    if (out.rss) r.maxRssMb = Math.round(Math.max(...hosts.map((h) => h.maxRss)) / 2 ** 20)
+  }
+  evaluate(r)
+  for (const c of r.checks) if (!c.ok && def.hints?.[c.name]) c.hint = def.hints[c.name]
+  env.log(`case ${def.id}: ${r.pass ? 'PASS' : 'FAIL'} in ${r.durationS} s  sent ${r.sent ?? '-'} delivered ${r.delivered ?? '-'} lost ${r.lost ?? '-'} dup ${r.duplicates ?? '-'} dead ${r.deadLettered ?? '-'} refused ${r.refused ?? '-'}${r.maxRssMb ? ` rss ${r.maxRssMb} MB` : ''}`)
+  for (const c of r.checks.filter((x) => !x.ok)) env.log(`   missed: ${c.name} ${c.detail}`)
+  if (r.error) env.log(`   error: ${r.error.split('\n').slice(0, 3).join(' | ')}`)
+  return r
+}
+
+/** The common targets of the issue, added to the case's own checks. */
+function evaluate(r) {
+  const first = []
+  if (r.sent !== undefined) {
+    if (r.lossPolicy === 'zero') first.push({ name: '0 lost', ok: r.lost === 0, detail: r.lost ? `${r.lost} lost: ${r.lostKeys}` : '' })
+    if (r.lossPolicy === 'refused') first.push({ name: 'lost = refused by the full spool, exactly', ok: r.lost === r.refused, detail: `lost ${r.lost}, refused ${r.refused}` })
+    if (r.lossPolicy === 'corrupted') first.push({ name: 'lost = counted corrupted, exactly', ok: r.lost === r.corrupted, detail: `lost ${r.lost}, corrupted ${r.corrupted}` })
+    first.push({ name: 'duplicates <= 0.1% of events', ok: r.duplicates <= 0.001 * r.sent, detail: `${r.duplicates} of ${r.sent}` })
+    first.push({ name: 'every duplicate has the same messageId', ok: r.duplicateIdMismatch === 0, detail: `${r.duplicateIdMismatch} keys with differing ids` })
+    first.push({ name: 'no event both delivered and dead-lettered', ok: r.deadAndDelivered === 0, detail: String(r.deadAndDelivered) })
+    if (r.maxRssMb !== undefined) first.push({ name: `host RSS bounded (< ${RSS_LIMIT_MB} MiB)`, ok: r.maxRssMb < RSS_LIMIT_MB, detail: `max ${r.maxRssMb} MiB` })
+  }
+  first.push({ name: 'the host never crashed', ok: r.crashed.length === 0, detail: r.crashed.join('; ') })
+  r.checks = [...first, ...r.checks]
+  r.pass = !r.error && r.sent !== undefined && r.checks.every((c) => c.ok)
+}
+
+/**
+ * Runs the matrix; resolves with { profile, results, env, ... }. Throws when a broker cannot be had (the test
+ * must fail, never skip, without Kafka).
+ */
+export async function runMatrix({ profile = 'full', cases = null, parallel, keep = false, log = (m) => console.error(m) } = {}) {
+  const P = { ...PROFILES[profile] }
+  if (!PROFILES[profile]) throw new Error(`unknown profile ${profile}`)
+  parallel ??= true
+  const selected = CASES.filter((c) => !cases || cases.includes(c.id))
+  const began = Date.now()
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-')
+  const logDir = join(RESULTS_DIR, 'logs', stamp)
+  mkdirSync(logDir, { recursive: true })
+  const A = new Broker(PORTS.outage)
+  const A2 = new Broker(PORTS.outage2)
+  const B = new Broker(PORTS.steady, { KAFKA_AUTO_CREATE_TOPICS: 'false' })
+  const C = new Cluster(PORTS.cluster)
+  const lanes = [...new Set(selected.map((c) => c.lane))].map((lane) => selected.filter((c) => c.lane === lane))
+  const envInfo = await environment({ profile, P, parallel })
+  log(`reliability matrix: profile ${profile}, ${selected.length} cases, lanes ${parallel ? 'in parallel' : 'one after the other'}; logs in ${logDir}`)
+  // Fresh private brokers (a previous run may have left topics or a frozen process behind).
+  const need = new Set(selected.map((c) => BROKER_OF[c.lane]))
+  await Promise.all([
+    need.has('A') && A.wipe().then(() => A.start()),
+    need.has('A2') && A2.wipe().then(() => A2.start()),
+    need.has('B') && B.wipe().then(() => B.start()),
+    need.has('C') && C.wipe(),
+  ])
+  const env = { A, A2, B, C, P, logDir, log }
+  const results = []
+  const runLane = async (lane) => {
+    for (const def of lane) results.push(await runCase(def, env))
+  }
+  try {
+    if (parallel) await Promise.all(lanes.map(runLane))
+    else for (const lane of lanes) await runLane(lane)
+  } finally {
+    if (!keep) await Promise.allSettled([need.has('A') && A.wipe(), need.has('A2') && A2.wipe(), need.has('B') && B.wipe(), need.has('C') && C.wipe()])
+  }
+  results.sort((a, b) => a.id - b.id)
+  const runtimeS = Math.round((Date.now() - began) / 1000)
+  log(`reliability matrix: ${results.filter((r) => r.pass).length}/${results.length} cases met their targets in ${runtimeS} s`)
+  for (const r of results) r.how = CASES.find((c) => c.id === r.id)?.how
+  return { profile, figures: P, ciFigures: PROFILES.ci, rssLimitMb: RSS_LIMIT_MB, parallel, runtimeS, env: { ...envInfo, finishedAt: new Date().toISOString() }, results, logDir }
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: {
+      profile: { type: 'string', default: 'full' },
+      cases: { type: 'string' },
+      parallel: { type: 'boolean' },
+      sequential: { type: 'boolean' },
+      keep: { type: 'boolean', default: false },
+      write: { type: 'boolean', default: false },
+      render: { type: 'boolean', default: false },
+      out: { type: 'string', default: join(REPO, 'RELIABILITY.md') },
+    },
+  })
+  const saved = join(RESULTS_DIR, `${values.profile}-results.json`)
+  if (values.render) {
+    writeFileSync(values.out, render(JSON.parse(readFileSync(saved, 'utf8'))))
+    console.error(`wrote ${values.out} from ${saved}`)
+    return
+  }
+  const cases = values.cases ? values.cases.split(',').map(Number) : null
+  const parallel = values.parallel ? true : values.sequential ? false : undefined
+  const run = await runMatrix({ profile: values.profile, cases, parallel, keep: values.keep })
+  mkdirSync(RESULTS_DIR, { recursive: true })
+  writeFileSync(saved, JSON.stringify(run, null, 2))
+  console.log(summaryTable(run.results))
+  if (values.write) {
+    writeFileSync(values.out, render(run))
+    console.error(`wrote ${values.out}`)
+  }
+  process.exitCode = run.results.every((r) => r.pass) ? 0 : 1
+}
+
+export function summaryTable(results) {
+  const rows = results.map((r) =>
+    [r.id, r.pass ? 'PASS' : 'FAIL', r.sent ?? '-', r.delivered ?? '-', r.lost ?? '-', r.duplicates ?? '-', r.deadLettered ?? '-', r.refused ?? '-', r.maxRssMb ?? '-', `${r.durationS}s`, r.title].join('\t'),
+  )
+  return ['case\tresult\tsent\tdelivered\tlost\tdup\tdead\trefused\trssMB\ttime\ttitle', ...rows].join('\n')
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error) => {
+    console.error(error)
+    process.exit(2)
+  })
+}
