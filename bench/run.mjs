@@ -26,7 +26,7 @@ const OUT = join(HERE, 'results')
 const CACHE = join(REPO, '.cache/bench')
 mkdirSync(OUT, { recursive: true })
 const RAW = join(OUT, 'raw.jsonl')
-writeFileSync(RAW, '')
+if (!argv.includes('--append')) writeFileSync(RAW, '')
 const log = (...a) => console.error(new Date().toISOString().slice(11, 19), ...a)
 const topic = (tag) => `bench-${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`
 const want = (what) => !cfg.only || cfg.only.split(',').includes(what)
