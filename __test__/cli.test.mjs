@@ -86,7 +86,8 @@ test('replay reads the spool dead-letter file; spool status shows slots without 
   mkdirSync(join(base, 'slot-0'))
   writeFileSync(join(base, 'slot-0', 'spool.lock'), '')
   const event = { type: 'track', event: 'Workflow Failed', messageId: 'm-1', properties: { workflow_id: 'wf-file' } }
-  const line = { messageId: 'm-1', eventName: 'Workflow Failed', key: 'exec-9', eventTime: 1767225600000, attempts: 2, errorKind: 'unknown_topic', errorMessage: 'x', event }
+  const eventTime = Date.now() - 3_600_000 // recent: Kafka's retention would delete an older record
+  const line = { messageId: 'm-1', eventName: 'Workflow Failed', key: 'exec-9', eventTime, attempts: 2, errorKind: 'unknown_topic', errorMessage: 'x', event }
   writeFileSync(join(base, 'slot-0', 'dead-letters.jsonl'), `${JSON.stringify(line)}\n`)
   const target = uniqueTopic('from-file')
   const done = JSON.parse(await run('replay', '--brokers', broker.plaintext, '--from-file', base, '--to-topic', target, '--workflow', 'wf-file', '--json'))
@@ -94,7 +95,7 @@ test('replay reads the spool dead-letter file; spool status shows slots without 
   const [back] = await consume({ brokers: broker.plaintext, topic: target, count: 1 })
   assert.equal(back.key, 'exec-9')
   assert.deepEqual(back.value, event)
-  assert.equal(back.timestamp, 1767225600000)
+  assert.equal(back.timestamp, eventTime)
 
   const live = spoolDir()
   const logger = new KafkaExecutionLogger({ spoolDir: live, brokers: '127.0.0.1:1', topic: 'nowhere', durability: 'disk', logger: {} })

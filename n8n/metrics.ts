@@ -3,7 +3,7 @@ import type { HealthSnapshot } from './core-types';
 
 const PREFIX = 'n8n_kafka_logger_';
 const BREAKER = { closed: 0, 'half-open': 1, open: 2 } as Record<string, number>;
-const COUNTERS = ['accepted', 'delivered', 'failed', 'retried', 'dropped', 'rejected'] as const;
+const COUNTERS = ['accepted', 'delivered', 'failed', 'retried', 'dropped', 'rejected', 'deadLettered'] as const;
 const LATENCY = `${PREFIX}delivery_latency_seconds`;
 
 export class LoggerMetrics {
@@ -69,7 +69,7 @@ export class LoggerMetrics {
     const last: Record<string, number> = {};
     const messages = new prom.Counter({
       name: `${PREFIX}messages_total`,
-      help: 'Kafka logger core counters: accepted, delivered, failed, retried, dropped, rejected',
+      help: 'Kafka logger core counters: accepted, delivered, failed, retried, dropped, rejected, deadLettered',
       labelNames: ['state'],
       ...opts,
       collect() {

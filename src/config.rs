@@ -249,6 +249,8 @@ impl<'a> Parser<'a> {
     // A path must be readable now: a clear error at startup beats a TLS failure later.
     match std::fs::File::open(&value) {
       Ok(_) => Ok(Some(Pem::Path(value))),
+      // A key pasted without its header would otherwise be echoed here as a "path".
+      Err(e) if s.secret => Err(ConfigError(format!("{} must be {}: cannot read it as a file (value not shown): {e}", describe(s), s.form))),
       Err(e) => Err(ConfigError(format!(
         "{} must be {}: cannot read the file {:?}: {e}",
         describe(s),
@@ -606,6 +608,9 @@ mod tests {
     let inline = "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----";
     assert!(err(&[("SSL", "true"), ("SSL_CERT", inline)]).contains("N8N_KAFKA_LOGGER_SSL_KEY (option sslKey) is required"));
     assert!(err(&[("SSL_CA", inline)]).contains("is not true"));
+    let pasted = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC-secret-key-body";
+    let message = err(&[("SSL", "true"), ("SSL_CERT", inline), ("SSL_KEY", pasted)]);
+    assert!(message.contains("(value not shown)") && !message.contains("secret-key-body"), "{message}");
     let c = parse(&[("SSL", "true"), ("SSL_VERIFY", "false")]).unwrap();
     assert!(c.warnings.iter().any(|w| w.contains("NOT verified")));
   }

@@ -196,6 +196,9 @@ struct Limits {
 
 const NORMAL: Limits = Limits { stack: 16_384, message: 4_096, text: 1_024, tags: 50, tag: 256, extras: 50 };
 const COMPACT: Limits = Limits { stack: 2_048, message: 1_024, text: 256, tags: 20, tag: 64, extras: 10 };
+/// Caps count bytes before JSON escaping, and a control character escapes to six: this last set stays under
+/// the limit even when every byte does.
+const MINIMAL: Limits = Limits { stack: 512, message: 256, text: 64, tags: 5, tag: 32, extras: 0 };
 const TRUNCATED: &str = "…[truncated]";
 
 fn cap(value: &str, max: usize) -> std::borrow::Cow<'_, str> {
@@ -248,7 +251,7 @@ impl Builder<'_> {
 
   fn duration_ms(&self) -> Option<i64> {
     match (self.input.started_at_ms, self.input.stopped_at_ms) {
-      (Some(start), Some(stop)) if self.input.is_end() && stop >= start => Some(stop - start),
+      (Some(start), Some(stop)) if self.input.is_end() && stop >= start => stop.checked_sub(start),
       _ => None,
     }
   }
@@ -508,8 +511,11 @@ pub fn prepare(input: &ExecutionInput, ctx: &EventContext, sent_at_ms: i64) -> P
   let message_id = message_id(&ctx.instance_id, input);
   let mut builder = Builder { input, ctx, limits: NORMAL, sent_at_ms };
   let mut payload = serialize(&builder, &message_id);
-  if payload.len() > MAX_EVENT_BYTES {
-    builder.limits = COMPACT;
+  for limits in [COMPACT, MINIMAL] {
+    if payload.len() <= MAX_EVENT_BYTES {
+      break;
+    }
+    builder.limits = limits;
     payload = serialize(&builder, &message_id);
   }
   PreparedEvent {
@@ -628,6 +634,28 @@ mod tests {
     assert!(event.payload.len() < MAX_EVENT_BYTES, "{}", event.payload.len());
     let v: Value = serde_json::from_slice(&event.payload).unwrap();
     assert!(v["properties"]["error_stack"].as_str().unwrap().ends_with(TRUNCATED));
+  }
+
+  #[test]
+  fn control_characters_that_escape_to_six_bytes_still_fit() {
+    let ansi = "\u{1}\u{1b}[31m".repeat(20_000);
+    let mut i = finished("error");
+    i.error = Some(Box::new(ErrorInput { message: Some(ansi.clone()), stack: Some(ansi.clone()), ..Default::default() }));
+    i.workflow_name = Some(ansi.clone());
+    i.tags = vec![ansi.clone(); 100];
+    i.trigger_node = Some(ansi.clone());
+    i.retry_of = Some(ansi.clone());
+    i.extras = Some(Box::new(Extras { dimensions: (0..100).map(|n| (format!("k{n}"), ansi.clone())).collect(), ..Default::default() }));
+    let event = prepare(&i, &ctx(), 0);
+    assert!(event.payload.len() < MAX_EVENT_BYTES, "{}", event.payload.len());
+  }
+
+  #[test]
+  fn far_apart_times_do_not_overflow_the_duration() {
+    let mut i = finished("success");
+    i.started_at_ms = Some(i64::MIN);
+    i.stopped_at_ms = Some(i64::MAX);
+    assert!(json(&i)["metrics"].get("duration_ms").is_none());
   }
 
   #[test]
