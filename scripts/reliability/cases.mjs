@@ -114,7 +114,7 @@ export const CASES = [
   {
     id: 7,
     lane: 'dead-letters',
-    title: 'Topic missing, auto-create off (dead-letter topic; and with it missing too, the dead-letter file)',
+    title: 'Topic missing, auto-create off (7a: DLQ topic; 7b: DLQ topic missing too, dead-letter file)',
     how: 'Broker B runs with `auto.create.topics.enable=false`. 7a: the main topic is missing and `<topic>.dlq` exists: every event must end in the dead-letter topic with its cause in the headers. 7b: both are missing: every event must end in `slot-0/dead-letters.jsonl`. Two hosts run at once, one per variant.',
     hints: {
       '0 lost': 'The 7b events are not gone: they stay in the spool (the shutdown reports them as spooled) and are replayed at every start, but they never reach a dead letter, so they count as lost here.',
@@ -184,7 +184,7 @@ export const CASES = [
       ctx.check('every oversize event is in the dead-letter topic', bigInDlq === bigSent, `${bigInDlq} of ${bigSent}`)
       ctx.check('no oversize event in the main topic', !records.some((r) => isBig(r.key)))
       ctx.check('dead letters say message_too_large', dlq.every((r) => r.headers['dlq-error-kind'] === 'message_too_large'), [...new Set(dlq.map((r) => r.headers['dlq-error-kind']))].join(','))
-      ctx.note(`${bigSent} oversize events (about 27 KB each, every ${bigEvery}th); ${collateral} small events were dead-lettered with them (same record batch, see README: Errors)`)
+      ctx.note(`${bigSent} oversize events (about 27 KB each, every ${bigEvery}th); ${collateral} small events were dead-lettered with them (Kafka rejects a whole record batch, README: Errors)`)
       ctx.metric('collateral', collateral)
       ctx.metric('counterDeadLettered', settled.health.counters.deadLettered)
       return { ranges, records, dlq }
@@ -431,6 +431,13 @@ export const CASES = [
       const ranges = [{ prefix: 'c15', start: 0, count: h.accepted() }]
       const records = await ctx.read(C.bootstrap, topic, ranges)
       await C.stop() // frees three JVMs for the lanes still running
+      const seen = new Set()
+      const dupPartitions = {}
+      for (const r of records) {
+        if (seen.has(r.key)) dupPartitions[`p${r.partition}`] = (dupPartitions[`p${r.partition}`] ?? 0) + 1
+        seen.add(r.key)
+      }
+      if (Object.keys(dupPartitions).length) ctx.note(`duplicates by partition: ${JSON.stringify(dupPartitions)} (a copy whose first send timed out locally, TIMEOUT_SEND, while the cluster still wrote it)`)
       return { ranges, records }
     },
   },

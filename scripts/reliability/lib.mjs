@@ -2,7 +2,7 @@
 // reading a spool's segments, and the accounting (sent, delivered, lost, duplicates, dead letters).
 import { spawn, execFile } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs'
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -152,7 +152,9 @@ export class Host {
     mkdirSync(logDir, { recursive: true })
     this.name = name
     this.run = run
-    this.progressFile = join(mkdtempSync(join(tmpdir(), 'kel-rel-')), 'progress')
+    const progressDir = mkdtempSync(join(tmpdir(), 'kel-rel-'))
+    tempDirs.push(progressDir)
+    this.progressFile = join(progressDir, 'progress')
     this.logFile = join(logDir, `${name}.log`)
     const log = createWriteStream(this.logFile, { flags: 'a' })
     this.child = spawn(process.execPath, [HOST, JSON.stringify({ options, run: { ...run, progressFile: this.progressFile } })], {
@@ -450,6 +452,15 @@ export function describeKeys(keys, max = 8) {
   return text.join(', ')
 }
 
+/** Temporary directories made by this process (spools, progress files): removeTempDirs() deletes them. */
+const tempDirs = []
+
 export function freshSpool(label) {
-  return mkdtempSync(join(tmpdir(), `kel-rel-${label}-`))
+  const dir = mkdtempSync(join(tmpdir(), `kel-rel-${label}-`))
+  tempDirs.push(dir)
+  return dir
+}
+
+export function removeTempDirs() {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true })
 }

@@ -56,8 +56,8 @@ const esc = (t) => String(t).replace(/\|/g, '\\|').replace(/\n/g, ' ')
 
 function lostCell(r) {
   if (r.lost === undefined) return '–'
-  if (r.lossPolicy === 'refused') return `${r.lost} (= refused)`
-  if (r.lossPolicy === 'corrupted') return `${r.lost} (= counted corrupted)`
+  if (r.lossPolicy === 'refused') return r.lost === r.refused ? `${r.lost} (= refused)` : `${r.lost} (refused: ${r.refused})`
+  if (r.lossPolicy === 'corrupted') return r.lost === r.corrupted ? `${r.lost} (= counted corrupted)` : `${r.lost} (counted corrupted: ${r.corrupted})`
   if (r.lossPolicy === 'bounded') return `${r.lost} (bounded)`
   return String(r.lost)
 }
@@ -157,7 +157,7 @@ export function render(run) {
       'the lanes run ' + (run.parallel ? 'at once, so the machine is busier than a production host would be: timings are pessimistic.' : 'one after the other.'),
   )
   out.push('')
-  out.push('Figures of this run (`full` keeps the issue\'s 30 s and 60 s; `__test__/reliability.test.mjs` runs the `ci` profile):')
+  out.push('Figures of this run (both profiles keep the issue\'s 30 s and 60 s; `npm run test:reliability`, i.e. `__test__/reliability/matrix.test.mjs`, runs the `ci` profile):')
   out.push('')
   out.push('| figure | this run | ci |')
   out.push('| --- | ---: | ---: |')
@@ -184,7 +184,7 @@ export function render(run) {
     const measured = r.sent === undefined ? 'No accounting: the case did not finish.' :
       `Measured: ${r.sent} sent, ${r.delivered} delivered, ${r.lost} lost, ${r.duplicates} duplicates${r.duplicates ? ` (${r.duplicateKeys}; ${r.duplicateIdMismatch ? 'ids differ!' : 'each with the same messageId'})` : ''}, ` +
         `${r.deadLettered} dead-lettered, ${r.refused} refused${r.maxRssMb ? `, max RSS ${r.maxRssMb} MiB` : ''}; ${r.durationS} s.`
-    out.push(measured + (r.notes.length ? ' ' + r.notes.map((n) => n.replace(/\.$/, '')).join('. ') + '.' : ''))
+    out.push(measured + (r.notes.length ? ' ' + r.notes.map((n) => n[0].toUpperCase() + n.slice(1).replace(/\.$/, '')).join('. ') + '.' : ''))
     out.push('')
     for (const c of r.checks) out.push(`- ${c.ok ? '✓' : '✗'} ${c.name}${!c.ok && c.detail ? `: ${esc(c.detail).slice(0, 400)}` : ''}`)
     if (r.error) out.push(`- ✗ error: ${esc(r.error.split('\n')[0]).slice(0, 400)}`)
@@ -196,7 +196,7 @@ export function render(run) {
   out.push('node scripts/reliability/run.mjs --write          # the full matrix (about ' + Math.ceil(runtimeS / 60) + ' min here), rewrites this file')
   out.push('node scripts/reliability/run.mjs --profile ci     # the shortened matrix the test runs')
   out.push('node scripts/reliability/run.mjs --cases 2,13     # some cases; --sequential: lanes one after the other; --keep: leave the brokers up')
-  out.push('node --test __test__/reliability.test.mjs         # the ci profile, asserting every target (part of npm test)')
+  out.push('npm run test:reliability                         # node --test __test__/reliability/: the ci profile, asserting every target')
   out.push('```')
   out.push('')
   out.push('Each run saves its results to `.cache/reliability/<profile>-results.json` (`--render` rewrites this file from the saved full run) and ' +

@@ -2,17 +2,17 @@
 // The fault-injection matrix of issue 4 against real Kafka brokers on loopback. See RELIABILITY.md.
 //
 //   node scripts/reliability/run.mjs --write            full run (the issue's figures), rewrites RELIABILITY.md
-//   node scripts/reliability/run.mjs --profile ci       the shortened run of __test__/reliability.test.mjs
+//   node scripts/reliability/run.mjs --profile ci       the shortened run of __test__/reliability/matrix.test.mjs
 //   node scripts/reliability/run.mjs --cases 2,12       some cases only
 //   node scripts/reliability/run.mjs --render           rewrite RELIABILITY.md from the last saved full run
 // Other flags: --sequential (lanes one after the other instead of at once), --keep (leave the private brokers
-// running). Exit code 1 when a case misses a target.
+// running and the temporary spool directories in place). Exit code 1 when a case misses a target.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
 import { CASES, PROFILES } from './cases.mjs'
-import { Broker, Cluster, REPO, account, describeKeys, readTopic, startHost } from './lib.mjs'
+import { Broker, Cluster, REPO, account, describeKeys, readTopic, removeTempDirs, startHost } from './lib.mjs'
 import { environment, render } from './report.mjs'
 
 /** Private instances of this matrix (docs/test-broker.md lists the ports other tests use). */
@@ -137,28 +137,36 @@ export async function runMatrix({ profile = 'full', cases = null, parallel, keep
   log(`reliability matrix: profile ${profile}, ${selected.length} cases, lanes ${parallel ? 'in parallel' : 'one after the other'}; logs in ${logDir}`)
   // Fresh private brokers (a previous run may have left topics or a frozen process behind).
   const need = new Set(selected.map((c) => BROKER_OF[c.lane]))
-  await Promise.all([
-    need.has('A') && A.wipe().then(() => A.start()),
-    need.has('A2') && A2.wipe().then(() => A2.start()),
-    need.has('B') && B.wipe().then(() => B.start()),
-    need.has('C') && C.wipe(),
-  ])
   const env = { A, A2, B, C, P, logDir, log }
   const results = []
   const runLane = async (lane) => {
     for (const def of lane) results.push(await runCase(def, env))
   }
   try {
+    // A broker that cannot be started throws here: the caller (the test) fails, it never skips.
+    await Promise.all([
+      need.has('A') && A.wipe().then(() => A.start()),
+      need.has('A2') && A2.wipe().then(() => A2.start()),
+      need.has('B') && B.wipe().then(() => B.start()),
+      need.has('C') && C.wipe(),
+    ])
     if (parallel) await Promise.all(lanes.map(runLane))
     else for (const lane of lanes) await runLane(lane)
   } finally {
-    if (!keep) await Promise.allSettled([need.has('A') && A.wipe(), need.has('A2') && A2.wipe(), need.has('B') && B.wipe(), need.has('C') && C.wipe()])
+    if (!keep) {
+      await Promise.allSettled([need.has('A') && A.wipe(), need.has('A2') && A2.wipe(), need.has('B') && B.wipe(), need.has('C') && C.wipe()])
+      removeTempDirs()
+    }
   }
   results.sort((a, b) => a.id - b.id)
   const runtimeS = Math.round((Date.now() - began) / 1000)
   log(`reliability matrix: ${results.filter((r) => r.pass).length}/${results.length} cases met their targets in ${runtimeS} s`)
   for (const r of results) r.how = CASES.find((c) => c.id === r.id)?.how
-  return { profile, figures: P, ciFigures: PROFILES.ci, rssLimitMb: RSS_LIMIT_MB, parallel, runtimeS, env: { ...envInfo, finishedAt: new Date().toISOString() }, results, logDir }
+  const run = { profile, figures: P, ciFigures: PROFILES.ci, rssLimitMb: RSS_LIMIT_MB, parallel, runtimeS, env: { ...envInfo, finishedAt: new Date().toISOString() }, results, logDir }
+  // Every run (the test's too) leaves its evidence: results here, host diagnostics in logDir.
+  writeFileSync(join(RESULTS_DIR, `${profile}-results.json`), JSON.stringify(run, null, 2))
+  writeFileSync(join(logDir, 'results.json'), JSON.stringify(run, null, 2))
+  return run
 }
 
 async function main() {
@@ -183,8 +191,6 @@ async function main() {
   const cases = values.cases ? values.cases.split(',').map(Number) : null
   const parallel = values.parallel ? true : values.sequential ? false : undefined
   const run = await runMatrix({ profile: values.profile, cases, parallel, keep: values.keep })
-  mkdirSync(RESULTS_DIR, { recursive: true })
-  writeFileSync(saved, JSON.stringify(run, null, 2))
   console.log(summaryTable(run.results))
   if (values.write) {
     writeFileSync(values.out, render(run))

@@ -4,7 +4,7 @@
 // new events, so the queue is moved to the spool only every SPOOL_SYNC_INTERVAL (src/worker.rs, wait(): spill_due).
 // Needs no broker (brokers 127.0.0.1:1). Usage: node scripts/reliability/repro/disk-mode-kill-during-outage.mjs [trials=10]
 import { join } from 'node:path'
-import { freshSpool, readSpoolKeys, sleep, startHost } from '../lib.mjs'
+import { freshSpool, removeTempDirs, readSpoolKeys, sleep, startHost } from '../lib.mjs'
 
 const trials = Number(process.argv[2] ?? 10)
 const rows = []
@@ -24,3 +24,4 @@ for (let t = 0; t < trials; t++) {
 }
 const lost = rows.map((r) => r.lost)
 console.log(`lost per SIGKILL (disk mode, breaker open, 200 events/s): min ${Math.min(...lost)}, max ${Math.max(...lost)}, mean ${(lost.reduce((a, b) => a + b, 0) / lost.length).toFixed(1)}`)
+removeTempDirs()

@@ -6,7 +6,7 @@
 // only when it times out (TIMEOUT_SEND, 5 s), and the half-open probe is again a direct record (another 5 s).
 // Timing-dependent (the first direct send and the first probe must be in flight while the queue fills): most trials drop.
 // Needs no broker (brokers 127.0.0.1:1). Usage: node scripts/reliability/repro/queue-overflow-during-outage.mjs [rate=1500] [seconds=15] [trials=3]
-import { freshSpool, sleep, startHost } from '../lib.mjs'
+import { freshSpool, removeTempDirs, sleep, startHost } from '../lib.mjs'
 
 const rate = Number(process.argv[2] ?? 1500)
 const seconds = Number(process.argv[3] ?? 15)
@@ -27,3 +27,4 @@ for (let t = 1; t <= trials; t++) {
   h.kill('SIGKILL')
   await h.exited
 }
+removeTempDirs()
