@@ -182,9 +182,16 @@ impl Backlog {
     if let Err(e) = self.spool.ack(pos) {
       self.last_error = Some(e.to_string());
     }
-    // The ack cursor reaches the disk with the next group commit.
+    // The ack cursor is written at the end of the batch (checkpoint) and made durable by the next group commit.
     self.dirty_since.get_or_insert_with(Instant::now);
     self.rewind_if_settled();
+  }
+
+  /// Persists the ack cursor after a batch of acks, so a crash replays only what was acked since.
+  pub fn checkpoint(&mut self) {
+    if let Err(e) = self.spool.checkpoint() {
+      self.last_error = Some(e.to_string());
+    }
   }
 
   /// A replayed record failed and stays in the spool; it is read again after the backoff.

@@ -12,7 +12,7 @@ use rdkafka::producer::{Producer as _, PurgeConfig};
 use rdkafka::types::RDKafkaErrorCode;
 
 use crate::backlog::Backlog;
-use crate::breaker::{Breaker, Permit, Transition};
+use crate::breaker::{Breaker, BreakerState, Permit, Transition};
 use crate::config::{Config, ConfigError};
 use crate::diag::{Diagnostics, Level};
 use crate::errors::{classify, ErrorKind};
@@ -106,6 +106,8 @@ pub struct Worker {
   /// In flight straight from the queue (not from the spool). Until they settle, nothing is spilled from the
   /// queue or replayed: a failure among them must reach the spool before anything newer (per-execution order).
   direct_in_flight: u64,
+  /// Direct records were purged when the breaker opened; not again until they have all settled.
+  direct_purged: bool,
   next_seq: u64,
   flushes: Vec<Flush>,
   shutdown: Option<Shutdown>,
@@ -155,6 +157,7 @@ impl Worker {
         retry_round: 0,
         in_flight: 0,
         direct_in_flight: 0,
+        direct_purged: false,
         next_seq: 0,
         flushes: Vec::new(),
         shutdown: None,
@@ -271,7 +274,7 @@ impl Worker {
 
   fn log_transition(&self, transition: Option<Transition>) {
     if let Some(t) = transition {
-      let level = if t.to == crate::breaker::BreakerState::Open { Level::Warn } else { Level::Info };
+      let level = if t.to == BreakerState::Open { Level::Warn } else { Level::Info };
       let why = self.last_client_error.as_ref().map(|(k, _, _)| format!(" (last error: {})", k.as_str())).unwrap_or_default();
       self.shared.diag.log(level, &format!("circuit breaker {} -> {}{why}", t.from.as_str(), t.to.as_str()));
     }
@@ -282,6 +285,7 @@ impl Worker {
     let shutting_down = self.shutdown.is_some();
     let (permit, transition) = if shutting_down { (Permit::Send, None) } else { self.breaker.permit(now) };
     self.log_transition(transition);
+    self.release_direct_in_flight();
     self.spill_if_needed();
     if self.backlog.as_ref().is_some_and(Backlog::active) {
       return self.send_from_backlog(permit, now);
@@ -316,6 +320,17 @@ impl Worker {
           }
         }
       }
+    }
+  }
+
+  /// With a spool, an open breaker means the queue must go to disk now; records sent straight from the queue
+  /// would hold it back (they settle first, for per-execution order) until they time out after TIMEOUT_SEND,
+  /// long enough for a busy queue to overflow. Purged, they settle at once and are spilled ahead of the queue.
+  fn release_direct_in_flight(&mut self) {
+    let open = self.shutdown.is_none() && self.breaker.state() == BreakerState::Open;
+    if open && self.backlog.is_some() && self.direct_in_flight > 0 && !self.direct_purged {
+      self.direct_purged = true;
+      self.producer.purge(PurgeConfig::default().queue().inflight());
     }
   }
 
@@ -430,6 +445,9 @@ impl Worker {
     }
     if !latencies.is_empty() {
       self.shared.metrics.record_latencies(latencies.into_iter());
+      if let Some(backlog) = &mut self.backlog {
+        backlog.checkpoint();
+      }
     }
     if !self.to_spill.is_empty() {
       let failed = std::mem::take(&mut self.to_spill);
@@ -441,6 +459,7 @@ impl Worker {
     self.in_flight = self.in_flight.saturating_sub(1);
     if pending.spool_pos.is_none() {
       self.direct_in_flight = self.direct_in_flight.saturating_sub(1);
+      self.direct_purged &= self.direct_in_flight > 0;
     }
   }
 
@@ -475,10 +494,17 @@ impl Worker {
     let metrics = &self.shared.metrics;
     metrics.record_error(kind, message.clone());
     pending.attempts += 1;
-    pending.probe = false;
+    let was_probe = std::mem::take(&mut pending.probe);
     let at = now_ms();
     pending.first_failure_ms.get_or_insert(at);
-    if kind.is_permanent() {
+    // The dead-letter topic gets one attempt: whatever made it fail (often a missing topic, which librdkafka
+    // reports as a retriable timeout), the dead-letter file is the safe place, and a retry would start over.
+    if kind.is_permanent() || pending.dead_letter.is_some() {
+      if was_probe && kind.is_permanent() {
+        // The cluster answered; the record is at fault, not the connection: the probe succeeded.
+        let t = self.breaker.record_success();
+        self.log_transition(t);
+      }
       return self.dead_letter(pending, kind, message, now);
     }
     Counters::add(&metrics.counters.retried, 1);
@@ -503,6 +529,10 @@ impl Worker {
         self.send(*pending, now)
       }
       _ => {
+        let (kind, message) = match pending.dead_letter.take() {
+          Some(first) => (first.kind, format!("{}; the dead-letter topic failed too ({}): {message}", first.message, kind.as_str())),
+          None => (kind, message),
+        };
         let counters = &self.shared.metrics.counters;
         let filed = self.backlog.as_mut().is_some_and(|b| b.dead_letter(&pending, kind, &message));
         Counters::add(if filed { &counters.dead_lettered } else { &counters.failed }, 1);
