@@ -54,6 +54,7 @@ export interface HealthSnapshot {
   lastError?: { kind?: string; message?: string; at?: string };
   deliveryLatencyMs?: { p50?: number; p99?: number; count?: number; sum?: number; buckets?: Array<{ le: number; count: number }> };
   brokers?: unknown[];
+  spool?: { enabled: boolean; bytes?: number; records?: number; oldestAgeMs?: number | null; replayed?: number; corrupted?: number; refused?: number };
   uptimeMs?: number;
   config?: Record<string, unknown>;
   [key: string]: unknown;

@@ -5,6 +5,7 @@ const PREFIX = 'n8n_kafka_logger_';
 const BREAKER = { closed: 0, 'half-open': 1, open: 2 } as Record<string, number>;
 const COUNTERS = ['accepted', 'delivered', 'failed', 'retried', 'dropped', 'rejected', 'deadLettered'] as const;
 const LATENCY = `${PREFIX}delivery_latency_seconds`;
+const SPOOL_TOTALS = ['replayed', 'corrupted', 'refused'] as const;
 
 export class LoggerMetrics {
   private readonly metrics: any[] = [];
@@ -42,47 +43,47 @@ export class LoggerMetrics {
         return { name: LATENCY, help: this.help, type: 'histogram', values, aggregator: 'sum' };
       },
     };
-    const queueDepth = new prom.Gauge({
-      name: `${PREFIX}queue_depth`,
-      help: 'Events waiting in the Kafka logger queue',
-      ...opts,
-      collect() {
-        this.set(Number(self.snapshot()?.queue?.depth ?? 0));
-      },
-    });
-    const queueCapacity = new prom.Gauge({
-      name: `${PREFIX}queue_capacity`,
-      help: 'Capacity of the Kafka logger queue',
-      ...opts,
-      collect() {
-        this.set(Number(self.snapshot()?.queue?.capacity ?? 0));
-      },
-    });
-    const breaker = new prom.Gauge({
-      name: `${PREFIX}circuit_breaker_state`,
-      help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open',
-      ...opts,
-      collect() {
-        this.set(BREAKER[String(self.snapshot()?.circuitBreaker?.state)] ?? -1);
-      },
-    });
-    const last: Record<string, number> = {};
-    const messages = new prom.Counter({
-      name: `${PREFIX}messages_total`,
-      help: 'Kafka logger core counters: accepted, delivered, failed, retried, dropped, rejected, deadLettered',
-      labelNames: ['state'],
-      ...opts,
-      collect() {
-        const c = (self.snapshot()?.counters ?? {}) as Record<string, unknown>;
-        for (const state of COUNTERS) {
-          const now = Number(c[state] ?? 0);
-          const delta = now - (last[state] ?? 0);
-          if (delta > 0) this.inc({ state }, delta);
-          last[state] = now;
-        }
-      },
-    });
-    this.metrics.push(this.events, this.latency, queueDepth, queueCapacity, breaker, messages);
+    /** A gauge read from the health snapshot at scrape time. */
+    const gauge = (name: string, help: string, read: (h: HealthSnapshot | undefined) => number) =>
+      new prom.Gauge({
+        name: `${PREFIX}${name}`,
+        help,
+        ...opts,
+        collect() {
+          this.set(read(self.snapshot()));
+        },
+      });
+    const spool = (h: HealthSnapshot | undefined) => (h?.spool?.enabled ? h.spool : undefined);
+    const gauges = [
+      gauge('queue_depth', 'Events waiting in the Kafka logger queue', (h) => Number(h?.queue?.depth ?? 0)),
+      gauge('queue_capacity', 'Capacity of the Kafka logger queue', (h) => Number(h?.queue?.capacity ?? 0)),
+      gauge('circuit_breaker_state', 'Circuit breaker state: 0 closed, 1 half-open, 2 open', (h) => BREAKER[String(h?.circuitBreaker?.state)] ?? -1),
+      gauge('spool_bytes', 'Bytes of the disk spool segments (0 without a spool)', (h) => Number(spool(h)?.bytes ?? 0)),
+      gauge('spool_records', 'Events in the disk spool not yet acknowledged by Kafka', (h) => Number(spool(h)?.records ?? 0)),
+      gauge('spool_oldest_age_seconds', 'Age of the oldest undelivered event in the disk spool (0 when empty)', (h) => Number(spool(h)?.oldestAgeMs ?? 0) / 1000),
+    ];
+    /** A counter that follows totals of the core (read at scrape time), one series per label value. */
+    const totals = (name: string, help: string, label: string, values: readonly string[], read: (h: HealthSnapshot | undefined) => Record<string, unknown>) => {
+      const last: Record<string, number> = {};
+      return new prom.Counter({
+        name: `${PREFIX}${name}`,
+        help,
+        labelNames: [label],
+        ...opts,
+        collect() {
+          const now = read(self.snapshot());
+          for (const value of values) {
+            const total = Number(now[value] ?? 0);
+            const delta = total - (last[value] ?? 0);
+            if (delta > 0) this.inc({ [label]: value }, delta);
+            last[value] = total;
+          }
+        },
+      });
+    };
+    const messages = totals('messages_total', `Kafka logger core counters: ${COUNTERS.join(', ')}`, 'state', COUNTERS, (h) => (h?.counters ?? {}) as Record<string, unknown>);
+    const spooled = totals('spool_events_total', 'Disk spool events: replayed (delivered from the spool), corrupted (moved aside), refused (spool full: lost)', 'outcome', SPOOL_TOTALS, (h) => spool(h) ?? {});
+    this.metrics.push(this.events, this.latency, ...gauges, messages, spooled);
   }
 
   onEvent(event: string, status: string, accepted: boolean): void {

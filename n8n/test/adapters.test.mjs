@@ -242,3 +242,38 @@ test('content negotiation prefers JSON unless HTML comes first', () => {
   assert.equal(wantsHtml('application/json, text/html'), false);
   assert.equal(wantsHtml(undefined), false);
 });
+
+test("metrics: queue, breaker and spool gauges and totals in n8n's own prom-client", async () => {
+  const { paths, PINNED } = await import('../../scripts/n8n/n8n-instance.mjs');
+  const prom = createRequire(`${paths(PINNED()).dir}/node_modules/n8n/package.json`)('prom-client');
+  const { LoggerMetrics } = require('../../dist/n8n/metrics.js');
+  prom.register.clear();
+  let snapshot = {
+    circuitBreaker: { state: 'open' },
+    queue: { depth: 7, capacity: 10000 },
+    counters: { accepted: 5, delivered: 3 },
+    spool: { enabled: true, bytes: 4096, records: 12, oldestAgeMs: 2500, replayed: 9, corrupted: 2, refused: 0 },
+  };
+  const metrics = new LoggerMetrics(prom, () => snapshot);
+  metrics.register();
+  const scrape = async () => prom.register.metrics();
+  let text = await scrape();
+  for (const line of [
+    'n8n_kafka_logger_queue_depth 7',
+    'n8n_kafka_logger_circuit_breaker_state 2',
+    'n8n_kafka_logger_spool_bytes 4096',
+    'n8n_kafka_logger_spool_records 12',
+    'n8n_kafka_logger_spool_oldest_age_seconds 2.5',
+    'n8n_kafka_logger_spool_events_total{outcome="replayed"} 9',
+    'n8n_kafka_logger_spool_events_total{outcome="corrupted"} 2',
+    'n8n_kafka_logger_messages_total{state="delivered"} 3',
+  ]) assert.ok(text.split('\n').includes(line), `${line} in:\n${text}`);
+  snapshot = { ...snapshot, spool: { ...snapshot.spool, replayed: 15, records: 0, oldestAgeMs: null } };
+  text = await scrape();
+  assert.ok(text.includes('n8n_kafka_logger_spool_events_total{outcome="replayed"} 15'), 'totals follow the core');
+  assert.ok(text.includes('n8n_kafka_logger_spool_oldest_age_seconds 0'), 'an empty spool has no age');
+  snapshot = { ...snapshot, spool: { enabled: false } };
+  assert.ok((await scrape()).includes('n8n_kafka_logger_spool_records 0'), 'no spool reads as empty');
+  metrics.stop();
+  prom.register.clear();
+});
