@@ -28,6 +28,7 @@ const fromOptions = (options) => configError(() => new KafkaExecutionLogger(opti
 
 const unreadable = '/nonexistent/kafka/ca.pem'
 const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----'
+const bool = (setting, got) => `${setting} must be true or false (any letter case), got "${got}"`
 
 const cases = [
   [{ QUEUE_MAX_SIZE: 'lots' }, 'N8N_KAFKA_LOGGER_QUEUE_MAX_SIZE (option queueMaxSize) must be an integer from 1 to 1000000, got "lots"'],
@@ -54,6 +55,9 @@ const cases = [
   [{ SSL: 'true', SSL_CA: unreadable }, `N8N_KAFKA_LOGGER_SSL_CA (option sslCa) must be a file path or inline PEM: cannot read the file "${unreadable}": No such file or directory (os error 2)`],
   [{ SSL: 'true', SSL_CERT: pem }, 'N8N_KAFKA_LOGGER_SSL_KEY (option sslKey) is required when N8N_KAFKA_LOGGER_SSL_CERT (option sslCert) is set (mutual TLS needs both)'],
   [{ SSL_CA: pem }, 'N8N_KAFKA_LOGGER_SSL_CA (option sslCa) is set but N8N_KAFKA_LOGGER_SSL (option ssl) is not true: set N8N_KAFKA_LOGGER_SSL (option ssl)=true to use TLS'],
+  [{ ENABLED: 'yes' }, bool('N8N_KAFKA_LOGGER_ENABLED (option enabled)', 'yes')],
+  [{ SSL: '1' }, bool('N8N_KAFKA_LOGGER_SSL (option ssl)', '1')],
+  [{ NODE_EVENTS: 'on' }, bool('N8N_KAFKA_LOGGER_NODE_EVENTS (option nodeEvents)', 'on')],
   [{ ACKS: '2' }, 'N8N_KAFKA_LOGGER_ACKS (option acks) must be one of all, 1, 0, got "2"'],
   [{ ACKS: '1' }, 'N8N_KAFKA_LOGGER_ACKS (option acks) must be all while N8N_KAFKA_LOGGER_IDEMPOTENT (option idempotent) is true (set N8N_KAFKA_LOGGER_IDEMPOTENT (option idempotent)=false to use acks=1)'],
   [{ COMPRESSION: 'brotli' }, 'N8N_KAFKA_LOGGER_COMPRESSION (option compression) must be one of none, gzip, snappy, lz4, zstd, got "brotli"'],
@@ -78,6 +82,17 @@ test('options are validated with the same messages, naming the option', () => {
   assert.equal(fromOptions('brokers=x'), 'options must be an object')
 })
 
+test('booleans are true or false in any letter case, from the environment and from options', () => {
+  const config = (pairs, options) => KafkaExecutionLogger.fromEnv(env(pairs), options).getHealthMetrics().config
+  const upper = config({ ENABLED: 'TRUE', SSL: 'True', NODE_EVENTS: ' TRUE ', IDEMPOTENT: 'FALSE', ACKS: '1', VALIDATE_ON_STARTUP: 'False' })
+  assert.equal(upper.securityProtocol, 'ssl')
+  assert.equal(upper.nodeEvents, true)
+  assert.equal(upper.idempotent, false)
+  assert.equal(upper.validateOnStartup, false)
+  assert.equal(config({}, { nodeEvents: 'TRUE' }).nodeEvents, true)
+  assert.equal(fromOptions({ nodeEvents: 1 }), bool('N8N_KAFKA_LOGGER_NODE_EVENTS (option nodeEvents)', '1'))
+})
+
 test('options override the environment, which is read from process.env by default', () => {
   process.env.N8N_KAFKA_LOGGER_TOPIC = 'from-env'
   try {
@@ -89,20 +104,69 @@ test('options override the environment, which is read from process.env by defaul
   }
 })
 
-test('isConfigured needs ENABLED=true and brokers', () => {
+test('isConfigured needs ENABLED=true (any letter case) and brokers', () => {
   assert.equal(KafkaExecutionLogger.isConfigured(env({ ENABLED: 'true', BROKERS: 'k:9092' })), true)
+  assert.equal(KafkaExecutionLogger.isConfigured(env({ ENABLED: 'TRUE', BROKERS: 'k:9092' })), true)
   assert.equal(KafkaExecutionLogger.isConfigured(env({ ENABLED: 'true' })), false)
   assert.equal(KafkaExecutionLogger.isConfigured(env({ ENABLED: '1', BROKERS: 'k:9092' })), false)
   assert.equal(KafkaExecutionLogger.isConfigured({}), false)
 })
 
+/** Writes `files` ({ name: text }) into a fresh directory and returns their paths by name. */
+function tempFiles(files) {
+  const dir = mkdtempSync(join(tmpdir(), 'kel-'))
+  const paths = {}
+  for (const [name, text] of Object.entries(files)) {
+    paths[name] = join(dir, name)
+    writeFileSync(paths[name], text)
+  }
+  return paths
+}
+
+const KEY_BODY = 'MIIEvQ-not-a-real-key-body'
+const key = `-----BEGIN PRIVATE KEY-----\n${KEY_BODY}\n-----END PRIVATE KEY-----\n`
+
+test('a TLS file without the expected PEM block is named with its path at construction, its contents never shown', () => {
+  const files = tempFiles({ 'empty.pem': '', 'garbage.pem': 'hello\n', 'client.crt': `${pem}\n`, 'client.key': key })
+  const expected = (setting, path, what, label) =>
+    `${setting} must be a file path or inline PEM: the file "${path}" holds no PEM ${what} (expected a -----BEGIN ${label}----- block)`
+  for (const ca of [files['empty.pem'], files['garbage.pem']]) {
+    assert.equal(fromEnv({ SSL: 'true', SSL_CA: ca }), expected('N8N_KAFKA_LOGGER_SSL_CA (option sslCa)', ca, 'certificate', 'CERTIFICATE'))
+    assert.equal(fromOptions({ ssl: true, sslCa: ca }), expected('N8N_KAFKA_LOGGER_SSL_CA (option sslCa)', ca, 'certificate', 'CERTIFICATE'))
+  }
+  const swapped = fromEnv({ SSL: 'true', SSL_CERT: files['client.key'], SSL_KEY: files['client.crt'] })
+  assert.equal(swapped, expected('N8N_KAFKA_LOGGER_SSL_CERT (option sslCert)', files['client.key'], 'certificate', 'CERTIFICATE'))
+  assert.equal(
+    fromEnv({ SSL: 'true', SSL_CERT: files['client.crt'], SSL_KEY: files['garbage.pem'] }),
+    expected('N8N_KAFKA_LOGGER_SSL_KEY (option sslKey)', files['garbage.pem'], 'private key', 'PRIVATE KEY'),
+  )
+  const truncated = fromOptions({ ssl: true, sslCert: files['client.crt'], sslKey: key.replace(/-----END.*\n/, '') })
+  assert.equal(truncated, 'N8N_KAFKA_LOGGER_SSL_KEY (option sslKey) must be a file path or inline PEM: the inline value holds no PEM private key (expected a -----BEGIN PRIVATE KEY----- block)')
+  assert.ok(!swapped.includes(KEY_BODY) && !truncated.includes(KEY_BODY))
+  const good = KafkaExecutionLogger.fromEnv(env({ SSL: 'true', SSL_CA: files['client.crt'], SSL_CERT: files['client.crt'], SSL_KEY: files['client.key'] }))
+  assert.equal(good.getHealthMetrics().config.sslCa, files['client.crt'])
+})
+
+test('a CA file with a damaged PEM block fails initialize() naming SSL_CA, not the librdkafka property', async () => {
+  const { 'damaged.pem': damaged } = tempFiles({ 'damaged.pem': '-----BEGIN CERTIFICATE-----\nnot base64 !\n-----END CERTIFICATE-----\n' })
+  const logger = new KafkaExecutionLogger({ brokers: '127.0.0.1:1', ssl: true, sslCa: damaged, spoolDir: 'off', logger: {} })
+  await assert.rejects(logger.initialize(), (error) => {
+    assert.equal(error.code, 'ERR_KAFKA_LOGGER_CONFIG')
+    assert.ok(error.message.startsWith(`${PREFIX}N8N_KAFKA_LOGGER_SSL_CA (option sslCa) must be a file path or inline PEM: librdkafka could not load it: ssl.ca.location failed: `), error.message)
+    return true
+  })
+  // The background thread never started: the logger takes no events, and flush/shutdown still answer.
+  assert.equal(logger.logWorkflowStarted({ executionId: 'e', workflowId: 'w' }), false)
+  assert.deepEqual(await logger.flush(1000), { delivered: 0, pending: 0 })
+  assert.deepEqual(await logger.shutdown(1000), { delivered: 0, pending: 0, dropped: 0, spooled: 0 })
+  assert.deepEqual(await logger.shutdown(1000), { delivered: 0, pending: 0, dropped: 0, spooled: 0 }, 'idempotent')
+})
+
 test('secrets never appear in errors or the health snapshot', () => {
   const secret = 'S3cr3t-pa55word-xyz'
-  const dir = mkdtempSync(join(tmpdir(), 'kel-'))
-  const key = join(dir, 'client.key')
-  writeFileSync(key, '-----BEGIN PRIVATE KEY-----\nabc\n-----END PRIVATE KEY-----\n')
+  const files = tempFiles({ 'client.crt': `${pem}\n`, 'client.key': key })
   const logger = KafkaExecutionLogger.fromEnv(
-    env({ AUTH_ENABLED: 'true', USERNAME: 'alice', PASSWORD: secret, SSL: 'true', SSL_CERT: key, SSL_KEY: key, SSL_KEY_PASSWORD: secret, HEALTH_TOKEN: secret, RDKAFKA_SSL_KEYSTORE_PASSWORD: secret }),
+    env({ AUTH_ENABLED: 'true', USERNAME: 'alice', PASSWORD: secret, SSL: 'true', SSL_CERT: files['client.crt'], SSL_KEY: files['client.key'], SSL_KEY_PASSWORD: secret, HEALTH_TOKEN: secret, RDKAFKA_SSL_KEYSTORE_PASSWORD: secret }),
   )
   const shown = JSON.stringify(logger.getHealthMetrics())
   assert.ok(!shown.includes(secret), shown)

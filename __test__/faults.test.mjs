@@ -1,4 +1,5 @@
-// Kafka trouble never reaches the caller: broker down at start, wrong password, wrong CA, shutdown deadlines.
+// Kafka trouble never reaches the caller: broker down at start, unresolvable host, wrong password, wrong CA,
+// shutdown deadlines.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
@@ -101,6 +102,21 @@ test('TLS with the wrong CA: classified tls error and an open breaker', async ()
   assert.equal(health.lastError.kind, 'tls')
   assert.match(health.lastError.message, /certificate|SSL|handshake/i)
   await logger.shutdown(1000)
+})
+
+test('an unresolvable broker host: lastError is a dns error naming the host, also after "all brokers are down"', async () => {
+  const logger = new KafkaExecutionLogger({ spoolDir: spoolDir(), brokers: 'no-such-host.invalid:9092', topic: 'nowhere', logger: {} })
+  await logger.initialize()
+  assert.equal(logger.logWorkflowStarted({ executionId: 'dns-1', workflowId: 'w' }), true)
+  // librdkafka reports the resolution failure, then its summary "1/1 brokers are down", which names no cause.
+  const { lastError } = await waitFor(() => {
+    const h = logger.getHealthMetrics()
+    return /brokers are down/.test(h.lastError?.message) && h
+  }, 20000, 'the all-brokers-down summary')
+  assert.equal(lastError.kind, 'dns')
+  // Right after start librdkafka can count "0/1 brokers are down".
+  assert.match(lastError.message, /^[01]\/1 brokers are down: no-such-host\.invalid:9092\/bootstrap: Failed to resolve 'no-such-host\.invalid:9092'/)
+  await logger.shutdown(500)
 })
 
 /** A running logger whose broker does not exist, holding `count` events. */

@@ -3,7 +3,7 @@ import { BackendModule, Get, GlobalScope, LOWEST_SHUTDOWN_PRIORITY, OnLifecycleE
 import { Container, Service } from '@n8n/di';
 import { sendHealth } from './health';
 import { createHost } from './host';
-import { ENV_HINT, isConfigured, loadCore, LoggerRuntime, n8nLog } from './runtime';
+import { ENV_HINT, envFlag, isConfigured, loadCore, LoggerRuntime, n8nLog } from './runtime';
 
 export const MODULE_NAME = 'kafka-logger';
 
@@ -27,7 +27,7 @@ export class KafkaExecutionLoggerService {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const prom = require('prom-client');
       this.runtime = new LoggerRuntime({ host: this.host, env: process.env, log, Core, prom });
-      if (process.env.N8N_KAFKA_LOGGER_NODE_EVENTS === 'true') {
+      if (envFlag(process.env, 'N8N_KAFKA_LOGGER_NODE_EVENTS')) {
         const proto = KafkaExecutionLoggerService.prototype as any;
         OnLifecycleEvent('nodeExecuteBefore')(proto, 'nodeBefore', Object.getOwnPropertyDescriptor(proto, 'nodeBefore')!);
         OnLifecycleEvent('nodeExecuteAfter')(proto, 'nodeAfter', Object.getOwnPropertyDescriptor(proto, 'nodeAfter')!);

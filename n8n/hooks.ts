@@ -1,7 +1,7 @@
 // Stock-n8n entry (EXTERNAL_HOOK_FILES=n8n-kafka-execution-logger/hooks): registers the logger when Kafka is configured; never throws while loading.
 import type { KafkaLoggerClass } from './core-types';
 import { createHost, type N8nHost } from './host';
-import { ENV_HINT, isConfigured, loadCore, LoggerRuntime, n8nLog } from './runtime';
+import { ENV_HINT, envFlag, isConfigured, loadCore, LoggerRuntime, n8nLog } from './runtime';
 import { installStockRoute } from './stock-route';
 
 type HookFn = (...args: any[]) => unknown;
@@ -72,7 +72,7 @@ function build(): HookFile {
     }
     const runtime = new LoggerRuntime({ host, env, log, Core, prom: host.require('prom-client') });
     const h = host;
-    const nodeEvents = env.N8N_KAFKA_LOGGER_NODE_EVENTS === 'true';
+    const nodeEvents = envFlag(env, 'N8N_KAFKA_LOGGER_NODE_EVENTS');
     const lifecycle = registerLifecycle(h, runtime, nodeEvents);
     if (lifecycle) subscribeSubExecutions(h, runtime);
     else log.warn('[kafka-logger] n8n lifecycle registration unavailable: start events come from workflow.postExecute');

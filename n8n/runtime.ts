@@ -14,13 +14,18 @@ export function loadCore(): KafkaLoggerClass {
   return require(path.join(__dirname, '..', '..', 'index.js')).KafkaExecutionLogger;
 }
 
+/** A boolean setting the way the core reads it: `true` in any letter case, surrounding spaces ignored. */
+export function envFlag(env: NodeJS.ProcessEnv, name: string): boolean {
+  return String(env[name] ?? '').trim().toLowerCase() === 'true';
+}
+
 export function isConfigured(env: NodeJS.ProcessEnv, core?: KafkaLoggerClass): boolean {
   try {
     if (core && typeof core.isConfigured === 'function') return core.isConfigured(env);
   } catch {
     /* fall back to the documented rule */
   }
-  return env.N8N_KAFKA_LOGGER_ENABLED === 'true' && !!env.N8N_KAFKA_LOGGER_BROKERS;
+  return envFlag(env, 'N8N_KAFKA_LOGGER_ENABLED') && !!env.N8N_KAFKA_LOGGER_BROKERS;
 }
 
 /** n8n's Logger (scoped when it can be), or the console. */
@@ -72,7 +77,7 @@ export class LoggerRuntime {
       host,
       core: this.core,
       log: o.log,
-      nodeEvents: env.N8N_KAFKA_LOGGER_NODE_EVENTS === 'true',
+      nodeEvents: envFlag(env, 'N8N_KAFKA_LOGGER_NODE_EVENTS'),
       onEvent: (kind, status, accepted) => this.metrics?.onEvent(kind, status, accepted),
       flushOnFinishMs: oneShot ? Number(env.N8N_KAFKA_LOGGER_TIMEOUT_DISCONNECT ?? 5000) || 5000 : undefined,
     });

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::io::Read;
 use std::time::Duration;
 
 use crate::settings::{self, Setting, ENV_PREFIX, RDKAFKA_ENV_PREFIX};
@@ -107,7 +108,7 @@ pub struct Config {
   pub health_token: Option<Secret>,
   /// librdkafka properties passed through verbatim, after the logger's own.
   pub rdkafka: Vec<(String, String)>,
-  /// Non-fatal findings (e.g. a boolean spelled "yes"), logged once at initialize().
+  /// Non-fatal findings (e.g. SSL_VERIFY=false), logged once at initialize().
   pub warnings: Vec<String>,
 }
 
@@ -153,10 +154,23 @@ impl Sources {
   }
 }
 
-/// True when the environment asks for the logger: ENABLED is "true" and BROKERS is set.
+/// True when the environment asks for the logger: ENABLED is true (any letter case) and BROKERS is set.
 pub fn is_configured(env: &HashMap<String, String>) -> bool {
   let get = |name: &str| env.get(&format!("{ENV_PREFIX}{name}")).map(|v| v.trim());
-  get("ENABLED") == Some("true") && get("BROKERS").is_some_and(|b| !b.is_empty())
+  get("ENABLED").and_then(parse_bool) == Some(true) && get("BROKERS").is_some_and(|b| !b.is_empty())
+}
+
+/// `true` or `false` in any letter case: the fork lower-cased values before comparing them with "true". Other
+/// spellings (1, yes, on) are refused rather than guessed: the fork read them as false, so accepting them as
+/// true would switch on what was off before the migration.
+fn parse_bool(value: &str) -> Option<bool> {
+  if value.eq_ignore_ascii_case("true") {
+    Some(true)
+  } else if value.eq_ignore_ascii_case("false") {
+    Some(false)
+  } else {
+    None
+  }
 }
 
 struct Parser<'a> {
@@ -175,6 +189,32 @@ fn invalid(setting: &Setting, got: Option<&str>) -> ConfigError {
     None => String::new(),
   };
   ConfigError(format!("{} must be {}{}", describe(setting), setting.form, shown))
+}
+
+/// More than any CA bundle holds; a path such as /dev/zero must not be read forever.
+const PEM_READ_LIMIT: u64 = 4 << 20;
+
+/// The first PEM_READ_LIMIT bytes of a file.
+fn read_start(path: &str) -> std::io::Result<Vec<u8>> {
+  let mut bytes = Vec::new();
+  std::fs::File::open(path)?.take(PEM_READ_LIMIT).read_to_end(&mut bytes)?;
+  Ok(bytes)
+}
+
+/// Whether `text` holds a `-----BEGIN <x>-----` line whose label ends with `label` (so RSA PRIVATE KEY and
+/// TRUSTED CERTIFICATE count), followed by its END line.
+fn has_pem_block(text: &str, label: &str) -> bool {
+  // An END line after one BEGIN is after every earlier BEGIN too: each label is looked up once.
+  let mut looked_up = std::collections::HashSet::new();
+  text.match_indices("-----BEGIN ").any(|(at, begin)| {
+    let rest = &text[at + begin.len()..];
+    let Some(len) = rest.find("-----") else { return false };
+    let found = &rest[..len];
+    !found.contains('\n')
+      && found.ends_with(label)
+      && looked_up.insert(found)
+      && rest[len..].contains(&format!("-----END {found}-----"))
+  })
 }
 
 fn truncate_for_message(value: &str) -> String {
@@ -196,21 +236,10 @@ impl<'a> Parser<'a> {
     self.raw_or_default(name).1
   }
 
-  /// Fork rule: a boolean is true only for "true". Other spellings are false, with a warning.
-  fn bool(&mut self, name: &str) -> bool {
+  fn bool(&self, name: &str) -> Result<bool> {
     let (s, value) = self.raw_or_default(name);
-    match value.as_deref() {
-      Some("true") => true,
-      Some("false") | None => false,
-      Some(other) => {
-        self.warnings.push(format!(
-          "{} is {:?}, read as false: only \"true\" turns it on",
-          describe(s),
-          truncate_for_message(other)
-        ));
-        false
-      }
-    }
+    let value = value.expect("boolean settings have defaults");
+    parse_bool(&value).ok_or_else(|| invalid(s, Some(&value)))
   }
 
   fn int(&self, name: &str, min: u64, max: u64) -> Result<u64> {
@@ -240,23 +269,33 @@ impl<'a> Parser<'a> {
       .ok_or_else(|| ConfigError(format!("{} is required when {why} ({})", describe(s), s.form)))
   }
 
-  fn pem(&self, name: &str) -> Result<Option<Pem>> {
+  /// SSL_CA, SSL_CERT or SSL_KEY: inline PEM, or a readable file holding a PEM block labelled `*label`
+  /// (CERTIFICATE, PRIVATE KEY). Checked now: librdkafka would only fail at initialize(), naming its own property.
+  fn pem(&self, name: &str, label: &str) -> Result<Option<Pem>> {
     let s = setting(name);
     let Some(value) = self.string(name) else { return Ok(None) };
+    let fail = |what: String| ConfigError(format!("{} must be {}: {what}", describe(s), s.form));
+    let no_block = |source: String| {
+      fail(format!("{source} holds no PEM {} (expected a -----BEGIN {label}----- block)", label.to_ascii_lowercase()))
+    };
     if value.starts_with("-----BEGIN") {
-      return Ok(Some(Pem::Inline(Secret(value))));
+      return if has_pem_block(&value, label) {
+        Ok(Some(Pem::Inline(Secret(value))))
+      } else {
+        Err(no_block("the inline value".into()))
+      };
     }
-    // A path must be readable now: a clear error at startup beats a TLS failure later.
-    match std::fs::File::open(&value) {
-      Ok(_) => Ok(Some(Pem::Path(value))),
+    // librdkafka also takes a directory of hashed CA certificates (ssl.ca.location).
+    if name == "SSL_CA" && std::path::Path::new(&value).is_dir() {
+      return Ok(Some(Pem::Path(value)));
+    }
+    match read_start(&value) {
+      // Only the label is looked for: the contents (key material) are never shown.
+      Ok(bytes) if has_pem_block(&String::from_utf8_lossy(&bytes), label) => Ok(Some(Pem::Path(value))),
+      Ok(_) => Err(no_block(format!("the file {value:?}"))),
       // A key pasted without its header would otherwise be echoed here as a "path".
-      Err(e) if s.secret => Err(ConfigError(format!("{} must be {}: cannot read it as a file (value not shown): {e}", describe(s), s.form))),
-      Err(e) => Err(ConfigError(format!(
-        "{} must be {}: cannot read the file {:?}: {e}",
-        describe(s),
-        s.form,
-        value,
-      ))),
+      Err(e) if s.secret => Err(fail(format!("cannot read it as a file (value not shown): {e}"))),
+      Err(e) => Err(fail(format!("cannot read the file {value:?}: {e}"))),
     }
   }
 
@@ -334,13 +373,13 @@ impl<'a> Parser<'a> {
 impl Config {
   pub fn parse(sources: &Sources) -> Result<Config> {
     let mut p = Parser { sources, warnings: Vec::new() };
-    let enabled = p.bool("ENABLED");
-    let ssl = p.bool("SSL");
-    let ssl_verify = p.bool("SSL_VERIFY");
-    let auth_enabled = p.bool("AUTH_ENABLED");
-    let idempotent = p.bool("IDEMPOTENT");
-    let validate_on_startup = p.bool("VALIDATE_ON_STARTUP");
-    let node_events = p.bool("NODE_EVENTS");
+    let enabled = p.bool("ENABLED")?;
+    let ssl = p.bool("SSL")?;
+    let ssl_verify = p.bool("SSL_VERIFY")?;
+    let auth_enabled = p.bool("AUTH_ENABLED")?;
+    let idempotent = p.bool("IDEMPOTENT")?;
+    let validate_on_startup = p.bool("VALIDATE_ON_STARTUP")?;
+    let node_events = p.bool("NODE_EVENTS")?;
 
     let queue_max_size = p.int("QUEUE_MAX_SIZE", 1, 1_000_000)? as usize;
     let queue_batch_size = p.int("QUEUE_BATCH_SIZE", 1, 1_000_000)? as usize;
@@ -370,7 +409,8 @@ impl Config {
       None
     };
 
-    let tls_files = [p.pem("SSL_CA")?, p.pem("SSL_CERT")?, p.pem("SSL_KEY")?];
+    let tls_files =
+      [p.pem("SSL_CA", "CERTIFICATE")?, p.pem("SSL_CERT", "CERTIFICATE")?, p.pem("SSL_KEY", "PRIVATE KEY")?];
     let key_password = p.string("SSL_KEY_PASSWORD").map(Secret);
     let tls = if ssl {
       let [ca, cert, key] = tls_files;
@@ -573,11 +613,21 @@ mod tests {
   }
 
   #[test]
-  fn booleans_are_true_only_for_true() {
-    let c = parse(&[("ENABLED", "TRUE")]).unwrap();
-    assert!(!c.enabled);
-    assert!(c.warnings[0].contains("N8N_KAFKA_LOGGER_ENABLED (option enabled)"));
-    assert!(parse(&[("ENABLED", "true")]).unwrap().enabled);
+  fn booleans_are_true_or_false_in_any_letter_case_and_nothing_else() {
+    for (text, expected) in [("TRUE", true), ("True", true), (" true ", true), ("FALSE", false), ("fAlSe", false)] {
+      assert_eq!(parse(&[("ENABLED", text)]).unwrap().enabled, expected, "{text:?}");
+    }
+    let c = parse(&[("SSL", "TRUE"), ("SSL_VERIFY", "False"), ("IDEMPOTENT", "FALSE"), ("ACKS", "1")]).unwrap();
+    assert!(c.tls.is_some_and(|t| !t.verify) && !c.idempotent);
+    for text in ["1", "0", "yes", "no", "on", "off", "enabled"] {
+      assert_eq!(
+        err(&[("NODE_EVENTS", text)]),
+        format!(
+          "Invalid Kafka logger configuration: N8N_KAFKA_LOGGER_NODE_EVENTS (option nodeEvents) must be true or false (any letter case), got {text:?}"
+        )
+      );
+    }
+    assert!(parse(&[]).unwrap().warnings.is_empty());
   }
 
   #[test]
@@ -616,6 +666,45 @@ mod tests {
   }
 
   #[test]
+  fn tls_files_must_hold_the_expected_pem_block_which_is_never_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, text: &str| {
+      let path = dir.path().join(name);
+      std::fs::write(&path, text).unwrap();
+      path.display().to_string()
+    };
+    let cert = file("client.crt", "subject=CN=n8n\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+    let key = file("client.key", "-----BEGIN RSA PRIVATE KEY-----\nMIIE-secret-key-body\n-----END RSA PRIVATE KEY-----\n");
+    let empty = file("empty.pem", "");
+    let garbage = file("garbage.pem", "not a certificate at all");
+    // Megabytes of unterminated blocks: each label is searched for its END line once, not once per BEGIN.
+    let unterminated = file("unterminated.pem", &"-----BEGIN CERTIFICATE-----\nMIIB\n".repeat(100_000));
+    let prefix = "Invalid Kafka logger configuration: ";
+    for ca in [&empty, &garbage, &unterminated] {
+      assert_eq!(
+        err(&[("SSL", "true"), ("SSL_CA", ca)]),
+        format!("{prefix}N8N_KAFKA_LOGGER_SSL_CA (option sslCa) must be a file path or inline PEM: the file {ca:?} holds no PEM certificate (expected a -----BEGIN CERTIFICATE----- block)")
+      );
+    }
+    // Certificate and key swapped: each named, the key's contents never shown.
+    let message = err(&[("SSL", "true"), ("SSL_CERT", &key), ("SSL_KEY", &cert)]);
+    assert!(message.starts_with(&format!("{prefix}N8N_KAFKA_LOGGER_SSL_CERT (option sslCert) must be")), "{message}");
+    assert!(message.contains(&format!("the file {key:?} holds no PEM certificate")) && !message.contains("secret-key-body"));
+    assert_eq!(
+      err(&[("SSL", "true"), ("SSL_CERT", &cert), ("SSL_KEY", &cert)]),
+      format!("{prefix}N8N_KAFKA_LOGGER_SSL_KEY (option sslKey) must be a file path or inline PEM: the file {cert:?} holds no PEM private key (expected a -----BEGIN PRIVATE KEY----- block)")
+    );
+    let truncated = "-----BEGIN PRIVATE KEY-----\nMIIE-secret-key-body";
+    let message = err(&[("SSL", "true"), ("SSL_CERT", &cert), ("SSL_KEY", truncated)]);
+    assert!(message.ends_with("the inline value holds no PEM private key (expected a -----BEGIN PRIVATE KEY----- block)"), "{message}");
+    assert!(!message.contains("secret-key-body"));
+    // Good files, and a CA directory (librdkafka reads hashed certificates from it).
+    let ca_dir = dir.path().display().to_string();
+    let c = parse(&[("SSL", "true"), ("SSL_CA", &ca_dir), ("SSL_CERT", &cert), ("SSL_KEY", &key)]).unwrap();
+    assert_eq!(c.tls.unwrap().ca, Some(Pem::Path(ca_dir)));
+  }
+
+  #[test]
   fn conflicting_and_malformed_values() {
     assert!(err(&[("ACKS", "1")]).contains("must be all while N8N_KAFKA_LOGGER_IDEMPOTENT"));
     assert_eq!(parse(&[("ACKS", "1"), ("IDEMPOTENT", "false")]).unwrap().acks, "1");
@@ -647,6 +736,8 @@ mod tests {
     let env = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (format!("{ENV_PREFIX}{k}"), v.to_string())).collect();
     assert!(is_configured(&env(&[("ENABLED", "true"), ("BROKERS", "k:9092")])));
     assert!(!is_configured(&env(&[("ENABLED", "true")])));
+    assert!(is_configured(&env(&[("ENABLED", " TRUE "), ("BROKERS", "k:9092")])));
     assert!(!is_configured(&env(&[("ENABLED", "yes"), ("BROKERS", "k:9092")])));
+    assert!(!is_configured(&env(&[("ENABLED", "1"), ("BROKERS", "k:9092")])));
   }
 }

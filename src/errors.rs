@@ -5,6 +5,8 @@ use rdkafka::types::RDKafkaErrorCode as Code;
 /// The kind of trouble, shown as `lastError.kind` and used in startup error codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
+  /// A broker host name does not resolve.
+  Dns,
   Network,
   Timeout,
   Authentication,
@@ -25,6 +27,7 @@ pub enum ErrorKind {
 impl ErrorKind {
   pub fn as_str(self) -> &'static str {
     match self {
+      Self::Dns => "dns",
       Self::Network => "network",
       Self::Timeout => "timeout",
       Self::Authentication => "authentication",
@@ -48,7 +51,7 @@ impl ErrorKind {
 
   /// Errors that say the cluster as a whole is unreachable or refuses us, whatever the record.
   pub fn is_connectivity(self) -> bool {
-    matches!(self, Self::Network | Self::Timeout | Self::Authentication | Self::Tls)
+    matches!(self, Self::Dns | Self::Network | Self::Timeout | Self::Authentication | Self::Tls)
   }
 
   /// Error code suffix for a rejected `initialize()` with validateOnStartup.
@@ -60,7 +63,8 @@ impl ErrorKind {
 pub fn classify(code: Code) -> ErrorKind {
   use Code::*;
   match code {
-    BrokerTransportFailure | AllBrokersDown | Resolve | NetworkException | BrokerNotAvailable | Fail => {
+    Resolve => ErrorKind::Dns,
+    BrokerTransportFailure | AllBrokersDown | NetworkException | BrokerNotAvailable | Fail => {
       ErrorKind::Network
     }
     MessageTimedOut | RequestTimedOut | OperationTimedOut | TimedOutQueue => ErrorKind::Timeout,
@@ -98,6 +102,7 @@ mod tests {
     for code in [
       Code::MessageTimedOut,
       Code::AllBrokersDown,
+      Code::Resolve,
       Code::NotLeaderForPartition,
       Code::Authentication,
       Code::SSL,
@@ -107,6 +112,8 @@ mod tests {
       assert!(!classify(code).is_permanent(), "{code:?}");
     }
     assert_eq!(classify(Code::SSL).as_str(), "tls");
+    assert_eq!(classify(Code::Resolve).as_str(), "dns");
+    assert!(classify(Code::Resolve).is_connectivity());
     assert_eq!(ErrorKind::Authentication.startup_code(), "ERR_KAFKA_LOGGER_AUTHENTICATION");
   }
 }

@@ -25,6 +25,25 @@ enum Lifecycle {
   Stopped(ShutdownResult),
 }
 
+/// Answers initialize() exactly once, also when the background thread never runs (its closure is dropped).
+struct ReadyOnce(Option<Reply<Result<(), StartupError>>>);
+
+impl ReadyOnce {
+  fn answer(mut self, result: Result<(), StartupError>) {
+    if let Some(reply) = self.0.take() {
+      reply(result);
+    }
+  }
+}
+
+impl Drop for ReadyOnce {
+  fn drop(&mut self) {
+    if let Some(reply) = self.0.take() {
+      reply(Err(StartupError::Config(ConfigError("the background thread could not start".into()))));
+    }
+  }
+}
+
 pub struct Logger {
   shared: Arc<Shared>,
   commands: Sender<Command>,
@@ -121,6 +140,15 @@ impl Logger {
       Level::Info,
       &format!("sending execution events to topic {} on {} ({})", config.topic, config.brokers.join(","), config.security_protocol()),
     );
+    let once = ReadyOnce(Some(on_ready));
+    let shared = self.shared.clone();
+    let on_ready: Reply<Result<(), StartupError>> = Box::new(move |result| {
+      if let Err(StartupError::Config(_)) = &result {
+        // The thread ends here (no producer): take no more events. Commands are answered by `send`.
+        shared.intake_open.store(false, Ordering::SeqCst);
+      }
+      once.answer(result);
+    });
     if let Err(e) = Worker::spawn(self.shared.clone(), receiver, on_ready) {
       diag.log(Level::Error, &format!("cannot start the background thread: {e}"));
     }
@@ -146,13 +174,7 @@ impl Logger {
       }
       Lifecycle::Stopping(waiters) => waiters.push(reply),
       Lifecycle::Created(_) => {
-        let mut dropped = 0;
-        while self.shared.queue.pop().is_some() {
-          dropped += 1;
-        }
-        Counters::add(&self.shared.metrics.counters.dropped, dropped);
-        self.shared.metrics.update_status(|s| s.stopped = true);
-        let result = ShutdownResult { delivered: 0, pending: 0, dropped, spooled: 0 };
+        let result = self.stop_without_worker();
         *lifecycle = Lifecycle::Stopped(result);
         drop(lifecycle);
         reply(result)
@@ -174,9 +196,26 @@ impl Logger {
   }
 
   fn send(&self, command: Command) {
-    // The worker holds the receiver for as long as it runs, so a send only fails after it stopped.
-    let _ = self.commands.send(command);
-    self.shared.queue.unpark_worker();
+    // The worker holds the receiver for as long as it runs, so a send only fails when it is gone (it could
+    // not start, or it stopped): answer here, or the caller would wait forever.
+    match self.commands.send(command) {
+      Ok(()) => self.shared.queue.unpark_worker(),
+      Err(crossbeam_channel::SendError(Command::Flush { reply, .. })) => {
+        reply(FlushResult { delivered: 0, pending: self.shared.queue.len() as u64 })
+      }
+      Err(crossbeam_channel::SendError(Command::Shutdown { reply, .. })) => reply(self.stop_without_worker()),
+    }
+  }
+
+  /// Shutdown without a background thread: what is queued cannot be delivered.
+  fn stop_without_worker(&self) -> ShutdownResult {
+    let mut dropped = 0;
+    while self.shared.queue.pop().is_some() {
+      dropped += 1;
+    }
+    Counters::add(&self.shared.metrics.counters.dropped, dropped);
+    self.shared.metrics.update_status(|s| s.stopped = true);
+    ShutdownResult { delivered: 0, pending: 0, dropped, spooled: 0 }
   }
 
   pub fn health(&self) -> serde_json::Value {

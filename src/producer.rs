@@ -2,20 +2,23 @@
 //! client errors and statistics into messages for the worker.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crossbeam_channel::Sender;
+use parking_lot::Mutex;
 use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{Header, Message, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, ProducerContext};
 use rdkafka::statistics::Statistics;
+use rdkafka::types::RDKafkaErrorCode;
 
-use crate::config::{Config, ConfigError, Pem, RDKAFKA_OPTION_HINT};
+use crate::config::{describe, Config, ConfigError, Pem, RDKAFKA_OPTION_HINT};
 use crate::diag::{Diagnostics, Level};
 use crate::errors::{classify, ErrorKind};
 use crate::metrics::{BrokerStatus, Metrics};
+use crate::settings::{self, Setting};
 
 /// Why an event is on its way to the dead-letter topic.
 #[derive(Debug, Clone)]
@@ -105,6 +108,31 @@ pub struct LoggerContext {
   reports: Sender<Report>,
   metrics: Arc<Metrics>,
   diag: Arc<Diagnostics>,
+  dns_cause: DnsCause,
+}
+
+/// How long a DNS failure explains a following "n/m brokers are down" (librdkafka sends both at once).
+const DNS_CAUSE_MEMORY: Duration = Duration::from_secs(30);
+
+/// librdkafka follows a broker's failure with "1/1 brokers are down", which names no cause. After a DNS failure
+/// the summary carries it (kind dns, the host in the message), so `lastError` keeps the real cause.
+/// Authentication and TLS causes are kept by the worker, which ignores the summary after them.
+#[derive(Default)]
+struct DnsCause(Mutex<Option<(String, Instant)>>);
+
+impl DnsCause {
+  fn explain(&self, code: Option<RDKafkaErrorCode>, kind: ErrorKind, message: String) -> (ErrorKind, String) {
+    let mut latest = self.0.lock();
+    if code != Some(RDKafkaErrorCode::AllBrokersDown) {
+      // Only the latest client error counts: a later refused connection is not blamed on DNS.
+      *latest = (kind == ErrorKind::Dns).then(|| (message.clone(), Instant::now()));
+      return (kind, message);
+    }
+    match latest.as_ref() {
+      Some((cause, at)) if at.elapsed() < DNS_CAUSE_MEMORY => (ErrorKind::Dns, format!("{message}: {cause}")),
+      _ => (kind, message),
+    }
+  }
 }
 
 impl ClientContext for LoggerContext {
@@ -133,8 +161,9 @@ impl ClientContext for LoggerContext {
   }
 
   fn error(&self, error: KafkaError, reason: &str) {
-    let kind = error.rdkafka_error_code().map_or(ErrorKind::Kafka, classify);
-    let message = self.diag.scrub(reason);
+    let code = error.rdkafka_error_code();
+    let kind = code.map_or(ErrorKind::Kafka, classify);
+    let (kind, message) = self.dns_cause.explain(code, kind, self.diag.scrub(reason));
     let _ = self.reports.send(Report::ClientError { kind, message });
   }
 }
@@ -215,7 +244,13 @@ pub fn client_config(config: &Config) -> ClientConfig {
   c
 }
 
-fn config_error(error: KafkaError) -> ConfigError {
+fn config_error(config: &Config, error: KafkaError) -> ConfigError {
+  if let KafkaError::ClientCreation(text) = &error {
+    // OpenSSL's verdict on a file that passed the PEM check (e.g. a damaged block): name our setting.
+    if let Some(s) = tls_setting(config, text) {
+      return ConfigError(format!("{} must be {}: librdkafka could not load it: {text}", describe(s), s.form));
+    }
+  }
   let detail = match error {
     KafkaError::ClientConfig(_, description, key, _) => {
       let shown = if Config::is_secret_property(&key) { "[redacted]".to_string() } else { description };
@@ -226,9 +261,19 @@ fn config_error(error: KafkaError) -> ConfigError {
   ConfigError(format!("{RDKAFKA_OPTION_HINT}: {detail}"))
 }
 
+/// The TLS setting behind a librdkafka client creation error ("ssl.ca.location failed: ..."), when the logger
+/// set that property and the passthrough did not override it.
+fn tls_setting(config: &Config, text: &str) -> Option<&'static Setting> {
+  let tls = config.tls.as_ref()?;
+  let files = [("ssl.ca.", "SSL_CA", &tls.ca), ("ssl.certificate.", "SSL_CERT", &tls.cert), ("ssl.key.", "SSL_KEY", &tls.key)];
+  let (prefix, name, _) = files.into_iter().find(|(prefix, _, pem)| pem.is_some() && text.starts_with(prefix))?;
+  let overridden = config.rdkafka.iter().any(|(key, _)| key.starts_with(prefix));
+  if overridden { None } else { settings::find(name) }
+}
+
 /// Checks every property with librdkafka without starting a client (no threads, no network).
 pub fn validate(config: &Config) -> Result<(), ConfigError> {
-  client_config(config).create_native_config().map(drop).map_err(config_error)
+  client_config(config).create_native_config().map(drop).map_err(|e| config_error(config, e))
 }
 
 pub fn create(
@@ -238,8 +283,8 @@ pub fn create(
   diag: Arc<Diagnostics>,
 ) -> Result<Producer, ConfigError> {
   client_config(config)
-    .create_with_context(LoggerContext { reports, metrics, diag })
-    .map_err(config_error)
+    .create_with_context(LoggerContext { reports, metrics, diag, dns_cause: DnsCause::default() })
+    .map_err(|e| config_error(config, e))
 }
 
 #[cfg(test)]
@@ -276,5 +321,19 @@ mod tests {
     let err = validate(&config(&[("RDKAFKA_SASL_OAUTHBEARER_CLIENT_SECRET_X", "topsecret")])).unwrap_err().to_string();
     assert!(!err.contains("topsecret"), "{err}");
     assert!(validate(&config(&[])).is_ok());
+  }
+
+  #[test]
+  fn a_dns_failure_explains_the_following_all_brokers_down() {
+    use RDKafkaErrorCode::{AllBrokersDown, BrokerTransportFailure, Resolve};
+    let cause = DnsCause::default();
+    let down = || cause.explain(Some(AllBrokersDown), ErrorKind::Network, "1/1 brokers are down".into());
+    assert_eq!(down(), (ErrorKind::Network, "1/1 brokers are down".into()));
+    let resolve = "no-such-host.invalid:9092/bootstrap: Failed to resolve 'no-such-host.invalid:9092': Name or service not known";
+    assert_eq!(cause.explain(Some(Resolve), ErrorKind::Dns, resolve.into()), (ErrorKind::Dns, resolve.into()));
+    assert_eq!(down(), (ErrorKind::Dns, format!("1/1 brokers are down: {resolve}")));
+    let refused = "127.0.0.1:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed: Connection refused";
+    cause.explain(Some(BrokerTransportFailure), ErrorKind::Network, refused.into());
+    assert_eq!(down(), (ErrorKind::Network, "1/1 brokers are down".into()));
   }
 }

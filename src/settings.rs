@@ -38,18 +38,21 @@ const fn secret(env: &'static str, option: &'static str, form: &'static str, des
   Setting { env, option, default: "", form, secret: true, description }
 }
 
+/// The form of every switch; `true`/`false` only, so a value the fork read as false is not silently turned on.
+const BOOL: &str = "true or false (any letter case)";
+
 pub const SETTINGS: &[Setting] = &[
-  s("ENABLED", "enabled", "false", "true or false", "Turns the logger on; n8n integrations register nothing unless it is \"true\"."),
+  s("ENABLED", "enabled", "false", BOOL, "Turns the logger on; n8n integrations register nothing unless it is \"true\"."),
   s("BROKERS", "brokers", "localhost:9092", "a comma-separated list of host:port", "Bootstrap brokers."),
   s("CLIENT_ID", "clientId", "n8n-execution-logger", "a non-empty string", "Kafka client.id."),
   s("TOPIC", "topic", "n8n-executions", "a Kafka topic name (letters, digits, '.', '_', '-'; at most 249)", "Topic the events are written to."),
-  s("SSL", "ssl", "false", "true or false", "Connect with TLS (SSL or SASL_SSL)."),
+  s("SSL", "ssl", "false", BOOL, "Connect with TLS (SSL or SASL_SSL)."),
   s("SSL_CA", "sslCa", "", "a file path or inline PEM", "CA certificate(s) to verify the brokers; the system store when unset."),
   s("SSL_CERT", "sslCert", "", "a file path or inline PEM", "Client certificate for mutual TLS (needs SSL_KEY)."),
   secret("SSL_KEY", "sslKey", "a file path or inline PEM", "Client private key for mutual TLS (needs SSL_CERT)."),
   secret("SSL_KEY_PASSWORD", "sslKeyPassword", "a string", "Password of an encrypted SSL_KEY."),
-  s("SSL_VERIFY", "sslVerify", "true", "true or false", "Verify the broker certificate and host name; false logs a warning at startup."),
-  s("AUTH_ENABLED", "authEnabled", "false", "true or false", "Authenticate with SASL; USERNAME and PASSWORD are then required."),
+  s("SSL_VERIFY", "sslVerify", "true", BOOL, "Verify the broker certificate and host name; false logs a warning at startup."),
+  s("AUTH_ENABLED", "authEnabled", "false", BOOL, "Authenticate with SASL; USERNAME and PASSWORD are then required."),
   s("USERNAME", "username", "", "a non-empty string", "SASL user name."),
   secret("PASSWORD", "password", "a non-empty string", "SASL password."),
   s("SASL_MECHANISM", "saslMechanism", "plain", "one of plain, scram-sha-256, scram-sha-512", "SASL mechanism."),
@@ -70,14 +73,14 @@ pub const SETTINGS: &[Setting] = &[
   s("ACKS", "acks", "all", "one of all, 1, 0", "Broker acknowledgements per write (acks)."),
   s("COMPRESSION", "compression", "lz4", "one of none, gzip, snappy, lz4, zstd", "Batch compression codec."),
   s("LINGER_MS", "lingerMs", "5", "milliseconds, an integer from 0 to 900000", "librdkafka batching window (linger.ms)."),
-  s("IDEMPOTENT", "idempotent", "true", "true or false", "Idempotent producer: no duplicates from librdkafka's own retries (needs ACKS=all)."),
+  s("IDEMPOTENT", "idempotent", "true", BOOL, "Idempotent producer: no duplicates from librdkafka's own retries (needs ACKS=all)."),
   s("MAX_MESSAGE_BYTES", "maxMessageBytes", "1000000", "an integer from 1000 to 100000000", "Largest request librdkafka builds (message.max.bytes)."),
-  s("VALIDATE_ON_STARTUP", "validateOnStartup", "false", "true or false", "initialize() rejects when the cluster cannot be reached or authenticated within TIMEOUT_CONNECT."),
+  s("VALIDATE_ON_STARTUP", "validateOnStartup", "false", BOOL, "initialize() rejects when the cluster cannot be reached or authenticated within TIMEOUT_CONNECT."),
   s("ENVIRONMENT", "environment", "production", "a non-empty string", "environment dimension of every event (falls back to NODE_ENV)."),
   s("INSTANCE_ID", "instanceId", "", "a non-empty string", "Stable n8n instance id (anonymousId and messageId seed); the n8n adapters pass n8n's own."),
   s("INSTANCE_TYPE", "instanceType", "main", "one of main, worker, webhook", "instance_type dimension."),
   s("N8N_VERSION", "n8nVersion", "", "a non-empty string", "n8n_version dimension and context.app.version."),
-  s("NODE_EVENTS", "nodeEvents", "false", "true or false", "n8n adapters also emit Node Started/Completed/Failed events."),
+  s("NODE_EVENTS", "nodeEvents", "false", BOOL, "n8n adapters also emit Node Started/Completed/Failed events."),
   secret("HEALTH_TOKEN", "healthToken", "a non-empty string", "Bearer token accepted by the stock-n8n health route besides an n8n session."),
 ];
 

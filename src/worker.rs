@@ -116,7 +116,7 @@ pub struct Worker {
 
 /// Errors that name the real cause of a connection failure, which a later "all brokers down" must not hide.
 fn is_specific(kind: ErrorKind) -> bool {
-  matches!(kind, ErrorKind::Authentication | ErrorKind::Tls)
+  matches!(kind, ErrorKind::Authentication | ErrorKind::Tls | ErrorKind::Dns)
 }
 
 fn delivered_now(metrics: &Metrics) -> u64 {
