@@ -235,6 +235,10 @@ pub fn client_config(config: &Config) -> ClientConfig {
     .set("enable.idempotence", config.idempotent.to_string())
     .set("message.max.bytes", config.max_message_bytes.to_string())
     .set("message.timeout.ms", config.timeout_send.as_millis().to_string())
+    // A topic missing from the metadata is reported unknown after this, instead of its records timing out
+    // (and opening the breaker) for librdkafka's default 30 s; the worker gives a topic being created its own
+    // grace period (src/worker.rs), without holding everything else back.
+    .set("topic.metadata.propagation.max.ms", (config.timeout_send / 2).as_millis().max(1).to_string())
     // Same key -> same partition as Java clients (murmur2), so mixed producers agree.
     .set("partitioner", "murmur2_random")
     .set("statistics.interval.ms", "1000");

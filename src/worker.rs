@@ -73,6 +73,13 @@ const SPILL_BATCH: usize = 10_000;
 /// With a spool, shutdown stops sending this long before its deadline to purge, collect and spool the rest.
 const SPOOL_MARGIN: Duration = Duration::from_millis(150);
 
+/// How long the topic may be reported unknown before that counts as a permanent failure.
+const UNKNOWN_TOPIC_GRACE: Duration = Duration::from_secs(10);
+/// Retry pause for a record whose topic is reported unknown within that grace period.
+const UNKNOWN_TOPIC_PAUSE: Duration = Duration::from_millis(500);
+/// While the breaker is open, how often records waiting in librdkafka's queue are purged (to be spilled).
+const PURGE_INTERVAL: Duration = Duration::from_millis(500);
+
 /// How long an authentication or TLS error stays the reported cause of later generic network errors.
 const CAUSE_MEMORY: Duration = Duration::from_secs(30);
 
@@ -106,8 +113,10 @@ pub struct Worker {
   /// In flight straight from the queue (not from the spool). Until they settle, nothing is spilled from the
   /// queue or replayed: a failure among them must reach the spool before anything newer (per-execution order).
   direct_in_flight: u64,
-  /// Direct records were purged when the breaker opened; not again until they have all settled.
-  direct_purged: bool,
+  /// When direct records waiting in librdkafka's queue were last purged (breaker open, spool in use).
+  last_purge: Option<Instant>,
+  /// Since when the topic has been reported unknown, with no delivery since.
+  topic_unknown_since: Option<Instant>,
   next_seq: u64,
   flushes: Vec<Flush>,
   shutdown: Option<Shutdown>,
@@ -157,7 +166,8 @@ impl Worker {
         retry_round: 0,
         in_flight: 0,
         direct_in_flight: 0,
-        direct_purged: false,
+        last_purge: None,
+        topic_unknown_since: None,
         next_seq: 0,
         flushes: Vec::new(),
         shutdown: None,
@@ -285,7 +295,7 @@ impl Worker {
     let shutting_down = self.shutdown.is_some();
     let (permit, transition) = if shutting_down { (Permit::Send, None) } else { self.breaker.permit(now) };
     self.log_transition(transition);
-    self.release_direct_in_flight();
+    self.release_direct_in_flight(now);
     self.spill_if_needed();
     if self.backlog.as_ref().is_some_and(Backlog::active) {
       return self.send_from_backlog(permit, now);
@@ -325,12 +335,15 @@ impl Worker {
 
   /// With a spool, an open breaker means the queue must go to disk now; records sent straight from the queue
   /// would hold it back (they settle first, for per-execution order) until they time out after TIMEOUT_SEND,
-  /// long enough for a busy queue to overflow. Purged, they settle at once and are spilled ahead of the queue.
-  fn release_direct_in_flight(&mut self) {
+  /// long enough for a busy queue to overflow. Those still in librdkafka's queue (never sent, or back there
+  /// after a lost connection) are purged so they settle now and are spilled ahead of the queue. Records on the
+  /// wire are left alone: the broker may have written them, and purging them would send them twice.
+  fn release_direct_in_flight(&mut self, now: Instant) {
     let open = self.shutdown.is_none() && self.breaker.state() == BreakerState::Open;
-    if open && self.backlog.is_some() && self.direct_in_flight > 0 && !self.direct_purged {
-      self.direct_purged = true;
-      self.producer.purge(PurgeConfig::default().queue().inflight());
+    let due = self.last_purge.is_none_or(|t| now.duration_since(t) >= PURGE_INTERVAL);
+    if open && due && self.backlog.is_some() && self.direct_in_flight > 0 {
+      self.last_purge = Some(now);
+      self.producer.purge(PurgeConfig::default().queue());
     }
   }
 
@@ -426,6 +439,9 @@ impl Worker {
           self.settled(&pending);
           let counters = &self.shared.metrics.counters;
           Counters::add(if pending.dead_letter.is_some() { &counters.dead_lettered } else { &counters.delivered }, 1);
+          if pending.dead_letter.is_none() {
+            self.topic_unknown_since = None;
+          }
           latencies.push(pending.accepted_at.elapsed());
           if let (Some(backlog), Some(pos)) = (&mut self.backlog, pending.spool_pos) {
             backlog.acknowledge(pos);
@@ -459,7 +475,6 @@ impl Worker {
     self.in_flight = self.in_flight.saturating_sub(1);
     if pending.spool_pos.is_none() {
       self.direct_in_flight = self.direct_in_flight.saturating_sub(1);
-      self.direct_purged &= self.direct_in_flight > 0;
     }
   }
 
@@ -491,16 +506,29 @@ impl Worker {
       // Purged by us (shutdown with a spool, or a producer restart): not a failure of the cluster.
       return self.retry(*pending, now, Some(Duration::ZERO));
     }
-    let metrics = &self.shared.metrics;
+    let metrics = self.shared.metrics.clone();
     metrics.record_error(kind, message.clone());
     pending.attempts += 1;
     let was_probe = std::mem::take(&mut pending.probe);
     let at = now_ms();
     pending.first_failure_ms.get_or_insert(at);
+    let appearing = kind == ErrorKind::UnknownTopic && pending.dead_letter.is_none() && self.topic_may_be_appearing(now);
+    if appearing {
+      // The cluster answered (a probe succeeded); the record waits a moment for its topic, nothing else does.
+      if was_probe {
+        let t = self.breaker.record_success();
+        self.log_transition(t);
+      }
+      Counters::add(&metrics.counters.retried, 1);
+      let grace = UNKNOWN_TOPIC_GRACE.as_secs();
+      self.shared.diag.limited(Level::Warn, "retry", &format!("topic reported unknown, retrying for up to {grace} s (it may be being created): {message}"));
+      return self.retry(*pending, now, Some(UNKNOWN_TOPIC_PAUSE));
+    }
+    let permanent = kind.is_permanent();
     // The dead-letter topic gets one attempt: whatever made it fail (often a missing topic, which librdkafka
     // reports as a retriable timeout), the dead-letter file is the safe place, and a retry would start over.
-    if kind.is_permanent() || pending.dead_letter.is_some() {
-      if was_probe && kind.is_permanent() {
+    if permanent || pending.dead_letter.is_some() {
+      if was_probe && permanent {
         // The cluster answered; the record is at fault, not the connection: the probe succeeded.
         let t = self.breaker.record_success();
         self.log_transition(t);
@@ -512,6 +540,13 @@ impl Worker {
     let t = self.breaker.record_failure(now);
     self.log_transition(t);
     self.retry(*pending, now, None);
+  }
+
+  /// A topic being created (auto-creation after a broker restart, or by an operator right now) is reported
+  /// unknown for a moment: like librdkafka's topic.metadata.propagation.max.ms, the topic counts as missing
+  /// only once it has been unknown, with no delivery in between, for a grace period.
+  fn topic_may_be_appearing(&mut self, now: Instant) -> bool {
+    now.duration_since(*self.topic_unknown_since.get_or_insert(now)) < UNKNOWN_TOPIC_GRACE
   }
 
   /// Permanent failures go to the dead-letter topic; if that fails too, to the spool's dead-letter file.
