@@ -8,8 +8,12 @@
 // baseTime + i, so every event has its own key and messageId. baseTime must be recent: Kafka's retention deletes
 // log segments whose record timestamps are older than 7 days, which would read back as lost. With bigEvery, every
 // bigEvery-th event is instead a Workflow Failed with a random stack of bigBytes (incompressible for lz4).
-// `progressFile` holds the number of events accepted so far (log call returned true), rewritten in place after
-// every call: after a SIGKILL it tells exactly how many events the host had handed to the package.
+// `progressFile` holds three numbers, rewritten in place after every call, so after a SIGKILL they are what the
+// host knew last: `accepted`, the events the package accepted so far (log call returned true: exact); `durable`,
+// how many of them were acknowledged to disk (health spool.spooled, read at every tick: in disk mode every
+// accepted event is appended to the spool in acceptance order and spool.spooled counts this process's appends, so
+// events start .. start + durable - 1 had reached the disk; meaningless in memory mode); `acceptedBefore`, what
+// `accepted` was 2 x SPOOL_SYNC_INTERVAL before that tick (events accepted since may not be on disk yet).
 // stdout: JSON lines {type:'ready'}, {type:'health', health, rss, accepted, rejected}, {type:'done'} when the
 // count is logged, {type:'result', result, rss} after SIGTERM (shutdown(shutdownMs)), {type:'crash', error}.
 import { createRequire } from 'node:module'
@@ -38,11 +42,25 @@ let rejected = 0
 let next = start
 let stopping = false
 const end = start + count
+let durable = 0
+let acceptedBefore = 0
+const syncWindowMs = 2 * logger.getHealthMetrics().config.spoolSyncIntervalMs
+const tickHistory = [] // [time, accepted] of the ticks of the last syncWindowMs
 
 function report() {
-  if (progressFd !== null) writeSync(progressFd, `${String(accepted).padStart(12, ' ')}\n`, 0)
+  // Fixed width, so each rewrite replaces the whole previous content in one write.
+  if (progressFd !== null) writeSync(progressFd, `${[accepted, durable, acceptedBefore].map((x) => String(x).padStart(12, ' ')).join(' ')}\n`, 0)
 }
 report()
+
+function noteDurable() {
+  const now = Date.now()
+  durable = logger.getHealthMetrics().spool.spooled ?? 0
+  tickHistory.push([now, accepted])
+  while (tickHistory.length > 1 && tickHistory[1][0] <= now - syncWindowMs) tickHistory.shift()
+  if (tickHistory[0][0] <= now - syncWindowMs) acceptedBefore = tickHistory[0][1]
+  report()
+}
 
 function logOne(i) {
   const executionId = `${prefix}-${i}`
@@ -74,6 +92,7 @@ const ticker = setInterval(() => {
   if (stopping) return
   const due = Math.min(end, start + Math.floor(((Date.now() - began) * rate) / 1000))
   while (next < due) logOne(next++)
+  noteDurable()
   if (next >= end) {
     clearInterval(ticker)
     say('done', { accepted, rejected })

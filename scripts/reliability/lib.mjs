@@ -65,12 +65,16 @@ export class Broker {
   async info() {
     return (this._info ??= JSON.parse(await this.sh('info')))
   }
-  /** Starts (or thaws) the broker; one retry after a failed start (a port of the ephemeral range can be busy). */
+  /**
+   * Starts (or thaws) the broker; one retry after a failed start (a port of the ephemeral range can be busy: the
+   * sockets on its ports are logged).
+   */
   async start() {
     try {
       return await this.sh('start')
     } catch (error) {
-      console.error(`[reliability] broker ${this.base}: start failed, retrying once: ${error.message.split('\n').slice(0, 3).join(' | ')}`)
+      const holders = await run('ss', ['-tanpH', `( sport >= :${this.base} and sport <= :${this.base + 5} )`]).catch((e) => e.message)
+      console.error(`[reliability] broker ${this.base}: start failed, retrying once: ${error.message.split('\n').slice(0, 3).join(' | ')}; sockets on its ports: ${holders.trim().replace(/\s+/g, ' ') || 'none'}`)
       await this.sh('stop').catch(() => {})
       await sleep(2000)
       return this.sh('start')
@@ -95,6 +99,11 @@ export class Broker {
   createTopic(name, partitions = 1, configs = {}) {
     return this.sh('create-topic', name, partitions, ...Object.entries(configs).map(([k, v]) => `${k}=${v}`))
   }
+}
+
+/** The names of the topics a cluster has (metadata of all topics: asking for one could auto-create it). */
+export async function listTopics(brokers) {
+  return JSON.parse(await run('kcat', ['-b', brokers, '-L', '-J', '-m', '10'])).topics.map((t) => t.topic)
 }
 
 /** A private 3-node KRaft cluster (replication 3, min.insync.replicas 2) on KAFKA_CLUSTER_PORT_BASE. */
@@ -250,13 +259,22 @@ export class Host {
     )
   }
 
-  /** Events the package accepted so far (exact even after a SIGKILL: the host rewrites it after every call). */
-  accepted() {
+  /**
+   * The host's progress file (see host.mjs): { accepted, durable, acceptedBefore }. `accepted` is exact even after
+   * a SIGKILL (rewritten after every call); `durable` and `acceptedBefore` are as of the host's last tick.
+   */
+  progress() {
+    let text = ''
     try {
-      return Number(readFileSync(this.progressFile, 'utf8').trim()) || 0
-    } catch {
-      return 0
-    }
+      text = readFileSync(this.progressFile, 'utf8')
+    } catch {}
+    const [accepted = 0, durable = 0, acceptedBefore = 0] = text.trim().split(/\s+/).map((x) => Number(x) || 0)
+    return { accepted, durable, acceptedBefore }
+  }
+
+  /** Events the package accepted so far. */
+  accepted() {
+    return this.progress().accepted
   }
 
   kill(signal) {
@@ -279,6 +297,18 @@ export class Host {
     if (this.signalSent === 'SIGKILL') return this.exit.signal !== 'SIGKILL'
     return this.exit.code !== 0
   }
+}
+
+/**
+ * A second host on the first one's spool (`options`), continuing its numbering with `count` events; waits until
+ * it delivered everything and stops it. Resolves with its settled health line and the ranges of both hosts.
+ */
+export async function continueStream(ctx, first, options, count, name) {
+  const { prefix } = first.run
+  const accepted1 = first.accepted()
+  const second = ctx.host(options, { prefix, start: accepted1, count, rate: ctx.P.rate }, name)
+  const settled = await ctx.finish(second)
+  return { settled, ranges: [{ prefix, start: 0, count: accepted1 }, { prefix, start: accepted1, count: second.accepted() }] }
 }
 
 // --- reading back --------------------------------------------------------------------------------------------
@@ -351,6 +381,26 @@ export function readSpoolKeys(slotDir) {
   return keys
 }
 
+/**
+ * SIGKILLs a host mid-stream and takes stock at once: its progress file (host.mjs), the keys in its spool slot's
+ * segment files, then what `readKafka()` finds (called a second later: produce requests already on the wire still
+ * land). `keys`: the events it accepted; `missing`: those that had reached neither the disk nor Kafka;
+ * `notDurable`: those not yet acknowledged to disk (disk mode: all but the first progress.durable).
+ */
+export async function killHost(host, slotDir, readKafka) {
+  host.kill('SIGKILL')
+  await host.exited
+  const progress = host.progress()
+  const onDisk = new Set(readSpoolKeys(slotDir))
+  await sleep(1000)
+  const inKafka = await readKafka()
+  const persisted = new Set([...onDisk, ...inKafka.map((r) => r.key)])
+  const { prefix, start = 0 } = host.run
+  const keys = Array.from({ length: progress.accepted - start }, (_, i) => `${prefix}-${start + i}`)
+  const notDurable = keys.slice(progress.durable)
+  return { ...progress, keys, onDisk, inKafka, persisted, missing: keys.filter((k) => !persisted.has(k)), notDurable }
+}
+
 export function segmentFiles(slotDir) {
   return readdirSync(slotDir)
     .filter((n) => /^segment-\d+\.log$/.test(n))
@@ -364,8 +414,10 @@ export function segmentFiles(slotDir) {
  * What happened to the events sent. `ranges`: [{ prefix, start, count }] of events the package accepted
  * (a range's count grows to cover any delivered index past it: accepted, reported a moment late).
  * `records`: the main topic; `dlq`: the dead-letter topic; `deadFile`: dead-letters.jsonl lines.
+ * `unacknowledged`: keys accepted but not yet acknowledged to disk at a SIGKILL (disk mode): missing, they are
+ * counted apart (`unacknowledgedLost`), not as lost.
  */
-export function account({ ranges, records = [], dlq = [], deadFile = [] }) {
+export function account({ ranges, records = [], dlq = [], deadFile = [], unacknowledged = [] }) {
   const parse = (key) => {
     const m = /^(.*)-(\d+)$/.exec(key ?? '')
     return m ? { prefix: m[1], i: Number(m[2]) } : null
@@ -413,13 +465,17 @@ export function account({ ranges, records = [], dlq = [], deadFile = [] }) {
   const deadInFile = new Set()
   for (const line of deadFile) if (sentKeys.has(line.key)) deadInFile.add(line.key)
   const deadLettered = new Set([...dead, ...deadInFile])
-  const lostKeys = [...sentKeys].filter((k) => !groups.has(k) && !deadLettered.has(k))
+  const missing = [...sentKeys].filter((k) => !groups.has(k) && !deadLettered.has(k))
+  const notOnDisk = new Set(unacknowledged)
+  const lostKeys = missing.filter((k) => !notOnDisk.has(k))
   const unexpected = records.filter((r) => !isOurs(r.key)).length
   return {
     sent: sentKeys.size,
     delivered: groups.size,
     lost: lostKeys.length,
     lostKeys,
+    unacknowledged: notOnDisk.size,
+    unacknowledgedLost: missing.length - lostKeys.length,
     duplicates,
     duplicateKeys,
     duplicateIdMismatch,

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
 import { CASES, PROFILES } from './cases.mjs'
-import { Broker, Cluster, REPO, account, describeKeys, readTopic, removeTempDirs, startHost } from './lib.mjs'
+import { Broker, Cluster, REPO, account, describeKeys, listTopics, readDeadLetterFiles, readTopic, removeTempDirs, startHost } from './lib.mjs'
 import { environment, render } from './report.mjs'
 
 /** Private instances of this matrix (docs/test-broker.md lists the ports other tests use). */
@@ -36,19 +36,51 @@ async function runCase(def, env) {
   const r = { id: def.id, title: def.title, lane: def.lane, checks: [], notes: [], metrics: {}, shutdowns: [] }
   const began = Date.now() // also the event time of event 0 of every stream in the case
   const hosts = []
+  const used = { topics: new Map(), spools: new Set() } // every host's topic (-> brokers) and spool directory
   const ctx = {
     ...env,
+    broker: env[BROKER_OF[def.lane]], // the lane's broker
     check: (name, ok, detail = '') => r.checks.push({ name, ok: !!ok, detail: String(detail ?? '') }),
     note: (text) => r.notes.push(text),
     metric: (name, value) => (r.metrics[name] = value),
-    shutdown: (result) => r.shutdowns.push(result),
+    /** SIGTERM (shutdown(5000) in the host), recording its result. */
+    stop: async (h) => {
+      const end = await h.terminate()
+      r.shutdowns.push(end.result)
+      return end
+    },
+    /** Waits until the host delivered everything (P.settleMs at most), then stops it; resolves with the settled health line. */
+    finish: async (h) => {
+      const settled = await h.settled(env.P.settleMs)
+      await ctx.stop(h)
+      return settled
+    },
     host: (options, run, name) => {
       const h = startHost(options, { baseTime: began, ...run }, { name: `case${def.id}-${name}`, logDir: env.logDir })
       hosts.push(h)
       return h
     },
     /** Logger options of the matrix: the package's defaults except a 5 s breaker reset (60 s by default). */
-    options: (brokers, topic, spoolDir) => ({ brokers, topic, spoolDir, instanceId: `rel-c${def.id}`, cbResetTimeout: 5000 }),
+    options: (brokers, topic, spoolDir) => {
+      used.topics.set(topic, brokers)
+      used.spools.add(spoolDir)
+      return { brokers, topic, spoolDir, instanceId: `rel-c${def.id}`, cbResetTimeout: 5000 }
+    },
+    /**
+     * Cases without a faulty event (all but 7 and 8): reads each host's `<topic>.dlq` and `dead-letters.jsonl`
+     * anyway, so an event dead-lettered by mistake is reported as such, not called lost. Run after the case
+     * unless it returned its own dead letters (case 15 calls it before it stops the cluster).
+     */
+    noDeadLetters: async (ranges) => {
+      const dlq = []
+      for (const [topic, brokers] of used.topics) {
+        if ((await listTopics(brokers)).includes(`${topic}.dlq`)) dlq.push(...(await ctx.read(brokers, `${topic}.dlq`, ranges, 0)))
+      }
+      const deadFile = [...used.spools].flatMap(readDeadLetterFiles)
+      const kinds = new Set([...dlq.map((x) => x.headers['dlq-error-kind']), ...deadFile.map((l) => l.errorKind)])
+      ctx.check('no event dead-lettered (none is at fault)', dlq.length + deadFile.length === 0, `${dlq.length} in the dead-letter topic, ${deadFile.length} in dead-letters.jsonl (${describeKeys([...dlq, ...deadFile].map((x) => x.key))}); error kinds: ${[...kinds].join(', ')}`)
+      return { dlq, deadFile }
+    },
     /** Reads a topic until the expected number of our keys is there (default: every event of `ranges`). */
     read: (brokers, topic, ranges, expected, all = false) => {
       const want = expected ?? ranges.reduce((s, x) => s + x.count, 0)
@@ -60,7 +92,11 @@ async function runCase(def, env) {
   env.log(`case ${def.id}: ${def.title} ...`)
   let out
   try {
-    out = await withTimeout(def.run(ctx), env.P.caseTimeoutMs ?? 600_000, `case ${def.id}`)
+    out = await withTimeout(
+      def.run(ctx).then(async (o) => (o.dlq || o.deadFile ? o : { ...o, ...(await ctx.noDeadLetters(o.ranges)) })),
+      env.P.caseTimeoutMs ?? 600_000,
+      `case ${def.id}`,
+    )
   } catch (error) {
     r.error = String(error?.stack ?? error)
   } finally {
@@ -86,16 +122,25 @@ async function runCase(def, env) {
       unexpected: a.unexpected,
       lossPolicy: out.lossPolicy ?? 'zero',
     })
+    if (out.unacknowledged) Object.assign(r, { unacknowledged: a.unacknowledged, unacknowledgedLost: a.unacknowledgedLost })
     r.refused = out.refused ?? hosts.reduce((s, h) => s + (h.last?.health?.spool?.refused ?? 0), 0)
     if (out.corrupted !== undefined) r.corrupted = out.corrupted
     if (out.rss) r.maxRssMb = Math.round(Math.max(...hosts.map((h) => h.maxRss)) / 2 ** 20)
   }
   evaluate(r)
-  for (const c of r.checks) if (!c.ok && def.hints?.[c.name]) c.hint = def.hints[c.name]
-  env.log(`case ${def.id}: ${r.pass ? 'PASS' : 'FAIL'} in ${r.durationS} s  sent ${r.sent ?? '-'} delivered ${r.delivered ?? '-'} lost ${r.lost ?? '-'} dup ${r.duplicates ?? '-'} dead ${r.deadLettered ?? '-'} refused ${r.refused ?? '-'}${r.maxRssMb ? ` rss ${r.maxRssMb} MB` : ''}`)
+  env.log(`case ${def.id}: ${r.pass ? 'PASS' : 'FAIL'} in ${r.durationS} s  sent ${r.sent ?? '-'} delivered ${r.delivered ?? '-'} lost ${r.lost ?? '-'}${r.unacknowledged !== undefined ? ` (+${r.unacknowledgedLost} not yet on disk)` : ''} dup ${r.duplicates ?? '-'} dead ${r.deadLettered ?? '-'} refused ${r.refused ?? '-'}${r.maxRssMb ? ` rss ${r.maxRssMb} MB` : ''}`)
   for (const c of r.checks.filter((x) => !x.ok)) env.log(`   missed: ${c.name} ${c.detail}`)
   if (r.error) env.log(`   error: ${r.error.split('\n').slice(0, 3).join(' | ')}`)
   return r
+}
+
+/** Each result gets its case's description and, on a missed check, the case's hint (known cause) for it. */
+function describe(results) {
+  for (const r of results) {
+    const def = CASES.find((c) => c.id === r.id)
+    r.how = def?.how
+    for (const c of r.checks) c.hint = c.ok ? undefined : def?.hints?.[c.name]
+  }
 }
 
 /** The common targets of the issue, added to the case's own checks. */
@@ -161,7 +206,7 @@ export async function runMatrix({ profile = 'full', cases = null, parallel, keep
   results.sort((a, b) => a.id - b.id)
   const runtimeS = Math.round((Date.now() - began) / 1000)
   log(`reliability matrix: ${results.filter((r) => r.pass).length}/${results.length} cases met their targets in ${runtimeS} s`)
-  for (const r of results) r.how = CASES.find((c) => c.id === r.id)?.how
+  describe(results)
   const run = { profile, figures: P, ciFigures: PROFILES.ci, rssLimitMb: RSS_LIMIT_MB, parallel, runtimeS, env: { ...envInfo, finishedAt: new Date().toISOString() }, results, logDir }
   // Every run (the test's too) leaves its evidence: results here, host diagnostics in logDir.
   writeFileSync(join(RESULTS_DIR, `${profile}-results.json`), JSON.stringify(run, null, 2))
@@ -184,7 +229,9 @@ async function main() {
   })
   const saved = join(RESULTS_DIR, `${values.profile}-results.json`)
   if (values.render) {
-    writeFileSync(values.out, render(JSON.parse(readFileSync(saved, 'utf8'))))
+    const run = JSON.parse(readFileSync(saved, 'utf8'))
+    describe(run.results) // descriptions and hints as the code has them now
+    writeFileSync(values.out, render(run))
     console.error(`wrote ${values.out} from ${saved}`)
     return
   }
@@ -201,7 +248,7 @@ async function main() {
 
 export function summaryTable(results) {
   const rows = results.map((r) =>
-    [r.id, r.pass ? 'PASS' : 'FAIL', r.sent ?? '-', r.delivered ?? '-', r.lost ?? '-', r.duplicates ?? '-', r.deadLettered ?? '-', r.refused ?? '-', r.maxRssMb ?? '-', `${r.durationS}s`, r.title].join('\t'),
+    [r.id, r.pass ? 'PASS' : 'FAIL', r.sent ?? '-', r.delivered ?? '-', `${r.lost ?? '-'}${r.unacknowledged !== undefined ? `+${r.unacknowledgedLost}` : ''}`, r.duplicates ?? '-', r.deadLettered ?? '-', r.refused ?? '-', r.maxRssMb ?? '-', `${r.durationS}s`, r.title].join('\t'),
   )
   return ['case\tresult\tsent\tdelivered\tlost\tdup\tdead\trefused\trssMB\ttime\ttitle', ...rows].join('\n')
 }
