@@ -5,6 +5,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRequire } from 'node:module'
+import { SECRETS } from './helpers/secrets.mjs'
 
 const { KafkaExecutionLogger } = createRequire(import.meta.url)('../index.js')
 
@@ -163,7 +164,7 @@ test('a CA file with a damaged PEM block fails initialize() naming SSL_CA, not t
 })
 
 test('secrets never appear in errors or the health snapshot', () => {
-  const secret = 'S3cr3t-pa55word-xyz'
+  const secret = SECRETS.CONFIG_SECRET
   const files = tempFiles({ 'client.crt': `${pem}\n`, 'client.key': key })
   const logger = KafkaExecutionLogger.fromEnv(
     env({ AUTH_ENABLED: 'true', USERNAME: 'alice', PASSWORD: secret, SSL: 'true', SSL_CERT: files['client.crt'], SSL_KEY: files['client.key'], SSL_KEY_PASSWORD: secret, HEALTH_TOKEN: secret, RDKAFKA_SSL_KEYSTORE_PASSWORD: secret }),

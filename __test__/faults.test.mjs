@@ -6,6 +6,7 @@ import { createRequire } from 'node:module'
 import { spoolDir } from './helpers/spool.mjs'
 import { randomBytes } from 'node:crypto'
 import { ensureBroker, brokerScript, consume, uniqueTopic, createTopic } from './helpers/broker.mjs'
+import { SECRETS } from './helpers/secrets.mjs'
 
 const { KafkaExecutionLogger } = createRequire(import.meta.url)('../index.js')
 
@@ -66,12 +67,12 @@ test('broker down at initialize: events wait, then all are delivered once it sta
 })
 
 test('wrong SASL password: classified error, breaker open, no throw, startup validation rejects', async () => {
-  const options = { brokers: broker.sasl, authEnabled: true, username: broker.user, password: 'wrong-password-123', saslMechanism: 'scram-sha-256', topic: uniqueTopic('auth') }
+  const options = { brokers: broker.sasl, authEnabled: true, username: broker.user, password: SECRETS.WRONG_SASL_PASSWORD, saslMechanism: 'scram-sha-256', topic: uniqueTopic('auth') }
   const validating = new KafkaExecutionLogger({ spoolDir: spoolDir(), ...options, validateOnStartup: true, timeoutConnect: 5000, logger: {} })
   await assert.rejects(validating.initialize(), (error) => {
     assert.equal(error.code, 'ERR_KAFKA_LOGGER_AUTHENTICATION')
     assert.match(error.message, /authentication/i)
-    assert.ok(!error.message.includes('wrong-password-123'))
+    assert.ok(!error.message.includes(SECRETS.WRONG_SASL_PASSWORD))
     return true
   })
   await validating.shutdown(1000)
@@ -85,7 +86,7 @@ test('wrong SASL password: classified error, breaker open, no throw, startup val
   }, 20000, 'the breaker to open')
   assert.equal(health.status, 'unhealthy')
   assert.equal(health.lastError.kind, 'authentication')
-  assert.ok(!JSON.stringify(health).includes('wrong-password-123'))
+  assert.ok(!JSON.stringify(health).includes(SECRETS.WRONG_SASL_PASSWORD))
   assert.equal(health.counters.delivered, 0)
   const result = await logger.shutdown(1000)
   assert.deepEqual(result, { delivered: 0, pending: 0, dropped: 0, spooled: 5 }, 'nothing lost: all spooled')

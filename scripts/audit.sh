@@ -11,6 +11,7 @@
 #    advisories: against the RustSec database fetched now, else a local copy (its age printed), else NOT RUN.
 # 2. npm, the shipped package's tree only (dependencies + optionalDependencies, no devDependencies):
 #    licenses of the installed packages against the same allow-list; `npm audit --omit=dev` for advisories.
+# 3. THIRD-PARTY-NOTICES (shipped in the package) matches the C libraries of Cargo.lock.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,10 +27,14 @@ summary=()
 say() { echo "audit: $*"; }
 banner() { printf '\naudit: ################################################################\naudit: %s\naudit: ################################################################\n\n' "$*"; }
 
+# The locked crates' sources: what cargo-deny and the notices check read.
+cargo fetch --locked >"$logs/cargo-fetch.log" 2>&1 || { cat "$logs/cargo-fetch.log"; say "cargo fetch failed"; exit 1; }
+
 # ---- Rust: cargo-deny -------------------------------------------------------------------------------------
 if ! cargo deny --version >/dev/null 2>&1; then
   say "installing cargo-deny $CARGO_DENY_VERSION into ~/.cargo/bin (once, a few minutes)"
-  cargo install cargo-deny --locked --version "$CARGO_DENY_VERSION" >"$logs/install.log" 2>&1 || {
+  # Built in target/tools: where target/ is cached (CI), a reinstall into a fresh ~/.cargo/bin takes seconds.
+  CARGO_TARGET_DIR=$PWD/target/tools cargo install cargo-deny --locked --version "$CARGO_DENY_VERSION" >"$logs/install.log" 2>&1 || {
     tail -n 20 "$logs/install.log" >&2
     banner "cargo-deny could not be installed: NO Rust dependency check ran"
     not_run+=("cargo-deny (install failed)")
@@ -38,7 +43,6 @@ fi
 
 if cargo deny --version >/dev/null 2>&1; then
   say "$(cargo deny --version): licenses, bans, sources (deny.toml)"
-  cargo fetch --locked >"$logs/cargo-fetch.log" 2>&1 || { cat "$logs/cargo-fetch.log"; say "cargo fetch failed"; exit 1; }
   if cargo deny --locked check --hide-inclusion-graph licenses bans sources >"$logs/deny.log" 2>&1; then
     summary+=("rust licenses/bans/sources: ok")
     grep -E '^(warning|error)\[' "$logs/deny.log" | sort | uniq -c | sed 's/^/audit:   /' || true
@@ -85,6 +89,14 @@ if cargo deny --version >/dev/null 2>&1; then
     banner "RUST ADVISORY CHECK NOT RUN: the RustSec database could not be fetched ($(grep -Eo 'fatal: .*' "$logs/fetch.log" | head -n 1)) and there is no local copy (AUDIT_ADVISORY_DB)"
     not_run+=("rust advisories (no RustSec database reachable)")
   fi
+fi
+
+# ---- THIRD-PARTY-NOTICES: the notices of the linked C libraries, for the locked versions ----------------------
+if node scripts/third-party-notices.mjs --check >"$logs/notices.log" 2>&1; then
+  summary+=("THIRD-PARTY-NOTICES: matches the locked C libraries")
+else
+  cat "$logs/notices.log"
+  failed+=("THIRD-PARTY-NOTICES out of date (node scripts/third-party-notices.mjs regenerates it)")
 fi
 
 # ---- npm: the shipped tree ----------------------------------------------------------------------------------

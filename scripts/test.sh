@@ -1,20 +1,56 @@
 #!/usr/bin/env bash
-# Sets up everything (system packages, npm, Rust build, a real Kafka broker) and runs every test.
+# Sets up everything (system packages, npm, Rust build, a real Kafka broker) and runs every test, then checks that
+# no test secret leaked into anything the run printed or left behind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/install-system-deps.sh
-bash scripts/build.sh
+# Everything the run prints or leaves goes to $out (kept; its path is printed at the end) and is scanned by
+# scripts/check-secrets.mjs: steps/<name>.log (each step's stdout and stderr, also shown here), node/ (what every
+# Node process wrote, n8n and its CLI runs included, plus the health, status page and /metrics bodies the tests
+# fetched: scripts/capture-output.cjs) and tmp/ (the run's TMPDIR: spool folders and files tests leave).
+out=$(mktemp -d "${TMPDIR:-/tmp}/kl-test-run.XXXXXX")
+mkdir -p "$out/steps" "$out/node" "$out/tmp"
+export KL_CAPTURE_DIR=$out/node TMPDIR=$out/tmp
+export NODE_OPTIONS="--require \"$PWD/scripts/capture-output.cjs\"${NODE_OPTIONS:+ $NODE_OPTIONS}"
+# Log folders steps write beside their console output.
+checked=("$out" target/fuzz/logs target/audit)
+
+step() { # step NAME COMMAND...: runs COMMAND with its output on the console and in $out/steps/NAME.log
+  local name=$1
+  shift
+  echo "== $name: $*"
+  "$@" 2>&1 | tee "$out/steps/$name.log"
+}
+
+finish() {
+  local rc=$?
+  bash scripts/kafka/broker.sh stop || true
+  # After a failed step too: a leak in a failing run's output is a leak.
+  env -u NODE_OPTIONS node scripts/check-secrets.mjs "${checked[@]}" || rc=1
+  echo "test output kept in $out"
+  exit "$rc"
+}
+trap finish EXIT
+
+step system-deps bash scripts/install-system-deps.sh
+step build bash scripts/build.sh
 
 # Same target as `napi build`, so the two share one set of compiled dependencies.
-cargo test --release --target "$(rustc -vV | sed -n 's/^host: //p')"
+step cargo-test cargo test --release --target "$(rustc -vV | sed -n 's/^host: //p')"
+# Bounded fuzzing (own build in target/fuzz, the addon's untouched) and the dependency audit: docs/fuzzing.md,
+# docs/dependencies.md. FUZZ_SECONDS per target.
+step fuzz bash scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
+step audit bash scripts/audit.sh
 
-bash scripts/kafka/broker.sh install
-bash scripts/kafka/broker.sh certs
-bash scripts/kafka/broker.sh start
-trap 'bash scripts/kafka/broker.sh stop || true' EXIT
+step broker-install bash scripts/kafka/broker.sh install
+step broker-certs bash scripts/kafka/broker.sh certs
+step broker-start bash scripts/kafka/broker.sh start
 
-node --test --test-concurrency=1 __test__/*.test.mjs
+step node-tests node --test --test-concurrency=1 __test__/*.test.mjs
 
 # Real n8n from npm (pinned 2.8.x on Node 20, newest 2.x on Node 24), real Kafka, Redis and Chromium.
-bash scripts/n8n/test-e2e.sh
+step n8n-e2e bash scripts/n8n/test-e2e.sh
+
+# The fault-injection matrix (RELIABILITY.md, `ci` profile, about 4 min): its own brokers on their own ports.
+checked+=(.cache/reliability/logs)
+step reliability node --test __test__/reliability/matrix.test.mjs

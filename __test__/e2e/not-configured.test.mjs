@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PINNED } from '../../scripts/n8n/n8n-instance.mjs';
 import { post, prepareN8n, startMain } from './helpers/harness.mjs';
+import { SECRETS } from '../helpers/secrets.mjs';
 
 describe('Kafka not configured (stock hook file)', () => {
   let ctx;
@@ -26,7 +27,7 @@ describe('Kafka not configured (stock hook file)', () => {
   });
 
   it('adds no route and no metrics', async () => {
-    const res = await fetch(`${main.p.url}/rest/kafka-logger/health`, { headers: { authorization: 'Bearer e2e-health-token' } });
+    const res = await fetch(`${main.p.url}/rest/kafka-logger/health`, { headers: { authorization: `Bearer ${SECRETS.HEALTH_TOKEN}` } });
     assert.notEqual(res.status, 200);
     assert.notEqual(res.status, 401);
     const metrics = await (await fetch(`${main.p.url}/metrics`)).text();

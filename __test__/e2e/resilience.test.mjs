@@ -5,6 +5,7 @@ import { PINNED } from '../../scripts/n8n/n8n-instance.mjs';
 import { assertExecution } from './helpers/expect.mjs';
 import { post, prepareN8n, startMain } from './helpers/harness.mjs';
 import { kafkaUp, ofWorkflow, spareBroker as broker, TopicReader, uniqueTopic } from './helpers/kafka.mjs';
+import { SECRETS } from '../helpers/secrets.mjs';
 
 /** A second broker of our own, on other ports, so stopping it disturbs no other test. */
 const SPARE_BASE = 39292;
@@ -50,7 +51,7 @@ describe('resilience (stock hook file, n8n pinned)', () => {
     assert.deepEqual(JSON.parse(ok.text), { ok: true });
     const fail = await post(main.p.url, '/webhook/kl-fail');
     assert.equal(fail.status, 500);
-    const h = await (await fetch(`${main.p.url}/rest/kafka-logger/health`, { headers: { authorization: 'Bearer e2e-health-token' } })).json();
+    const h = await (await fetch(`${main.p.url}/rest/kafka-logger/health`, { headers: { authorization: `Bearer ${SECRETS.HEALTH_TOKEN}` } })).json();
     assert.equal(h.counters.delivered, 0);
     assert.equal(h.counters.accepted, 4);
     spareBroker('start');

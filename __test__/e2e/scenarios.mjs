@@ -1,14 +1,19 @@
 // The regular-mode scenarios, run against one real n8n (any version, stock hook file or fork module) and the real broker.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { cliOutcome, prepareN8n, post, startMain } from './helpers/harness.mjs';
+import { cliOutcome, prepareN8n, post, startMain, waitForWebhook } from './helpers/harness.mjs';
 import { assertExecution } from './helpers/expect.mjs';
 import { screenshot } from './helpers/screenshot.mjs';
-import { REPO } from '../../scripts/n8n/n8n-instance.mjs';
+import { publicApi, REPO } from '../../scripts/n8n/n8n-instance.mjs';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { consume } from '../helpers/broker.mjs';
 import { kafkaUp, TopicReader, uniqueTopic } from './helpers/kafka.mjs';
+import { SECRETS } from '../helpers/secrets.mjs';
 
 const CODE_NODE = { name: 'Explode', type: 'n8n-nodes-base.code', message: /boom from the code node/ };
+/** In every data-bearing field of __test__/fixtures/workflows/no-data.json (parameters, notes, static and pinned data). */
+const NO_DATA_MARKER = 'KL-WORKFLOW-DATA-MARKER-5c1e07';
 
 export function regularScenarios({ version, mode = 'stock', label }) {
   describe(`${label}: n8n ${version ?? 'pinned'} regular mode via ${mode === 'stock' ? 'the hook file' : 'the fork module'}`, () => {
@@ -118,6 +123,27 @@ export function regularScenarios({ version, mode = 'stock', label }) {
       assertExecution([started, end], { workflowId: 'klSlow0000000001', names: ['Workflow Started', 'Workflow Cancelled'], mode: 'webhook', status: 'canceled' });
     });
 
+    it('no workflow data in the topic: parameters, Set and Code values, request body, query and headers stay out', async () => {
+      const activate = await publicApi(main.p.url, ctx.apiKey, 'POST', '/workflows/klNoData00000001/activate');
+      assert.equal(activate.status, 200, activate.text);
+      await waitForWebhook(main.p.url, 'kl-no-data');
+      const run = `kl-run-marker-${randomBytes(6).toString('hex')}`;
+      const res = await fetch(`${main.p.url}/webhook/kl-no-data?q=${run}-query`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-kl-marker': `${run}-header` },
+        body: JSON.stringify({ secret: `${run}-body` }),
+      });
+      const text = await res.text();
+      assert.equal(res.status, 200, text);
+      // The markers really flowed through the run (else their absence below would prove nothing).
+      for (const m of [`${NO_DATA_MARKER}-set`, `${NO_DATA_MARKER}-code`, `${run}-body`, `${run}-query`, `${run}-header`]) assert.ok(text.includes(m), `${m} in the run's output: ${text}`);
+      assertExecution(await topic.next(2), { workflowId: 'klNoData00000001', names: ['Workflow Started', 'Workflow Completed'], mode: 'webhook', status: 'success' });
+      const records = await consume({ brokers: topic.brokers, topic: topic.topic, count: topic.total });
+      assert.equal(records.length, topic.total, 'every record of the topic read back');
+      const all = JSON.stringify(records.map(({ key, headers, value }) => ({ key, headers, value })));
+      for (const m of [NO_DATA_MARKER, run]) assert.ok(!all.includes(m), `workflow data (${m}) in a key, header or value of ${topic.topic}`);
+    });
+
     it('health route: 401 without auth, JSON with the bearer token or an owner session', async () => {
       const url = `${main.p.url}/rest/kafka-logger/health`;
       assert.equal((await fetch(url)).status, 401);
@@ -129,9 +155,9 @@ export function regularScenarios({ version, mode = 'stock', label }) {
       const own = topic.total - ctx.cliEvents; // the CLI runs were other processes with their own loggers
       assert.equal(h.counters.delivered, own, `this process delivered all its ${own} events`);
       assert.equal(h.n8n.instanceType, 'main');
-      assert.doesNotMatch(JSON.stringify(h), /e2e-health-token|kafka-logger-e2e-not-a-secret/, 'no secret in the output');
+      assert.ok(!JSON.stringify(h).includes(SECRETS.HEALTH_TOKEN), 'no secret in the output');
       if (mode === 'stock') {
-        const viaToken = await fetch(url, { headers: { authorization: 'Bearer e2e-health-token' } });
+        const viaToken = await fetch(url, { headers: { authorization: `Bearer ${SECRETS.HEALTH_TOKEN}` } });
         assert.equal(viaToken.status, 200);
       }
       const html = await fetch(url, { headers: { cookie: ctx.cookie, accept: 'text/html' } });

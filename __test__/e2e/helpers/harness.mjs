@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as I from '../../../scripts/n8n/n8n-instance.mjs';
 import { prepareFork } from '../../../scripts/n8n/fork-overlay.mjs';
+import { SECRETS } from '../../helpers/secrets.mjs';
 
 export const FIXTURES = join(I.REPO, '__test__', 'fixtures', 'workflows');
 export const PUBLISHED = ['klWebhookOk00001', 'klWebhookFail001', 'klWaitResume0001', 'klSlow0000000001', 'klSubChild000001', 'klHostile0000001'];
@@ -34,7 +35,7 @@ export async function prepareN8n({ version = I.PINNED(), mode = 'stock', topic, 
           ...(mode === 'stock' ? { EXTERNAL_HOOK_FILES: 'n8n-kafka-execution-logger/hooks' } : { N8N_ENABLED_MODULES: 'kafka-logger' }),
           ...(topic ? { N8N_KAFKA_LOGGER_ENABLED: 'true', N8N_KAFKA_LOGGER_BROKERS: brokers, N8N_KAFKA_LOGGER_TOPIC: topic } : {}),
           N8N_KAFKA_LOGGER_QUEUE_FLUSH_INTERVAL: '200',
-          N8N_KAFKA_LOGGER_HEALTH_TOKEN: 'e2e-health-token',
+          N8N_KAFKA_LOGGER_HEALTH_TOKEN: SECRETS.HEALTH_TOKEN,
         };
   const env = I.n8nEnv({ userFolder, port, runnerPort, extra: { ...logger, ...extra } });
   const ctx = {
