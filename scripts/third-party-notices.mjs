@@ -62,6 +62,14 @@ const LIBRARIES = [
     copyright: 'src/zlib/LICENSE',
     text: 'src/zlib/LICENSE',
   },
+  {
+    crate: 'curl-sys',
+    name: 'curl',
+    license: 'curl (MIT-style)',
+    version: (dir, crateVersion) => `${crateVersion.split('+curl-')[1]} (Windows binary only: librdkafka's CMake build needs it)`,
+    copyright: 'curl/COPYING',
+    text: 'curl/COPYING',
+  },
 ];
 
 /** Source folder and version of each locked crate, as cargo resolved them. */
