@@ -20,6 +20,11 @@ pub mod spool;
 pub mod tools;
 pub mod worker;
 
+/// mimalloc: events cross threads (allocated on the JS thread, freed on the worker), which glibc malloc serves
+/// through one locked arena (BENCHMARKS.md, "What each change bought").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod binding;
 mod js_input;
 mod js_logger;
