@@ -1,7 +1,7 @@
 //! n8n-kafka-execution-logger: fire-and-forget n8n execution events, delivered to Kafka by one background thread.
 //!
-//! Layout: `settings`/`config` (configuration), `event` (input and message), `queue`, `breaker`,
-//! `errors` (error classes), `producer` (librdkafka), `metrics` (counters, health), `diag` (diagnostics),
+//! Layout: `settings`/`config` (configuration), `event` (input and message) and `json` (its writer), `queue`,
+//! `breaker`, `errors` (error classes), `producer` (librdkafka), `metrics` (counters, health), `diag` (diagnostics),
 //! `worker` (the background thread), `logger` (the Rust API), and the napi boundary in `binding`,
 //! `js_input` and `js_logger`.
 
@@ -11,6 +11,7 @@ pub mod config;
 pub mod diag;
 pub mod errors;
 pub mod event;
+mod json;
 pub mod logger;
 pub mod metrics;
 pub mod producer;
