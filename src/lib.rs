@@ -2,8 +2,8 @@
 //!
 //! Layout: `settings`/`config` (configuration), `event` (input and message) and `json` (its writer), `queue`,
 //! `breaker`, `errors` (error classes), `producer` (librdkafka), `metrics` (counters, health), `diag` (diagnostics),
-//! `worker` (the background thread), `logger` (the Rust API), and the napi boundary in `binding`,
-//! `js_input` and `js_logger`.
+//! `worker` (the background thread) and `wakeup` (its librdkafka wake-ups), `logger` (the Rust API), and the
+//! napi boundary in `binding`, `js_input` and `js_logger`.
 
 pub mod backlog;
 pub mod breaker;
@@ -19,6 +19,7 @@ pub mod queue;
 pub mod settings;
 pub mod spool;
 pub mod tools;
+mod wakeup;
 pub mod worker;
 
 /// mimalloc: events cross threads (allocated on the JS thread, freed on the worker), which glibc malloc serves
