@@ -12,7 +12,7 @@ use napi_derive::napi;
 
 use crate::config::{is_configured, Config, ConfigError, Sources, CONFIG_ERROR_CODE};
 use crate::diag::{LogSink, StderrSink};
-use crate::event::EventKind;
+use crate::event::{EventKind, ExecutionInput};
 use crate::js_input::Reader;
 use crate::js_logger::JsLoggerSink;
 use crate::logger::Logger;
@@ -271,6 +271,14 @@ fn timeout_arg(env: &Env, value: Option<Unknown>, default: Duration) -> Result<D
   }
 }
 
+/// Replaces the class's log methods with the JS fast path of src/fast_log.js once the class is registered.
+#[napi(module_exports)]
+pub fn install_fast_log(exports: Object, env: Env) -> Result<()> {
+  let class: Unknown = exports.get_named_property("KafkaExecutionLogger")?;
+  crate::js_input::install(env.raw(), class.raw());
+  Ok(())
+}
+
 /// Streams n8n execution events to Kafka. Log calls are synchronous, never throw and never block.
 #[napi]
 pub struct KafkaExecutionLogger {
@@ -354,6 +362,14 @@ impl KafkaExecutionLogger {
     self.log(&env, input, None)
   }
 
+  /// The fast path of the four log methods above, called by their JS versions (src/fast_log.js), which take it
+  /// off the prototype when the addon loads. Null: the input needs the exact reader after all.
+  #[napi(skip_typescript)]
+  pub fn log_packed(&self, env: Env, packed: Unknown) -> Option<bool> {
+    let outcome = catch_unwind(AssertUnwindSafe(|| Reader::new(env.raw()).packed(packed.raw())));
+    Some(self.settle(outcome.ok()??))
+  }
+
   #[napi(ts_return_type = "HealthSnapshot")]
   pub fn get_health_metrics(&self) -> serde_json::Value {
     self.logger.health()
@@ -399,15 +415,20 @@ impl KafkaExecutionLogger {
 impl KafkaExecutionLogger {
   /// Any failure, even a panic, becomes a counted rejection: a log call never throws into n8n.
   fn log(&self, env: &Env, input: Unknown, kind: Option<EventKind>) -> bool {
-    let outcome = catch_unwind(AssertUnwindSafe(|| Reader::new(env.raw()).execution(input.raw(), kind)));
-    match outcome {
-      Ok(Ok(input)) => self.logger.accept(input),
-      Ok(Err(reason)) => {
-        self.logger.reject(reason);
-        false
-      }
+    match catch_unwind(AssertUnwindSafe(|| Reader::new(env.raw()).execution(input.raw(), kind))) {
+      Ok(read) => self.settle(read),
       Err(_) => {
         self.logger.reject("internal error while reading the input".into());
+        false
+      }
+    }
+  }
+
+  fn settle(&self, read: std::result::Result<ExecutionInput, String>) -> bool {
+    match read {
+      Ok(input) => self.logger.accept(input),
+      Err(reason) => {
+        self.logger.reject(reason);
         false
       }
     }

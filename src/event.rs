@@ -7,9 +7,9 @@ use std::sync::LazyLock;
 use std::time::Instant;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::ser::{SerializeMap, Serializer};
-use serde::Serialize;
 use uuid::Uuid;
+
+use crate::json::{Iso, Json};
 
 /// Segment's per-event limit is 32 KB; stay a little under it.
 pub const MAX_EVENT_BYTES: usize = 32_000;
@@ -168,16 +168,28 @@ pub struct PreparedEvent {
 /// Deterministic: a resend of the same event carries the same id, so consumers can deduplicate.
 pub fn message_id(instance_id: &str, input: &ExecutionInput) -> String {
   let node = input.node.as_ref().map_or("", |n| n.name.as_str());
-  let name = format!(
-    "{instance_id}\n{}\n{}\n{}\n{node}",
-    input.execution_id,
-    input.event_name(),
-    input.event_time_ms()
-  );
-  Uuid::new_v5(&MESSAGE_ID_NAMESPACE, name.as_bytes()).to_string()
+  let mut time = itoa::Buffer::new();
+  let parts = [instance_id, &input.execution_id, input.event_name(), time.format(input.event_time_ms()), node];
+  let mut name = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
+  for (i, part) in parts.iter().enumerate() {
+    if i > 0 {
+      name.push(b'\n');
+    }
+    name.extend_from_slice(part.as_bytes());
+  }
+  let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
+  Uuid::new_v5(&MESSAGE_ID_NAMESPACE, &name).hyphenated().encode_lower(&mut text).to_owned()
 }
 
 pub fn iso_millis(ms: i64) -> String {
+  match Iso::new(ms) {
+    Some(iso) => iso.0.iter().map(|&b| b as char).collect(),
+    None => iso_millis_chrono(ms),
+  }
+}
+
+/// chrono's rendering, for the years `Iso` does not cover (and as its reference in tests).
+pub(crate) fn iso_millis_chrono(ms: i64) -> String {
   DateTime::<Utc>::from_timestamp_millis(ms)
     .unwrap_or(DateTime::UNIX_EPOCH)
     .to_rfc3339_opts(SecondsFormat::Millis, true)
@@ -199,18 +211,6 @@ const COMPACT: Limits = Limits { stack: 2_048, message: 1_024, text: 256, tags: 
 /// Caps count bytes before JSON escaping, and a control character escapes to six: this last set stays under
 /// the limit even when every byte does.
 const MINIMAL: Limits = Limits { stack: 512, message: 256, text: 64, tags: 5, tag: 32, extras: 0 };
-const TRUNCATED: &str = "…[truncated]";
-
-fn cap(value: &str, max: usize) -> std::borrow::Cow<'_, str> {
-  if value.len() <= max {
-    return value.into();
-  }
-  let mut end = max.saturating_sub(TRUNCATED.len());
-  while !value.is_char_boundary(end) {
-    end -= 1;
-  }
-  format!("{}{TRUNCATED}", &value[..end]).into()
-}
 
 /// Context Suite keys match `^[a-z_][a-z0-9_]*$`; caller keys are folded into that form.
 pub fn snake_key(key: &str) -> String {
@@ -233,20 +233,22 @@ fn trigger_type(mode: &str) -> &str {
   }
 }
 
+/// Writes one event: the message format of docs/message-format.md, in a fixed key order.
 struct Builder<'a> {
   input: &'a ExecutionInput,
   ctx: &'a EventContext,
   limits: Limits,
   sent_at_ms: i64,
+  json: Json,
 }
 
 impl Builder<'_> {
-  fn text<'s>(&self, value: &'s Option<String>) -> Option<std::borrow::Cow<'s, str>> {
-    value.as_deref().map(|v| cap(v, self.limits.text))
-  }
-
-  fn extras(&self) -> Option<&Extras> {
-    self.input.extras.as_deref()
+  /// `"key":"value"` with the value capped at the text limit, when there is a value.
+  fn text(&mut self, key: &str, value: Option<&str>) {
+    if let Some(v) = value {
+      self.json.key(key);
+      self.json.capped(v, self.limits.text);
+    }
   }
 
   fn duration_ms(&self) -> Option<i64> {
@@ -256,271 +258,248 @@ impl Builder<'_> {
     }
   }
 
-  fn is_retry(&self) -> bool {
-    self.input.retry_of.is_some() || self.input.mode.as_deref() == Some("retry")
-  }
-
-  fn is_sub_execution(&self) -> bool {
-    self.input.parent_execution_id.is_some() || self.input.mode.as_deref() == Some("integrated")
-  }
-}
-
-/// Writes built-in entries, then caller extras whose (folded) keys are not taken yet.
-fn serialize_merged<S: Serializer, V: Serialize>(
-  serializer: S,
-  builtin: Vec<(&str, V)>,
-  extras: Option<&[(String, V)]>,
-  max_extras: usize,
-) -> Result<S::Ok, S::Error> {
-  let mut map = serializer.serialize_map(None)?;
-  let mut used: Vec<String> = builtin.iter().map(|(k, _)| k.to_string()).collect();
-  for (k, v) in &builtin {
-    map.serialize_entry(k, v)?;
-  }
-  for (k, v) in extras.unwrap_or_default().iter().take(max_extras) {
-    let key = snake_key(k);
-    if !used.contains(&key) {
-      map.serialize_entry(&key, v)?;
-      used.push(key);
+  fn write(&mut self, message_id: &str) {
+    let i = self.input;
+    self.json.begin_object();
+    self.json.key("type");
+    self.json.string("track");
+    self.json.key("event");
+    self.json.string(i.event_name());
+    self.json.key("messageId");
+    self.json.string(message_id);
+    self.json.key("timestamp");
+    self.json.time(i.event_time_ms());
+    self.json.key("sentAt");
+    self.json.time(self.sent_at_ms);
+    match &i.user_id {
+      Some(user) => self.text("userId", Some(user)),
+      None => {
+        self.json.key("anonymousId");
+        self.json.string(&self.ctx.instance_id);
+      }
     }
-  }
-  map.end()
-}
-
-struct Properties<'a>(&'a Builder<'a>);
-struct Dimensions<'a>(&'a Builder<'a>);
-struct Metrics<'a>(&'a Builder<'a>);
-struct Flags<'a>(&'a Builder<'a>);
-struct Involves<'a>(&'a Builder<'a>);
-
-impl Serialize for Properties<'_> {
-  fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-    let b = self.0;
-    let i = b.input;
-    let mut map = serializer.serialize_map(None)?;
-    map.serialize_entry("workflow_id", &cap(&i.workflow_id, b.limits.text))?;
-    if let Some(v) = b.text(&i.workflow_name) {
-      map.serialize_entry("workflow_name", &v)?;
+    self.json.key("properties");
+    self.properties();
+    self.json.key("dimensions");
+    self.dimensions();
+    self.json.key("metrics");
+    self.metrics();
+    self.json.key("flags");
+    self.flags();
+    self.json.key("tags");
+    self.json.begin_array();
+    for tag in i.tags.iter().take(self.limits.tags) {
+      self.json.element();
+      self.json.capped(tag, self.limits.tag);
     }
-    map.serialize_entry("execution_id", &cap(&i.execution_id, b.limits.text))?;
+    self.json.end_array();
+    self.json.key("involves");
+    self.involves();
+    self.json.key("context");
+    self.json.begin_object();
+    self.json.key("app");
+    self.json.begin_object();
+    self.json.key("name");
+    self.json.string("n8n");
+    if let Some(version) = &self.ctx.n8n_version {
+      self.json.key("version");
+      self.json.string(version);
+    }
+    self.json.end_object();
+    self.json.key("library");
+    self.json.begin_object();
+    self.json.key("name");
+    self.json.string(LIBRARY_NAME);
+    self.json.key("version");
+    self.json.string(LIBRARY_VERSION);
+    self.json.end_object();
+    self.json.end_object();
+    self.json.end_object();
+  }
+
+  fn properties(&mut self) {
+    let i = self.input;
+    self.json.begin_object();
+    self.text("workflow_id", Some(&i.workflow_id));
+    self.text("workflow_name", i.workflow_name.as_deref());
+    self.text("execution_id", Some(&i.execution_id));
     if let Some(ms) = i.started_at_ms {
-      map.serialize_entry("started_at", &iso_millis(ms))?;
+      self.json.key("started_at");
+      self.json.time(ms);
     }
     if let (true, Some(ms)) = (i.is_end(), i.stopped_at_ms) {
-      map.serialize_entry("finished_at", &iso_millis(ms))?;
+      self.json.key("finished_at");
+      self.json.time(ms);
     }
-    let optional = [
-      ("retry_of", &i.retry_of),
-      ("parent_execution_id", &i.parent_execution_id),
-      ("trigger_node", &i.trigger_node),
-      ("workflow_version_id", &i.workflow_version_id),
-    ];
-    for (key, value) in optional {
-      if let Some(v) = b.text(value) {
-        map.serialize_entry(key, &v)?;
-      }
-    }
+    self.text("retry_of", i.retry_of.as_deref());
+    self.text("parent_execution_id", i.parent_execution_id.as_deref());
+    self.text("trigger_node", i.trigger_node.as_deref());
+    self.text("workflow_version_id", i.workflow_version_id.as_deref());
     if let Some(node) = &i.node {
-      map.serialize_entry("node_name", &cap(&node.name, b.limits.text))?;
-      for (key, value) in [("node_type", &node.node_type), ("node_id", &node.id)] {
-        if let Some(v) = b.text(value) {
-          map.serialize_entry(key, &v)?;
-        }
-      }
+      self.text("node_name", Some(&node.name));
+      self.text("node_type", node.node_type.as_deref());
+      self.text("node_id", node.id.as_deref());
     }
     if let Some(e) = &i.error {
       if let Some(m) = &e.message {
-        map.serialize_entry("error_message", &cap(m, b.limits.message))?;
+        self.json.key("error_message");
+        self.json.capped(m, self.limits.message);
       }
       if let Some(s) = &e.stack {
-        map.serialize_entry("error_stack", &cap(s, b.limits.stack))?;
+        self.json.key("error_stack");
+        self.json.capped(s, self.limits.stack);
       }
-      let node = [("error_node_name", &e.node_name), ("error_node_id", &e.node_id), ("error_node_type", &e.node_type)];
-      for (key, value) in node {
-        if let Some(v) = b.text(value) {
-          map.serialize_entry(key, &v)?;
-        }
-      }
+      self.text("error_node_name", e.node_name.as_deref());
+      self.text("error_node_id", e.node_id.as_deref());
+      self.text("error_node_type", e.node_type.as_deref());
     }
-    map.serialize_entry("instance_id", &b.ctx.instance_id)?;
-    map.end()
+    self.json.key("instance_id");
+    self.json.string(&self.ctx.instance_id);
+    self.json.end_object();
   }
-}
 
-impl Serialize for Dimensions<'_> {
-  fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-    let b = self.0;
-    let i = b.input;
+  fn dimensions(&mut self) {
+    let i = self.input;
     let status = match (&i.status, i.kind) {
-      (Some(s), _) => Some(cap(s, b.limits.text)),
-      (None, EventKind::Started | EventKind::Resumed) => Some("running".into()),
+      (Some(s), _) => Some(s.as_str()),
+      (None, EventKind::Started | EventKind::Resumed) => Some("running"),
       (None, _) => None,
     };
-    let mut builtin = vec![
-      ("execution_mode", i.mode.as_deref().map(|m| cap(m, b.limits.text))),
+    let error_type = (i.error.is_some() || i.event_name() == "Workflow Failed")
+      .then(|| i.error.as_ref().and_then(|e| e.name.as_deref()).unwrap_or("Error"));
+    let mode = i.mode.as_deref();
+    let builtin = [
+      ("execution_mode", mode),
       ("status", status),
-      ("trigger_type", i.mode.as_deref().map(|m| cap(trigger_type(m), b.limits.text))),
-      ("workflow_name", b.text(&i.workflow_name)),
-      ("n8n_version", b.text(&b.ctx.n8n_version)),
-      ("instance_type", Some(b.ctx.instance_type.as_str().into())),
-      ("environment", Some(b.ctx.environment.as_str().into())),
+      ("trigger_type", mode.map(trigger_type)),
+      ("workflow_name", i.workflow_name.as_deref()),
+      ("n8n_version", self.ctx.n8n_version.as_deref()),
     ];
-    if i.error.is_some() || b.input.event_name() == "Workflow Failed" {
-      let error_type = i.error.as_ref().and_then(|e| e.name.as_deref()).unwrap_or("Error");
-      builtin.push(("error_type", Some(cap(error_type, b.limits.text))));
+    self.json.begin_object();
+    for (key, value) in builtin {
+      self.text(key, value);
     }
-    let builtin: Vec<(&str, String)> =
-      builtin.into_iter().filter_map(|(k, v)| v.map(|v| (k, v.into_owned()))).collect();
-    let extras: Option<Vec<(String, String)>> = b.extras().map(|e| {
-      e.dimensions.iter().map(|(k, v)| (k.clone(), cap(v, b.limits.text).into_owned())).collect()
-    });
-    serialize_merged(serializer, builtin, extras.as_deref(), b.limits.extras)
+    self.json.key("instance_type");
+    self.json.string(&self.ctx.instance_type);
+    self.json.key("environment");
+    self.json.string(&self.ctx.environment);
+    self.text("error_type", error_type);
+    if let Some(extras) = i.extras.as_deref() {
+      let taken = [
+        ("execution_mode", mode.is_some()),
+        ("status", status.is_some()),
+        ("trigger_type", mode.is_some()),
+        ("workflow_name", i.workflow_name.is_some()),
+        ("n8n_version", self.ctx.n8n_version.is_some()),
+        ("instance_type", true),
+        ("environment", true),
+        ("error_type", error_type.is_some()),
+      ];
+      let text = self.limits.text;
+      self.merge(&taken, &extras.dimensions, |json, v| json.capped(v, text));
+    }
+    self.json.end_object();
   }
-}
 
-impl Serialize for Metrics<'_> {
-  fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-    let b = self.0;
-    let mut builtin: Vec<(&str, f64)> = Vec::new();
-    if let Some(d) = b.duration_ms() {
-      builtin.push(("duration_ms", d as f64));
+  fn metrics(&mut self) {
+    let duration = self.duration_ms();
+    let node_count = self.input.node_count;
+    self.json.begin_object();
+    if let Some(d) = duration {
+      self.json.key("duration_ms");
+      self.json.f64(d as f64);
     }
-    if let Some(n) = b.input.node_count {
-      builtin.push(("node_count", n));
+    if let Some(n) = node_count {
+      self.json.key("node_count");
+      self.json.f64(n);
     }
-    serialize_merged(serializer, builtin, b.extras().map(|e| e.metrics.as_slice()), b.limits.extras)
+    if let Some(extras) = self.input.extras.as_deref() {
+      let taken = [("duration_ms", duration.is_some()), ("node_count", node_count.is_some())];
+      self.merge(&taken, &extras.metrics, |json, v| json.f64(*v));
+    }
+    self.json.end_object();
   }
-}
 
-impl Serialize for Flags<'_> {
-  fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-    let b = self.0;
-    let builtin = vec![
-      ("is_manual_execution", b.input.mode.as_deref() == Some("manual")),
-      ("is_retry", b.is_retry()),
-      ("is_sub_execution", b.is_sub_execution()),
+  fn flags(&mut self) {
+    let i = self.input;
+    let mode = i.mode.as_deref();
+    let builtin = [
+      ("is_manual_execution", mode == Some("manual")),
+      ("is_retry", i.retry_of.is_some() || mode == Some("retry")),
+      ("is_sub_execution", i.parent_execution_id.is_some() || mode == Some("integrated")),
     ];
-    serialize_merged(serializer, builtin, b.extras().map(|e| e.flags.as_slice()), b.limits.extras)
+    self.json.begin_object();
+    for (key, value) in builtin {
+      self.json.key(key);
+      self.json.bool(value);
+    }
+    if let Some(extras) = i.extras.as_deref() {
+      self.merge(&builtin.map(|(k, _)| (k, true)), &extras.flags, |json, v| json.bool(*v));
+    }
+    self.json.end_object();
   }
-}
 
-#[derive(Serialize)]
-struct Involved<'a> {
-  role: &'static str,
-  entity_type: &'static str,
-  id: std::borrow::Cow<'a, str>,
-  id_type: &'static str,
-  #[serde(skip_serializing_if = "Option::is_none")]
-  label: Option<std::borrow::Cow<'a, str>>,
-}
+  /// Caller extras after the built-in entries: keys folded to snake case, the first of each key kept, and none
+  /// that a built-in entry present in `taken` already has.
+  fn merge<V>(&mut self, taken: &[(&str, bool)], extras: &[(String, V)], write: impl Fn(&mut Json, &V)) {
+    let mut used: Vec<String> = Vec::new();
+    for (k, v) in extras.iter().take(self.limits.extras) {
+      let key = snake_key(k);
+      if taken.iter().any(|(t, present)| *present && *t == key) || used.contains(&key) {
+        continue;
+      }
+      self.json.key(&key);
+      write(&mut self.json, v);
+      used.push(key);
+    }
+  }
 
-fn involved<'a>(role: &'static str, entity_type: &'static str, id: &'a str, max: usize) -> Involved<'a> {
-  Involved { role, entity_type, id: cap(id, max), id_type: "n8n", label: None }
-}
-
-impl Serialize for Involves<'_> {
-  fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-    let b = self.0;
-    let i = b.input;
-    let entry = |role, entity_type, id| involved(role, entity_type, id, b.limits.text);
-    let mut list = vec![
-      entry("WorkflowExecution", "WorkflowExecution", &i.execution_id),
-      Involved { label: b.text(&i.workflow_name), ..entry("Workflow", "Workflow", &i.workflow_id) },
+  fn involves(&mut self) {
+    let i = self.input;
+    let mut entries = vec![
+      ("WorkflowExecution", "WorkflowExecution", i.execution_id.as_str(), None),
+      ("Workflow", "Workflow", i.workflow_id.as_str(), i.workflow_name.as_deref()),
     ];
-    if let Some(id) = &i.retry_of {
-      list.push(entry("RetryOf", "WorkflowExecution", id));
+    entries.extend(i.retry_of.as_deref().map(|id| ("RetryOf", "WorkflowExecution", id, None)));
+    entries.extend(i.parent_execution_id.as_deref().map(|id| ("Parent", "WorkflowExecution", id, None)));
+    entries.extend(i.user_id.as_deref().map(|id| ("Initiator", "Person", id, None)));
+    self.json.begin_array();
+    for (role, entity_type, id, label) in entries {
+      self.json.element();
+      self.json.begin_object();
+      self.json.key("role");
+      self.json.string(role);
+      self.json.key("entity_type");
+      self.json.string(entity_type);
+      self.text("id", Some(id));
+      self.json.key("id_type");
+      self.json.string("n8n");
+      self.text("label", label);
+      self.json.end_object();
     }
-    if let Some(id) = &i.parent_execution_id {
-      list.push(entry("Parent", "WorkflowExecution", id));
-    }
-    if let Some(id) = &i.user_id {
-      list.push(entry("Initiator", "Person", id));
-    }
-    serializer.collect_seq(list)
+    self.json.end_array();
   }
 }
 
-#[derive(Serialize)]
-struct App<'a> {
-  name: &'static str,
-  #[serde(skip_serializing_if = "Option::is_none")]
-  version: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct Library {
-  name: &'static str,
-  version: &'static str,
-}
-
-#[derive(Serialize)]
-struct Context<'a> {
-  app: App<'a>,
-  library: Library,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Track<'a> {
-  #[serde(rename = "type")]
-  kind: &'static str,
-  event: &'static str,
-  message_id: &'a str,
-  timestamp: String,
-  sent_at: String,
-  #[serde(skip_serializing_if = "Option::is_none")]
-  user_id: Option<std::borrow::Cow<'a, str>>,
-  #[serde(skip_serializing_if = "Option::is_none")]
-  anonymous_id: Option<&'a str>,
-  properties: Properties<'a>,
-  dimensions: Dimensions<'a>,
-  metrics: Metrics<'a>,
-  flags: Flags<'a>,
-  tags: Vec<std::borrow::Cow<'a, str>>,
-  involves: Involves<'a>,
-  context: Context<'a>,
-}
-
-fn serialize(builder: &Builder<'_>, message_id: &str) -> Vec<u8> {
-  let i = builder.input;
-  let user_id = builder.text(&i.user_id);
-  let track = Track {
-    kind: "track",
-    event: i.event_name(),
-    message_id,
-    timestamp: iso_millis(i.event_time_ms()),
-    sent_at: iso_millis(builder.sent_at_ms),
-    anonymous_id: user_id.is_none().then_some(builder.ctx.instance_id.as_str()),
-    user_id,
-    properties: Properties(builder),
-    dimensions: Dimensions(builder),
-    metrics: Metrics(builder),
-    flags: Flags(builder),
-    tags: i.tags.iter().take(builder.limits.tags).map(|t| cap(t, builder.limits.tag)).collect(),
-    involves: Involves(builder),
-    context: Context {
-      app: App { name: "n8n", version: builder.ctx.n8n_version.as_deref() },
-      library: Library { name: LIBRARY_NAME, version: LIBRARY_VERSION },
-    },
-  };
-  serde_json::to_vec(&track).expect("serializing plain strings and finite numbers cannot fail")
-}
+/// Room for a typical event (~1.4 KB) in one allocation.
+const PAYLOAD_CAPACITY: usize = 2_048;
 
 /// Builds the Kafka message for one accepted input; `sent_at_ms` is the moment it is handed to Kafka.
 pub fn prepare(input: &ExecutionInput, ctx: &EventContext, sent_at_ms: i64) -> PreparedEvent {
   let message_id = message_id(&ctx.instance_id, input);
-  let mut builder = Builder { input, ctx, limits: NORMAL, sent_at_ms };
-  let mut payload = serialize(&builder, &message_id);
+  let mut builder = Builder { input, ctx, limits: NORMAL, sent_at_ms, json: Json::with_capacity(PAYLOAD_CAPACITY) };
+  builder.write(&message_id);
   for limits in [COMPACT, MINIMAL] {
-    if payload.len() <= MAX_EVENT_BYTES {
+    if builder.json.out.len() <= MAX_EVENT_BYTES {
       break;
     }
     builder.limits = limits;
-    payload = serialize(&builder, &message_id);
+    builder.json.out.clear();
+    builder.write(&message_id);
   }
   PreparedEvent {
     key: input.execution_id.clone(),
-    payload,
+    payload: builder.json.out,
     event_name: input.event_name(),
     message_id,
     event_time_ms: input.event_time_ms(),
@@ -530,6 +509,7 @@ pub fn prepare(input: &ExecutionInput, ctx: &EventContext, sent_at_ms: i64) -> P
 #[cfg(test)]
 mod tests {
   use super::*;
+  use crate::json::TRUNCATED;
   use serde_json::Value;
 
   fn ctx() -> EventContext {
@@ -682,5 +662,19 @@ mod tests {
     assert_eq!(v["dimensions"]["status"], "running");
     assert!(v["properties"].get("finished_at").is_none());
     assert!(v["metrics"].get("duration_ms").is_none());
+  }
+
+  #[test]
+  fn the_payload_bytes_are_pinned() {
+    // Key order, escaping and number format as the serde-based builder wrote them before json.rs replaced it.
+    let mut i = finished("error");
+    i.workflow_name = Some("My \"flow\"\n".into());
+    i.node_count = Some(7.0);
+    i.tags = vec!["a".into(), "é".into()];
+    i.user_id = Some("u-1".into());
+    i.error = Some(Box::new(ErrorInput { message: Some("boom\u{1}".into()), name: Some("NodeOperationError".into()), ..Default::default() }));
+    let expected = r#"{"type":"track","event":"Workflow Failed","messageId":"cb13d01d-1b5b-5193-9e2f-15958a19766a","timestamp":"2023-11-14T22:13:21.500Z","sentAt":"2023-11-14T22:13:22.000Z","userId":"u-1","properties":{"workflow_id":"wf-1","workflow_name":"My \"flow\"\n","execution_id":"42","started_at":"2023-11-14T22:13:20.000Z","finished_at":"2023-11-14T22:13:21.500Z","error_message":"boom\u0001","instance_id":"inst-1"},"dimensions":{"execution_mode":"webhook","status":"error","trigger_type":"webhook","workflow_name":"My \"flow\"\n","n8n_version":"2.8.4","instance_type":"main","environment":"test","error_type":"NodeOperationError"},"metrics":{"duration_ms":1500.0,"node_count":7.0},"flags":{"is_manual_execution":false,"is_retry":false,"is_sub_execution":false},"tags":["a","é"],"involves":[{"role":"WorkflowExecution","entity_type":"WorkflowExecution","id":"42","id_type":"n8n"},{"role":"Workflow","entity_type":"Workflow","id":"wf-1","id_type":"n8n","label":"My \"flow\"\n"},{"role":"Initiator","entity_type":"Person","id":"u-1","id_type":"n8n"}],"context":{"app":{"name":"n8n","version":"2.8.4"},"library":{"name":"n8n-kafka-execution-logger","version":"VERSION"}}}"#;
+    let payload = prepare(&i, &ctx(), 1_700_000_002_000).payload;
+    assert_eq!(String::from_utf8(payload).unwrap(), expected.replace("VERSION", LIBRARY_VERSION));
   }
 }

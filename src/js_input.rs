@@ -1,6 +1,6 @@
-//! Reads a log call's JS object into `ExecutionInput`: a fast path (one call into a cached JS reader that packs
-//! the plain fields into one string) and the exact N-API reader, which handles everything else, gives the
-//! rejection reasons, and clears every JS exception (throwing getters, proxies).
+//! Reads a log call's JS object into `ExecutionInput`: a fast path (fast_log.js packs the plain fields in JS
+//! into one string) and the exact N-API reader, which handles everything else, gives the rejection reasons,
+//! and clears every JS exception (throwing getters, proxies).
 
 use std::ffi::CStr;
 use std::ptr;
@@ -28,139 +28,48 @@ pub struct Reader {
 // ---- Fast path -------------------------------------------------------------------------------------------
 //
 // Per field, the N-API reader pays a C-string internalization, an uncached V8 property lookup and several
-// checked N-API calls: ~5 us per n8n-shaped event. The JS reader below loads the same properties with V8's
-// inline caches and packs the strings, NUL-separated, into one string copied out with a single N-API call;
-// numbers and presence bits come back through a shared Float64Array. Anything it is not sure about (a wrong
-// type, a NUL inside a string, a long string, extras, a throw) makes it return undefined, and the caller then
-// reads the input again with the N-API reader, so results and rejection reasons are the same on both paths.
+// checked N-API calls: ~5 us per n8n-shaped event. The log methods of fast_log.js, installed on the class when
+// the addon loads, load the same properties with V8's inline caches and call the native `logPacked` with the
+// strings concatenated into one, copied out with a single N-API call; lengths, numbers and presence bits come
+// through a shared Float64Array. Anything they are not sure about (a wrong type, a long string, extras, a throw)
+// goes to the native method and the N-API reader, so results and rejection reasons are the same on both paths.
 
-/// Bits of `nums[0]`: which slots hold a value. String slots first, in packing order.
-const SLOT_COUNT: u32 = 22;
+/// Bits of `nums[N_MASK]`: which slots hold a value. String slots first, in packing order.
+const SLOT_COUNT: usize = 22;
 const B_STARTED_MS: u32 = 1 << 22;
 const B_STOPPED_MS: u32 = 1 << 23;
 const B_NODE_COUNT: u32 = 1 << 24;
 const B_ERROR_STRING: u32 = 1 << 25;
 const B_ERROR_OBJECT: u32 = 1 << 26;
-/// nums: [bits, startedAt ms, stoppedAt ms, nodeCount, tag count, 22 slot lengths (UTF-16), packed length].
-const NUMS: usize = 28;
+/// The layout of `nums`, shared with src/fast_log.js.
+const N_MASK: usize = 0;
+const N_STARTED_MS: usize = 1;
+const N_STOPPED_MS: usize = 2;
+const N_NODE_COUNT: usize = 3;
+const N_TAGS: usize = 4;
+const N_KIND: usize = 5;
+const N_UNITS: usize = 6;
+const N_LEN: usize = 7;
+const N_TAG_LEN: usize = N_LEN + SLOT_COUNT;
+const NUMS: usize = N_TAG_LEN + MAX_LIST_ITEMS as usize;
 
-
-const FAST_READER_JS: &str = r#"(function (nums) {
-  'use strict';
-  const getTime = Date.prototype.getTime; // throws for anything but a real Date, like napi_get_date_value
-  const isArray = Array.isArray;
-  const MAX = 4096; // UTF-16 units; a longer string takes the exact path, which copies it capped
-  // 0 absent, 1 usable string, 2 anything else (take the exact path).
-  function kind(v) {
-    if (v === undefined || v === null) return 0;
-    return typeof v === 'string' && v.length <= MAX && v.indexOf('\0') === -1 ? 1 : 2;
-  }
-  let busy = false;
-  return function read(o, node) {
-    // A getter that logs would overwrite nums: nested calls take the exact path.
-    if (busy) return;
-    busy = true;
-    try {
-      let s = '', m = 0, k = 0, v, t1 = 0, t2 = 0, n = 0, tags = 0;
-      v = o.executionId; k = kind(v); if (k === 2) return; if (k === 1) { m |= 1; s += v; nums[5] = v.length; } s += '\0';
-      v = o.workflowId; k = kind(v); if (k === 2) return; if (k === 1) { m |= 2; s += v; nums[6] = v.length; } s += '\0';
-      v = o.workflowName; k = kind(v); if (k === 2) return; if (k === 1) { m |= 4; s += v; nums[7] = v.length; } s += '\0';
-      v = o.mode; k = kind(v); if (k === 2) return; if (k === 1) { m |= 8; s += v; nums[8] = v.length; } s += '\0';
-      v = o.status; k = kind(v); if (k === 2) return; if (k === 1) { m |= 16; s += v; nums[9] = v.length; } s += '\0';
-      v = o.startedAt;
-      if (typeof v === 'number') { m |= 0x400000; t1 = v; }
-      else if (typeof v === 'object' && v !== null) { m |= 0x400000; t1 = getTime.call(v); }
-      else { k = kind(v); if (k === 2) return; if (k === 1) { m |= 32; s += v; nums[10] = v.length; } }
-      s += '\0';
-      v = o.stoppedAt;
-      if (typeof v === 'number') { m |= 0x800000; t2 = v; }
-      else if (typeof v === 'object' && v !== null) { m |= 0x800000; t2 = getTime.call(v); }
-      else { k = kind(v); if (k === 2) return; if (k === 1) { m |= 64; s += v; nums[11] = v.length; } }
-      s += '\0';
-      v = o.nodeCount; if (typeof v === 'number') { m |= 0x1000000; n = v; } else if (v !== undefined && v !== null) return;
-      v = o.retryOf; k = kind(v); if (k === 2) return; if (k === 1) { m |= 128; s += v; nums[12] = v.length; } s += '\0';
-      v = o.parentExecutionId; k = kind(v); if (k === 2) return; if (k === 1) { m |= 256; s += v; nums[13] = v.length; } s += '\0';
-      v = o.triggerNode; k = kind(v); if (k === 2) return; if (k === 1) { m |= 512; s += v; nums[14] = v.length; } s += '\0';
-      v = o.workflowVersionId; k = kind(v); if (k === 2) return; if (k === 1) { m |= 1024; s += v; nums[15] = v.length; } s += '\0';
-      v = o.userId; k = kind(v); if (k === 2) return; if (k === 1) { m |= 2048; s += v; nums[16] = v.length; } s += '\0';
-      if (node) {
-        v = o.event; k = kind(v); if (k === 2) return; if (k === 1) { m |= 4096; s += v; nums[17] = v.length; } s += '\0';
-        v = o.nodeName; k = kind(v); if (k === 2) return; if (k === 1) { m |= 8192; s += v; nums[18] = v.length; } s += '\0';
-        v = o.nodeType; k = kind(v); if (k === 2) return; if (k === 1) { m |= 16384; s += v; nums[19] = v.length; } s += '\0';
-        v = o.nodeId; k = kind(v); if (k === 2) return; if (k === 1) { m |= 32768; s += v; nums[20] = v.length; } s += '\0';
-      } else {
-        s += '\0\0\0\0';
-      }
-      const e = o.error;
-      if (e === undefined || e === null) {
-        s += '\0\0\0\0\0\0';
-      } else if (typeof e === 'string') {
-        if (kind(e) !== 1) return;
-        m |= 0x2000000 | 65536; s += e; nums[21] = e.length; s += '\0\0\0\0\0\0';
-      } else if (typeof e === 'object') {
-        m |= 0x4000000;
-        // Loose fields: a value that is not a string is ignored, as on the exact path.
-        v = e.message; if (typeof v === 'string') { if (kind(v) !== 1) return; m |= 65536; s += v; nums[21] = v.length; } s += '\0';
-        v = e.name; if (typeof v === 'string') { if (kind(v) !== 1) return; m |= 131072; s += v; nums[22] = v.length; } s += '\0';
-        v = e.stack; if (typeof v === 'string') { if (kind(v) !== 1) return; m |= 262144; s += v; nums[23] = v.length; } s += '\0';
-        v = e.nodeName; if (typeof v === 'string') { if (kind(v) !== 1) return; m |= 524288; s += v; nums[24] = v.length; } s += '\0';
-        v = e.nodeId; if (typeof v === 'string') { if (kind(v) !== 1) return; m |= 1048576; s += v; nums[25] = v.length; } s += '\0';
-        v = e.nodeType; if (typeof v === 'string') { if (kind(v) !== 1) return; m |= 2097152; s += v; nums[26] = v.length; } s += '\0';
-      } else {
-        return;
-      }
-      v = o.tags;
-      if (v !== undefined && v !== null) {
-        if (!isArray(v)) return;
-        const len = v.length < 100 ? v.length : 100;
-        for (let i = 0; i < len; i++) {
-          const tag = v[i];
-          if (typeof tag === 'string') { if (kind(tag) !== 1) return; s += tag; s += '\0'; tags++; }
-        }
-      }
-      v = o.dimensions; if (v !== undefined && v !== null) return;
-      v = o.metrics; if (v !== undefined && v !== null) return;
-      v = o.flags; if (v !== undefined && v !== null) return;
-      nums[0] = m; nums[1] = t1; nums[2] = t2; nums[3] = n; nums[4] = tags; nums[27] = s.length;
-      return s;
-    } catch (_) {
-      return undefined;
-    } finally {
-      busy = false;
-    }
-  };
-})"#;
-
-/// The JS reader of one env and the memory of its Float64Array.
-struct FastReader {
-  env: sys::napi_env,
-  read: sys::napi_ref,
-  nums: *const f64,
-}
+/// Replaces the log methods of the class with the JS ones of fast_log.js, which call `logPacked`.
+const FAST_LOG_JS: &str = include_str!("fast_log.js");
 
 thread_local! {
-  /// One per JS thread (the main thread, each worker_thread); `Err` once creating it failed there.
-  static FAST: std::cell::Cell<Option<Result<&'static FastReader, sys::napi_env>>> = const { std::cell::Cell::new(None) };
+  /// The `nums` array of this JS thread's env (the main thread, each worker_thread).
+  static NUMS_OF: std::cell::Cell<Option<(sys::napi_env, *const f64)>> = const { std::cell::Cell::new(None) };
   /// Reused for the packed string.
   static PACKED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-unsafe extern "C" fn forget_fast_reader(_: *mut std::ffi::c_void) {
-  FAST.set(None);
+unsafe extern "C" fn forget_nums(_: *mut std::ffi::c_void) {
+  NUMS_OF.set(None);
 }
 
-fn fast_reader(env: sys::napi_env) -> Option<&'static FastReader> {
-  match FAST.get() {
-    Some(Ok(reader)) if reader.env == env => return Some(reader),
-    Some(Err(failed)) if failed == env => return None,
-    _ => {}
-  }
-  let created = unsafe { create_fast_reader(env) };
-  FAST.set(Some(created.ok_or(env)));
-  created
-}
-
-unsafe fn create_fast_reader(env: sys::napi_env) -> Option<&'static FastReader> {
+/// Installs the JS log methods on `class` (at module load). On failure, e.g. with code generation from strings
+/// disallowed, the native methods stay and every input takes the exact reader: slower, same results.
+pub fn install(env: sys::napi_env, class: sys::napi_value) -> bool {
   let ok = |status: sys::napi_status| status == sys::Status::napi_ok;
   let mut source = ptr::null_mut();
   let mut factory = ptr::null_mut();
@@ -168,24 +77,26 @@ unsafe fn create_fast_reader(env: sys::napi_env) -> Option<&'static FastReader> 
   let mut buffer = ptr::null_mut();
   let mut array = ptr::null_mut();
   let mut global = ptr::null_mut();
-  let mut read = ptr::null_mut();
-  let mut reference = ptr::null_mut();
-  let created = ok(sys::napi_create_string_utf8(env, FAST_READER_JS.as_ptr().cast(), FAST_READER_JS.len() as isize, &mut source))
-    && ok(sys::napi_run_script(env, source, &mut factory))
-    && ok(sys::napi_create_arraybuffer(env, NUMS * 8, &mut data, &mut buffer))
-    && ok(sys::napi_create_typedarray(env, sys::TypedarrayType::float64_array, NUMS, buffer, 0, &mut array))
-    && ok(sys::napi_get_global(env, &mut global))
-    && ok(sys::napi_call_function(env, global, factory, 1, &array, &mut read))
-    // The reader's closure keeps the array, and so its memory, alive; the reference keeps the reader.
-    && ok(sys::napi_create_reference(env, read, 1, &mut reference));
-  if !created || data.is_null() {
+  let mut installed = ptr::null_mut();
+  let mut done = false;
+  let created = unsafe {
+    ok(sys::napi_create_string_utf8(env, FAST_LOG_JS.as_ptr().cast(), FAST_LOG_JS.len() as isize, &mut source))
+      && ok(sys::napi_run_script(env, source, &mut factory))
+      && ok(sys::napi_create_arraybuffer(env, NUMS * 8, &mut data, &mut buffer))
+      && ok(sys::napi_create_typedarray(env, sys::TypedarrayType::float64_array, NUMS, buffer, 0, &mut array))
+      && ok(sys::napi_get_global(env, &mut global))
+      // The methods' closure keeps the array, and so its memory, alive as long as the class.
+      && ok(sys::napi_call_function(env, global, factory, 2, [class, array].as_ptr(), &mut installed))
+      && ok(sys::napi_get_value_bool(env, installed, &mut done))
+  };
+  if !created || !done || data.is_null() {
     let mut exception = ptr::null_mut();
-    sys::napi_get_and_clear_last_exception(env, &mut exception);
-    return None;
+    unsafe { sys::napi_get_and_clear_last_exception(env, &mut exception) };
+    return false;
   }
-  sys::napi_add_env_cleanup_hook(env, Some(forget_fast_reader), ptr::null_mut());
-  // Leaked on purpose: a few bytes per JS thread; the env deletes the reference when it is torn down.
-  Some(Box::leak(Box::new(FastReader { env, read: reference, nums: data.cast() })))
+  NUMS_OF.set(Some((env, data.cast())));
+  unsafe { sys::napi_add_env_cleanup_hook(env, Some(forget_nums), ptr::null_mut()) };
+  true
 }
 
 /// The longest prefix of `s` that ends on a character boundary and has at most `max` bytes.
@@ -230,38 +141,67 @@ fn required(value: Option<String>, field: &str) -> Result<String, Rejection> {
   }
 }
 
-impl Reader {
-  /// The fast path; None when the input needs the exact reader.
-  fn fast(&self, value: sys::napi_value, kind: Option<EventKind>) -> Option<Result<ExecutionInput, Rejection>> {
-    let reader = fast_reader(self.env)?;
-    let env = self.env;
-    let mut packed = ptr::null_mut();
-    unsafe {
-      let mut read = ptr::null_mut();
-      let mut node = ptr::null_mut();
-      let args = [value, ptr::null_mut()];
-      let mut args = args;
-      if sys::napi_get_reference_value(env, reader.read, &mut read) != sys::Status::napi_ok
-        || read.is_null()
-        || sys::napi_get_boolean(env, kind.is_none(), &mut node) != sys::Status::napi_ok
-      {
-        return None;
-      }
-      args[1] = node;
-      if sys::napi_call_function(env, value, read, 2, args.as_ptr(), &mut packed) != sys::Status::napi_ok {
-        let mut exception = ptr::null_mut();
-        sys::napi_get_and_clear_last_exception(env, &mut exception);
-        return None;
-      }
+/// Which log method packed the input (`nums[N_KIND]`, set by fast_log.js).
+fn packed_kind(code: f64) -> Option<Option<EventKind>> {
+  match code as u8 {
+    0 => Some(Some(EventKind::Started)),
+    1 => Some(Some(EventKind::Resumed)),
+    2 => Some(Some(EventKind::Finished)),
+    3 => Some(None),
+    _ => None,
+  }
+}
+
+/// Cuts the UTF-8 copy of a packed JS string into pieces of known UTF-16 lengths.
+struct Units<'t> {
+  text: &'t str,
+  at: usize,
+  /// As many UTF-8 bytes as UTF-16 units: all ASCII, so lengths are byte lengths and nothing is scanned.
+  ascii: bool,
+}
+
+impl<'t> Units<'t> {
+  /// The next `units` UTF-16 units; None when that ends inside a character (a surrogate pair made of the
+  /// end of one field and the start of the next).
+  fn take(&mut self, units: f64) -> Option<&'t str> {
+    let units = units as usize;
+    let start = self.at;
+    if self.ascii {
+      let piece = self.text.get(start..start.checked_add(units)?)?;
+      self.at += units;
+      return Some(piece);
     }
-    if self.type_of(packed) != sys::ValueType::napi_string {
+    let mut left = units;
+    let mut end = start;
+    for c in self.text.get(start..)?.chars() {
+      if left == 0 {
+        break;
+      }
+      // V8 writes lone surrogates as U+FFFD: one unit, like the surrogate itself.
+      left = left.checked_sub(c.len_utf16())?;
+      end += c.len_utf8();
+    }
+    if left > 0 {
       return None;
     }
-    // Safe to read now: no JS runs between the reader's return and here.
-    let nums: [f64; NUMS] = unsafe { std::ptr::read(reader.nums.cast::<[f64; NUMS]>()) };
+    self.at = end;
+    Some(&self.text[start..end])
+  }
+}
+
+impl Reader {
+  /// A log call packed by fast_log.js. None when the input needs the exact reader after all.
+  pub fn packed(&self, packed: sys::napi_value) -> Option<Result<ExecutionInput, Rejection>> {
+    let (env, nums) = NUMS_OF.get()?;
+    if env != self.env {
+      return None;
+    }
+    // Safe to read: fast_log.js filled it just before this call, and no JS runs until we return.
+    let nums = unsafe { std::slice::from_raw_parts(nums, NUMS) };
+    let kind = packed_kind(nums[N_KIND])?;
     PACKED.with_borrow_mut(|buffer| {
       let text = self.packed_text(packed, buffer)?;
-      Some(self.from_packed(text, &nums, kind))
+      self.from_packed(text, nums, kind)
     })
   }
 
@@ -293,33 +233,32 @@ impl Reader {
   }
 
   /// Builds the input from the packed slots, checking values in the exact reader's order.
-  fn from_packed(&self, text: &str, nums: &[f64; NUMS], kind: Option<EventKind>) -> Result<ExecutionInput, Rejection> {
+  fn from_packed(&self, text: &str, nums: &[f64], kind: Option<EventKind>) -> Option<Result<ExecutionInput, Rejection>> {
+    let mask = nums[N_MASK] as u32;
+    let mut units = Units { text, at: 0, ascii: text.len() == nums[N_UNITS] as usize };
+    let mut slots: [Option<&str>; SLOT_COUNT] = [None; SLOT_COUNT];
+    for (i, slot) in slots.iter_mut().enumerate() {
+      if mask & (1 << i) != 0 {
+        *slot = Some(units.take(nums[N_LEN + i])?);
+      }
+    }
+    let tag_count = (nums[N_TAGS] as usize).min(MAX_LIST_ITEMS as usize);
+    let mut tags = Vec::with_capacity(tag_count);
+    for i in 0..tag_count {
+      tags.push(capped(units.take(nums[N_TAG_LEN + i])?, MAX_TEXT_BYTES));
+    }
+    Some(self.input_from_slots(&slots, tags, nums, kind))
+  }
+
+  fn input_from_slots(
+    &self,
+    slots: &[Option<&str>; SLOT_COUNT],
+    tags: Vec<String>,
+    nums: &[f64],
+    kind: Option<EventKind>,
+  ) -> Result<ExecutionInput, Rejection> {
     let accepted_at_ms = now_ms();
-    let mask = nums[0] as u32;
-    let mut slots: [Option<&str>; SLOT_COUNT as usize] = [None; SLOT_COUNT as usize];
-    let tags_text = if text.len() == nums[27] as usize {
-      // As many UTF-8 bytes as UTF-16 units: all ASCII, so the slot lengths are byte lengths; no scan.
-      let mut at = 0usize;
-      for (i, slot) in slots.iter_mut().enumerate() {
-        if mask & (1 << i) != 0 {
-          let end = (at + nums[5 + i] as usize).min(text.len());
-          *slot = text.get(at..end);
-          at = end;
-        }
-        at += 1;
-      }
-      text.get(at.min(text.len())..).unwrap_or("")
-    } else {
-      let mut parts = text.splitn(SLOT_COUNT as usize + 1, '\0');
-      for (i, slot) in slots.iter_mut().enumerate() {
-        let part = parts.next().unwrap_or("");
-        if mask & (1 << i) != 0 {
-          *slot = Some(part);
-        }
-      }
-      parts.next().unwrap_or("")
-    };
-    let parts = tags_text.split('\0');
+    let mask = nums[N_MASK] as u32;
     let text_slot = |i: usize| slots[i].map(|s| capped(s, MAX_TEXT_BYTES));
     let execution_id = required(text_slot(0), "executionId")?;
     let workflow_id = required(text_slot(1), "workflowId")?;
@@ -342,27 +281,27 @@ impl Reader {
     input.mode = slots[3].map(|s| capped(s, 64));
     input.status = slots[4].map(|s| capped(s, 64));
     input.started_at_ms = match (mask & B_STARTED_MS != 0, slots[5]) {
-      (true, _) => Some(checked_time(nums[1], "startedAt")?),
+      (true, _) => Some(checked_time(nums[N_STARTED_MS], "startedAt")?),
       (false, Some(text)) => Some(time_from_text(text, "startedAt")?),
       (false, None) => None,
     };
     input.stopped_at_ms = match (mask & B_STOPPED_MS != 0, slots[6]) {
-      (true, _) => Some(checked_time(nums[2], "stoppedAt")?),
+      (true, _) => Some(checked_time(nums[N_STOPPED_MS], "stoppedAt")?),
       (false, Some(text)) => Some(time_from_text(text, "stoppedAt")?),
       (false, None) => None,
     };
     if mask & B_NODE_COUNT != 0 {
-      if !nums[3].is_finite() {
+      if !nums[N_NODE_COUNT].is_finite() {
         return Err("nodeCount must be a finite number".into());
       }
-      input.node_count = Some(nums[3]);
+      input.node_count = Some(nums[N_NODE_COUNT]);
     }
     input.retry_of = text_slot(7);
     input.parent_execution_id = text_slot(8);
     input.trigger_node = text_slot(9);
     input.workflow_version_id = text_slot(10);
     input.user_id = text_slot(11);
-    input.tags = parts.take(nums[4] as usize).map(|t| capped(t, MAX_TEXT_BYTES)).collect();
+    input.tags = tags;
     if mask & (B_ERROR_STRING | B_ERROR_OBJECT) != 0 {
       input.error = Some(Box::new(ErrorInput {
         message: text_slot(16),
@@ -632,9 +571,6 @@ impl Reader {
     if !self.is_object(value) || self.is_array(value) {
       return Err("the input must be an object with executionId and workflowId".into());
     }
-    if let Some(result) = self.fast(value, kind) {
-      return result;
-    }
     let accepted_at_ms = now_ms();
     let execution_id = self.required_string(value, c"executionId")?;
     let workflow_id = self.required_string(value, c"workflowId")?;
@@ -662,5 +598,29 @@ impl Reader {
     input.error = self.error(value)?;
     input.extras = self.extras(value)?;
     Ok(input)
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::Units;
+
+  fn pieces(text: &str, units: &[f64]) -> Option<Vec<String>> {
+    let mut cut = Units { text, at: 0, ascii: text.len() == units.iter().sum::<f64>() as usize };
+    units.iter().map(|&n| cut.take(n).map(str::to_owned)).collect()
+  }
+
+  #[test]
+  fn packed_strings_are_cut_by_utf16_lengths() {
+    assert_eq!(pieces("abcde", &[2.0, 0.0, 3.0]).unwrap(), ["ab", "", "cde"]);
+    // é: 1 unit, 2 bytes; 😀: 2 units, 4 bytes; U+FFFD stands for a lone surrogate: 1 unit.
+    assert_eq!(pieces("é😀x\u{FFFD}y", &[1.0, 3.0, 2.0]).unwrap(), ["é", "😀x", "\u{FFFD}y"]);
+    assert!(pieces("ab", &[3.0]).is_none());
+  }
+
+  #[test]
+  fn a_surrogate_pair_across_two_fields_takes_the_exact_path() {
+    // "a\ud83d" + "\ude00b" concatenate to "a😀b": the first field ends inside a character.
+    assert!(pieces("a😀b", &[2.0, 2.0]).is_none());
   }
 }

@@ -1,9 +1,9 @@
 //! n8n-kafka-execution-logger: fire-and-forget n8n execution events, delivered to Kafka by one background thread.
 //!
-//! Layout: `settings`/`config` (configuration), `event` (input and message), `queue`, `breaker`,
-//! `errors` (error classes), `producer` (librdkafka), `metrics` (counters, health), `diag` (diagnostics),
-//! `worker` (the background thread), `logger` (the Rust API), and the napi boundary in `binding`,
-//! `js_input` and `js_logger`.
+//! Layout: `settings`/`config` (configuration), `event` (input and message) and `json` (its writer), `queue`,
+//! `breaker`, `errors` (error classes), `producer` (librdkafka), `metrics` (counters, health), `diag` (diagnostics),
+//! `worker` (the background thread) and `wakeup` (its librdkafka wake-ups), `logger` (the Rust API), and the
+//! napi boundary in `binding`, `js_input` and `js_logger`.
 
 pub mod backlog;
 pub mod breaker;
@@ -11,6 +11,7 @@ pub mod config;
 pub mod diag;
 pub mod errors;
 pub mod event;
+mod json;
 pub mod logger;
 pub mod metrics;
 pub mod producer;
@@ -18,7 +19,13 @@ pub mod queue;
 pub mod settings;
 pub mod spool;
 pub mod tools;
+mod wakeup;
 pub mod worker;
+
+/// mimalloc: events cross threads (allocated on the JS thread, freed on the worker), which glibc malloc serves
+/// through one locked arena (BENCHMARKS.md, "What each change bought").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod binding;
 mod js_input;

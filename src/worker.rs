@@ -20,6 +20,7 @@ use crate::event::{prepare, EventContext, ExecutionInput};
 use crate::metrics::{now_ms, Counters, Metrics};
 use crate::producer::{self, DeadLetter, Pending, Producer, Report};
 use crate::queue::EventQueue;
+use crate::wakeup::ReportWakeup;
 
 /// Everything the JS thread and the worker share.
 pub struct Shared {
@@ -62,8 +63,9 @@ pub enum Command {
   Shutdown { deadline: Instant, reply: Reply<ShutdownResult> },
 }
 
-/// How long the worker blocks in librdkafka's poll while records are in flight and the queue is empty.
-const IN_FLIGHT_POLL: Duration = Duration::from_millis(5);
+/// How long the worker naps while records are in flight and the queue is empty. Delivery reports wake it
+/// (wakeup.rs), pushes do not (no syscall on the JS thread), so new events wait up to this long.
+const IN_FLIGHT_POLL: Duration = Duration::from_millis(1);
 const RETRY_BASE: Duration = Duration::from_millis(100);
 const RETRY_MAX: Duration = Duration::from_secs(30);
 /// librdkafka's own queue refused a record: try again shortly, without counting a failure.
@@ -99,6 +101,8 @@ pub struct Worker {
   shared: Arc<Shared>,
   commands: Receiver<Command>,
   reports: Receiver<Report>,
+  /// Declared before `producer`: dropped first, while librdkafka still runs.
+  wakeup: ReportWakeup,
   producer: Producer,
   breaker: Breaker,
   /// The disk spool, when there is one: failed and (in disk mode) all events go through it.
@@ -159,6 +163,7 @@ impl Worker {
         shared: shared.clone(),
         commands,
         reports: reports_rx,
+        wakeup: ReportWakeup::for_current_thread(&producer),
         producer,
         breaker,
         retry: BTreeMap::new(),
@@ -668,8 +673,11 @@ impl Worker {
       until = until.min(t);
     }
     let timeout = until.saturating_duration_since(now).max(Duration::from_millis(1));
+    if self.wakeup.pending() {
+      return; // the next step polls them; queued events wake no one until the queue is emptied
+    }
     if self.in_flight > 0 {
-      self.producer.poll(timeout.min(IN_FLIGHT_POLL));
+      queue.nap(timeout.min(IN_FLIGHT_POLL));
     } else if can_send_new {
       queue.sleep(timeout);
     } else {
