@@ -338,15 +338,18 @@ impl Worker {
     }
   }
 
-  /// With a spool, an open breaker means the queue must go to disk now; records sent straight from the queue
-  /// would hold it back (they settle first, for per-execution order) until they time out after TIMEOUT_SEND,
-  /// long enough for a busy queue to overflow. Those still in librdkafka's queue (never sent, or back there
-  /// after a lost connection) are purged so they settle now and are spilled ahead of the queue. Records on the
-  /// wire are left alone: the broker may have written them, and purging them would send them twice.
+  /// With a spool, an open breaker means the queue must go to disk; records sent straight from the queue hold
+  /// it back (they settle first, for per-execution order) until they time out after TIMEOUT_SEND, long enough
+  /// for a busy queue to overflow. Once it is half full, those still in librdkafka's queue (never sent, or back
+  /// there after a lost connection) are purged, every 500 ms, so they settle now and are spilled ahead of the
+  /// queue. Not sooner: a record back from a lost connection may have been written, and a purge sends it again.
+  /// Records on the wire are never purged.
   fn release_direct_in_flight(&mut self, now: Instant) {
     let open = self.shutdown.is_none() && self.breaker.state() == BreakerState::Open;
+    let queue = &self.shared.queue;
+    let filling = queue.len() * 2 >= queue.capacity();
     let due = self.last_purge.is_none_or(|t| now.duration_since(t) >= PURGE_INTERVAL);
-    if open && due && self.backlog.is_some() && self.direct_in_flight > 0 {
+    if open && filling && due && self.backlog.is_some() && self.direct_in_flight > 0 {
       self.last_purge = Some(now);
       self.producer.purge(PurgeConfig::default().queue());
     }
