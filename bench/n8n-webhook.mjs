@@ -1,24 +1,31 @@
 // Benchmark (not a test): webhook workflow latency and executions/s of real n8n with and without the logger.
-// Usage: node bench/n8n-webhook.mjs [--reps 3] [--requests 200] [--concurrency 8]  -> bench/results/n8n-webhook.json
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+// Usage: node bench/n8n-webhook.mjs [--reps 5] [--requests 200] [--concurrency 8]  -> bench/results/n8n-webhook.json
+// Uses the bench's own broker (BENCH_BROKER_BASE, default 39620, as bench/run.sh). It stages this checkout into the
+// n8n install under N8N_CACHE (scripts/n8n/env.sh): point N8N_CACHE at a private copy (cp -al) when other
+// checkouts on the machine run their n8n tests at the same time.
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createRequire } from 'node:module'
 import { parseArgs } from 'node:util'
 import * as I from '../scripts/n8n/n8n-instance.mjs'
-import { ensureBroker, uniqueTopic } from '../__test__/helpers/broker.mjs'
+import { brokerScript, uniqueTopic } from '../__test__/helpers/broker.mjs'
 
 const { values: opt } = parseArgs({
-  options: { reps: { type: 'string', default: '3' }, requests: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '8' } },
+  options: { reps: { type: 'string', default: '5' }, requests: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '8' } },
 })
 const [reps, requests, concurrency] = [Number(opt.reps), Number(opt.requests), Number(opt.concurrency)]
-const broker = ensureBroker()
+const BROKER_BASE = process.env.BENCH_BROKER_BASE || '39620'
+brokerScript({ KAFKA_PORT_BASE: BROKER_BASE }, 'start')
+const broker = { plaintext: `127.0.0.1:${BROKER_BASE}` }
 const version = I.PINNED()
 I.stagePackage(version)
 
 async function start(withLogger) {
   const userFolder = mkdtempSync(join(tmpdir(), 'kel-bench-n8n-'))
+  const topic = uniqueTopic('bench-n8n')
   const extra = withLogger
-    ? { EXTERNAL_HOOK_FILES: 'n8n-kafka-execution-logger/hooks', N8N_KAFKA_LOGGER_ENABLED: 'true', N8N_KAFKA_LOGGER_BROKERS: broker.plaintext, N8N_KAFKA_LOGGER_TOPIC: uniqueTopic('bench-n8n') }
+    ? { EXTERNAL_HOOK_FILES: 'n8n-kafka-execution-logger/hooks', N8N_KAFKA_LOGGER_ENABLED: 'true', N8N_KAFKA_LOGGER_BROKERS: broker.plaintext, N8N_KAFKA_LOGGER_TOPIC: topic }
     : {}
   const env = I.n8nEnv({ userFolder, port: await I.freePort(), runnerPort: await I.freePort(), extra })
   await I.importWorkflows(version, env, new URL('../__test__/fixtures/workflows', import.meta.url).pathname)
@@ -26,7 +33,14 @@ async function start(withLogger) {
   await n8n.ready()
   const apiKey = await I.createApiKey(n8n.url, await I.setupOwner(n8n.url))
   await I.publicApi(n8n.url, apiKey, 'POST', '/workflows/klWebhookOk00001/activate')
+  n8n.topic = topic
   return n8n
+}
+
+/** Events the logger wrote for this n8n: proof that the "with" runs really logged every execution. */
+async function eventsLogged(topic) {
+  const { readTopic } = createRequire(import.meta.url)('../index.js')
+  return (await readTopic({ brokers: broker.plaintext }, { topic, timeoutMs: 30000 })).length
 }
 
 async function post(url) {
@@ -39,38 +53,70 @@ async function post(url) {
 
 const pct = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
 
-async function measure(withLogger) {
-  const n8n = await start(withLogger)
-  try {
-    for (let i = 0; i < 20; i++) await post(n8n.url) // warm-up
-    const latencies = []
-    for (let i = 0; i < requests; i++) latencies.push(await post(n8n.url))
-    latencies.sort((a, b) => a - b)
-    const began = Date.now()
-    let sent = 0
-    await Promise.all(Array.from({ length: concurrency }, async () => { while (sent++ < requests) await post(n8n.url) }))
-    const perSecond = requests / ((Date.now() - began) / 1000)
-    return { p50: pct(latencies, 0.5), p99: pct(latencies, 0.99), mean: latencies.reduce((a, b) => a + b) / latencies.length, executionsPerSecond: perSecond }
-  } finally {
-    await n8n.stop()
-  }
+/** CPU time (ms) of an n8n process so far, from /proc: utime + stime in clock ticks (USER_HZ = 100). */
+function cpuMs(n8n) {
+  const fields = readFileSync(`/proc/${n8n.child.pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
-const runs = { without: [], with: [] }
-for (let r = 0; r < reps; r++) {
-  for (const mode of r % 2 ? ['with', 'without'] : ['without', 'with']) {
-    const result = await measure(mode === 'with')
-    runs[mode].push(result)
-    console.log(`rep ${r + 1} ${mode.padEnd(7)} logger: p50 ${result.p50.toFixed(1)} ms, p99 ${result.p99.toFixed(1)} ms, ${result.executionsPerSecond.toFixed(1)} executions/s`)
+/** Sequential requests alternating between the two instances (order flipped each round): paired samples. */
+async function latencies(pair, n) {
+  const out = { without: [], with: [], cpuMs: {} }
+  const cpu0 = { without: cpuMs(pair.without), with: cpuMs(pair.with) }
+  for (let i = 0; i < n; i++) {
+    for (const mode of i % 2 ? ['with', 'without'] : ['without', 'with']) out[mode].push(await post(pair[mode].url))
   }
+  for (const mode of ['without', 'with']) out.cpuMs[mode] = cpuMs(pair[mode]) - cpu0[mode]
+  return out
+}
+
+/** executions/s with `concurrency` requests in flight, for `n` requests. */
+async function throughput(n8n, n) {
+  const began = Date.now()
+  let sent = 0
+  await Promise.all(Array.from({ length: concurrency }, async () => { while (sent++ < n) await post(n8n.url) }))
+  return n / ((Date.now() - began) / 1000)
+}
+
+const summarize = (xs) => {
+  const a = [...xs].sort((x, y) => x - y)
+  return { p50: pct(a, 0.5), p99: pct(a, 0.99), mean: a.reduce((x, y) => x + y) / a.length, n: a.length }
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const summary = Object.fromEntries(
-  Object.entries(runs).map(([mode, rs]) => [mode, Object.fromEntries(['p50', 'p99', 'mean', 'executionsPerSecond'].map((k) => [k, { median: median(rs.map((r) => r[k])), min: Math.min(...rs.map((r) => r[k])), max: Math.max(...rs.map((r) => r[k])) }]))]),
-)
-summary.latencyRatioP50 = summary.with.p50.median / summary.without.p50.median
-summary.throughputRatio = summary.with.executionsPerSecond.median / summary.without.executionsPerSecond.median
+
+// Both instances run side by side and see the same machine load; rounds alternate which goes first.
+const [without, withLogger] = await Promise.all([start(false), start(true)])
+const pair = { without, with: withLogger }
+const runs = { without: { latency: [], perSecond: [], cpuMs: 0 }, with: { latency: [], perSecond: [], cpuMs: 0 } }
+try {
+  await latencies(pair, 20) // warm-up
+  for (let r = 0; r < reps; r++) {
+    const l = await latencies(pair, requests)
+    for (const mode of ['without', 'with']) {
+      runs[mode].latency.push(...l[mode])
+      runs[mode].cpuMs += l.cpuMs[mode]
+    }
+    for (const mode of r % 2 ? ['with', 'without'] : ['without', 'with']) runs[mode].perSecond.push(await throughput(pair[mode], requests))
+    const last = (mode) => `p50 ${summarize(l[mode]).p50.toFixed(1)} ms, ${runs[mode].perSecond.at(-1).toFixed(1)} executions/s`
+    console.log(`round ${r + 1}: without ${last('without')}; with ${last('with')}`)
+  }
+} finally {
+  await Promise.all([without.stop(), withLogger.stop()]) // shutdown flushes the logger
+}
+// Each execution yields a start and an end event: warm-up, sequential and concurrent requests.
+const expected = 2 * (20 + 2 * reps * requests)
+const logged = await eventsLogged(withLogger.topic)
+if (logged < expected) throw new Error(`the logger wrote ${logged} events, expected ${expected}`)
+const summary = {
+  // n8n's own process (main), sequential phase: CPU per execution.
+  without: { ...summarize(runs.without.latency), executionsPerSecond: median(runs.without.perSecond), cpuMsPerExecution: runs.without.cpuMs / (reps * requests) },
+  with: { ...summarize(runs.with.latency), executionsPerSecond: median(runs.with.perSecond), cpuMsPerExecution: runs.with.cpuMs / (reps * requests) },
+  eventsLogged: logged,
+}
+summary.latencyRatioP50 = summary.with.p50 / summary.without.p50
+summary.latencyRatioMean = summary.with.mean / summary.without.mean
+summary.throughputRatio = summary.with.executionsPerSecond / summary.without.executionsPerSecond
 const out = new URL('./results/', import.meta.url).pathname
 mkdirSync(out, { recursive: true })
-writeFileSync(join(out, 'n8n-webhook.json'), JSON.stringify({ n8n: version, reps, requests, concurrency, runs, summary, at: new Date().toISOString() }, null, 2))
-console.log(`\nmedian p50 ${summary.without.p50.median.toFixed(1)} -> ${summary.with.p50.median.toFixed(1)} ms (x${summary.latencyRatioP50.toFixed(3)}), executions/s ${summary.without.executionsPerSecond.median.toFixed(1)} -> ${summary.with.executionsPerSecond.median.toFixed(1)} (x${summary.throughputRatio.toFixed(3)})`)
+writeFileSync(join(out, 'n8n-webhook.json'), JSON.stringify({ n8n: version, reps, requests, concurrency, perSecond: { without: runs.without.perSecond, with: runs.with.perSecond }, summary, at: new Date().toISOString() }, null, 2))
+console.log(`\nlatency p50 ${summary.without.p50.toFixed(2)} -> ${summary.with.p50.toFixed(2)} ms (x${summary.latencyRatioP50.toFixed(3)}), mean x${summary.latencyRatioMean.toFixed(3)}; executions/s ${summary.without.executionsPerSecond.toFixed(1)} -> ${summary.with.executionsPerSecond.toFixed(1)} (x${summary.throughputRatio.toFixed(3)}); n8n CPU per execution ${summary.without.cpuMsPerExecution.toFixed(2)} -> ${summary.with.cpuMsPerExecution.toFixed(2)} ms; ${logged} events logged`)

@@ -35,13 +35,15 @@ fi
 (cd "$REPO" && npx napi build --platform --release >"$CACHE/build.log" 2>&1) || { tail -30 "$CACHE/build.log"; exit 1; }
 (cd "$BENCH/rust-ceiling" && CARGO_TARGET_DIR=$REPO/target cargo build --release -q)
 
-bash "$REPO/scripts/kafka/broker.sh" status >/dev/null 2>&1 || bash "$REPO/scripts/kafka/broker.sh" start
+# The bench's own broker (never the tests' shared one on 39092): loaded runs must not disturb each other.
+BENCH_BROKER_BASE=${BENCH_BROKER_BASE:-39620}
+KAFKA_PORT_BASE=$BENCH_BROKER_BASE bash "$REPO/scripts/kafka/broker.sh" start
 [[ -s $CACHE/payloads.tsv ]] || "$NODE" "$BENCH/lib/payloads.mjs" "$CACHE/payloads.tsv" 10000
 [[ -s $CACHE/payloads-kcat.tsv ]] || "$NODE" "$BENCH/lib/payloads.mjs" "$CACHE/payloads-kcat.tsv" 100000
 
 before=$(uptime)
 started=$(date -u +%FT%TZ)
-"$NODE" "$BENCH/run.mjs" "${args[@]}"
+"$NODE" "$BENCH/run.mjs" "${args[@]}" --brokers "127.0.0.1:$BENCH_BROKER_BASE" # a --brokers of the caller comes first and wins
 after=$(uptime)
 "$NODE" -e 'const [s,b,a,n,v]=process.argv.slice(1);require("fs").writeFileSync(process.argv[6],JSON.stringify({started:s,finished:new Date().toISOString(),uptimeBefore:b.trim(),uptimeAfter:a.trim(),nproc:+n,node:v,args:process.argv.slice(7)},null,1))' \
   "$started" "$before" "$after" "$(nproc)" "$("$NODE" --version)" "$BENCH/results/machine.json" "${args[@]}"

@@ -16,7 +16,7 @@ async function waitAcked(c, n, ms) {
 
 /** Paced (rate > 0: a 1 ms timer sends what is due) or max (rate 0: chunks per event-loop turn) logging. */
 async function load(c, { rate, warmupS, durationS, window }) {
-  let sent = 0, acked = 0, harnessNs = 0, stop = false
+  let sent = 0, acked = 0, harnessNs = 0, sendNs = 0, stop = false
   const poll = () => { const t = threadCpuNs(); acked = c.acked(); harnessNs += threadCpuNs() - t }
   const h = monitorEventLoopDelay() // Node's default 10 ms resolution: fewer wake-ups of its own
   const rss = []
@@ -27,7 +27,12 @@ async function load(c, { rate, warmupS, durationS, window }) {
   const sendDue = () => {
     const target = due(), before = sent
     if (c.cheapAcked) acked = c.acked()
-    while (sent < target && sent - acked < window) c.send(makeInput(sent++))
+    const batch = []
+    while (sent < target && sent - acked < window) batch.push(makeInput(sent++))
+    // The send calls alone, inputs built beforehand: the in-call cost at this rate (a cold start every tick).
+    const t = threadCpuNs()
+    for (let i = 0; i < batch.length; i++) c.send(batch[i])
+    sendNs += threadCpuNs() - t
     return sent > before
   }
   const timer = rate ? setInterval(sendDue, rate >= 5000 ? 1 : 5) : null
@@ -35,11 +40,11 @@ async function load(c, { rate, warmupS, durationS, window }) {
   if (!rate) (function pump() { if (stop) return; if (sendDue()) setImmediate(pump); else setTimeout(pump, 1) })()
   await sleep(warmupS * 1000)
   poll()
-  m0 = { cpu: threadCpuNs(), pcpu: processCpuNs(), sent, acked, t: performance.now(), harnessNs }
+  m0 = { cpu: threadCpuNs(), pcpu: processCpuNs(), sent, acked, t: performance.now(), harnessNs, sendNs }
   c.recordLatency(true); h.enable(); measuring = true
   await sleep(durationS * 1000)
   poll()
-  const m1 = { cpu: threadCpuNs(), pcpu: processCpuNs(), sent, acked, t: performance.now(), harnessNs }
+  const m1 = { cpu: threadCpuNs(), pcpu: processCpuNs(), sent, acked, t: performance.now(), harnessNs, sendNs }
   h.disable(); measuring = false; c.recordLatency(false); stop = true
   clearInterval(timer)
   const caughtUp = await waitAcked(c, sent, 20000)
@@ -51,6 +56,7 @@ async function load(c, { rate, warmupS, durationS, window }) {
   return {
     secs, sent: events, sentRate: events / secs, ackedRate: (m1.acked - m0.acked) / secs,
     jsCpuNsPerEvent: cpuNs / Math.max(1, events), jsCpuPct: (cpuNs / 1e9 / secs) * 100,
+    sendCpuNsPerEvent: (m1.sendNs - m0.sendNs) / Math.max(1, events),
     procCpuMsPer100k: ((m1.pcpu - m0.pcpu) / 1e6) * (100000 / Math.max(1, events)), procCpuPct: ((m1.pcpu - m0.pcpu) / 1e9 / secs) * 100,
     loopDelayMs: { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6 },
     latencyMs: c.latency(), caughtUp,
@@ -116,7 +122,9 @@ async function outage(c, { rate, outageS, upS, recoverS, brokerEnv }) {
   let phase = 'up'
   const sampler = setInterval(() => {
     const hm = c.logger.getHealthMetrics()
-    series.push({ t: Math.round((performance.now() - t0) / 1000), phase, rss: +rssMB().toFixed(1), depth: hm.queue.depth, inFlight: hm.queue.inFlight, dropped: hm.counters.dropped, delivered: hm.counters.delivered })
+    // The JS heap and external memory next to RSS, so a rise can be told apart from the addon's own memory.
+    const mem = process.memoryUsage()
+    series.push({ t: Math.round((performance.now() - t0) / 1000), phase, rss: +rssMB().toFixed(1), jsHeap: +(mem.heapTotal / 1048576).toFixed(1), external: +(mem.external / 1048576).toFixed(1), depth: hm.queue.depth, inFlight: hm.queue.inFlight, dropped: hm.counters.dropped, delivered: hm.counters.delivered, spooled: hm.spool?.records ?? null })
   }, 1000)
   await sleep(upS * 1000)
   broker('freeze'); phase = 'outage'
@@ -127,10 +135,22 @@ async function outage(c, { rate, outageS, upS, recoverS, brokerEnv }) {
   const hm = c.logger.getHealthMetrics()
   const during = series.filter((s) => s.phase === 'outage')
   const half = during.slice(Math.floor(during.length / 2))
-  const slope = half.length > 1 ? ((half.at(-1).rss - half[0].rss) / (half.at(-1).t - half[0].t)) * 60 : null
+  // Least-squares slope (MB/min) over the second half: robust to the JS heap's GC sawtooth, unlike last - first.
+  const slope = (pick) => {
+    if (half.length < 2) return null
+    const mt = half.reduce((a, x) => a + x.t, 0) / half.length, mv = half.reduce((a, x) => a + pick(x), 0) / half.length
+    const num = half.reduce((a, x) => a + (x.t - mt) * (pick(x) - mv), 0), den = half.reduce((a, x) => a + (x.t - mt) ** 2, 0)
+    return (num / den) * 60
+  }
   return {
     rate, outageS, recoverS, sent, counters: hm.counters, spool: hm.spool ?? null,
-    rssMB: { beforeOutage: during[0]?.rss, maxDuringOutage: Math.max(...during.map((s) => s.rss)), endOfOutage: during.at(-1)?.rss, secondHalfSlopeMBPerMin: slope, afterRecovery: series.at(-1)?.rss },
+    rssMB: {
+      beforeOutage: during[0]?.rss, maxDuringOutage: Math.max(...during.map((s) => s.rss)), endOfOutage: during.at(-1)?.rss, afterRecovery: series.at(-1)?.rss,
+      secondHalfSlopeMBPerMin: slope((x) => x.rss),
+      // RSS less the JS heap: the addon's and librdkafka's memory plus the rest of Node.
+      nativeSecondHalfSlopeMBPerMin: slope((x) => x.rss - x.jsHeap),
+      jsHeapMaxDuringOutage: Math.max(...during.map((s) => s.jsHeap)),
+    },
     series,
   }
 }
