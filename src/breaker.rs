@@ -51,8 +51,11 @@ pub struct Breaker {
   probe_in_flight: bool,
 }
 
-/// The open timeout never grows past this many reset timeouts.
+/// The open timeout never grows past this many reset timeouts,
 const MAX_GROWTH: u32 = 4;
+/// nor past this (or the reset timeout itself, when longer): after a long outage the first probe must come
+/// soon after the cluster is back, and a probe is one event, cheap for the cluster.
+const MAX_GROWN_OPEN: Duration = Duration::from_secs(60);
 
 impl Breaker {
   pub fn new(threshold: u32, reset_timeout: Duration, monitoring_period: Duration) -> Self {
@@ -133,7 +136,8 @@ impl Breaker {
     self.consecutive_opens = self.consecutive_opens.saturating_add(1);
     let growth = 1u32 << (self.consecutive_opens - 1).min(MAX_GROWTH.trailing_zeros());
     let jitter = 1.0 + rand::random::<f64>() * 0.2;
-    self.open_until = Some(now + self.reset_timeout.mul_f64(growth as f64 * jitter));
+    let open = (self.reset_timeout * growth).min(self.reset_timeout.max(MAX_GROWN_OPEN));
+    self.open_until = Some(now + open.mul_f64(jitter));
     self.go(BreakerState::Open)
   }
 }
@@ -201,6 +205,25 @@ mod tests {
     b.probe_sent();
     assert_eq!(b.record_success().unwrap().to, BreakerState::Closed);
     assert_eq!(b.permit(much_later).0, Permit::Send);
+  }
+
+  #[test]
+  fn the_open_time_grows_to_a_minute_at_most_or_the_reset_timeout_when_longer() {
+    for (reset, longest) in [(SEC * 20, SEC * 60), (SEC * 60, SEC * 60), (SEC * 90, SEC * 90), (SEC, SEC * 4)] {
+      let mut b = Breaker::new(1, reset, Duration::from_secs(30));
+      let mut t = Instant::now();
+      let mut waits = Vec::new();
+      for _ in 0..6 {
+        b.record_failure(t);
+        let wait = b.open_until().unwrap() - t;
+        waits.push(wait);
+        t += wait + SEC;
+        assert_eq!(b.permit(t).0, Permit::Probe);
+        b.probe_sent();
+      }
+      let last = *waits.last().unwrap();
+      assert!(last >= longest && last <= longest.mul_f64(1.2), "reset {reset:?}: waits {waits:?}");
+    }
   }
 
   proptest::proptest! {
