@@ -197,3 +197,43 @@ test('diagnostics reach the caller logger on the JS thread, and a throwing logge
   assert.ok(lines.some((l) => l.includes('sending execution events to topic')), lines.join('\n'))
   await logger.shutdown(2000)
 })
+
+test('the JS fast path and the exact N-API reader build the same event, unusual strings included', async () => {
+  // `dimensions: {}` adds nothing to the event but sends the call down the exact reader (src/fast_log.js).
+  const cases = [
+    { workflowName: 'NUL\u0000inside', mode: 'webhook' },
+    { workflowName: 'split pair \uD83D', mode: '\uDE00 second half' }, // lone halves in two fields
+    { workflowName: 'emoji \uD83D\uDE00 and ü', triggerNode: 'Ωmega' },
+    { error: { message: 'boom\nline 2', name: 'TypeError', stack: 'TypeError: boom\n    at x', nodeName: 'Code' }, status: 'error' },
+  ]
+  const inputs = cases.flatMap((extra, i) => [
+    ['logWorkflowFinished', execution(`fast-${i}`, extra)],
+    ['logWorkflowFinished', execution(`exact-${i}`, { ...extra, dimensions: {} })],
+  ])
+  const { messages } = await deliver({ brokers: broker.plaintext }, inputs)
+  const byKey = new Map(messages.map((m) => [m.key, m.value]))
+  const comparable = (v, id) => JSON.parse(JSON.stringify({ ...v, sentAt: 'SENT' }).replaceAll(v.messageId, 'ID').replaceAll(id, 'EXEC'))
+  cases.forEach((_, i) => {
+    const fast = byKey.get(`fast-${i}`)
+    const exact = byKey.get(`exact-${i}`)
+    assert.ok(fast && exact, `case ${i} delivered both ways`)
+    assert.deepEqual(comparable(fast, `fast-${i}`), comparable(exact, `exact-${i}`), `case ${i}`)
+  })
+  assert.equal(byKey.get('fast-0').properties.workflow_name, 'NUL\u0000inside')
+})
+
+test('a getter that logs while its own call is being read does not corrupt either event', async () => {
+  const topic = uniqueTopic('reentrant')
+  const logger = new KafkaExecutionLogger({ spoolDir: spoolDir(), topic, brokers: broker.plaintext, instanceId: 'instance-1' })
+  await logger.initialize()
+  const outer = execution('outer', {})
+  Object.defineProperty(outer, 'workflowName', { enumerable: true, get: () => (logger.logWorkflowStarted(execution('inner')), 'Outer name') })
+  assert.equal(logger.logWorkflowFinished(outer), true)
+  assert.deepEqual(await logger.flush(20000), { delivered: 2, pending: 0 })
+  const messages = await consume({ brokers: broker.plaintext, topic, count: 2 })
+  await logger.shutdown(5000)
+  const byKey = new Map(messages.map((m) => [m.key, m.value]))
+  assert.equal(byKey.get('outer').properties.workflow_name, 'Outer name')
+  assert.equal(byKey.get('inner').properties.workflow_name, 'Order sync')
+  assert.equal(byKey.get('inner').event, 'Workflow Started')
+})
