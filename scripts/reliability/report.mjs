@@ -152,9 +152,9 @@ export function render(run) {
       '`spoolDir` per case (per trial), and what the case changes (durability, spool cap, credentials, CA).',
   )
   out.push(
-    `- **Brokers**: \`scripts/kafka/broker.sh\` (Kafka from Maven jars, KRaft). Brokers A (port base 39552: cases ${casesIn('outage')}) and A2 (39562: cases ${casesIn('outage2')}) ` +
-      `are the ones stopped, killed and frozen; broker B (39572, \`auto.create.topics.enable=false\`, topics created explicitly: cases ${casesIn('steady', 'dead-letters')}) ` +
-      'stays up; the cluster uses base 39712 (nodes on 39712, 39722, 39732). All are wiped before and after a run; the shared broker on 39092 is ' +
+    `- **Brokers**: \`scripts/kafka/broker.sh\` (Kafka from Maven jars, KRaft). Brokers A (port base 29552: cases ${casesIn('outage')}) and A2 (29562: cases ${casesIn('outage2')}) ` +
+      `are the ones stopped, killed and frozen; broker B (29572, \`auto.create.topics.enable=false\`, topics created explicitly: cases ${casesIn('steady', 'dead-letters')}) ` +
+      'stays up; the cluster uses base 29712 (nodes on 29712, 29722, 29732). All are wiped before and after a run; the shared broker on 39092 is ' +
       'never touched.',
   )
   out.push(
