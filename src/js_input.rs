@@ -9,6 +9,7 @@ use napi::sys;
 
 use crate::event::{ErrorInput, EventKind, ExecutionInput, Extras, NodeInput, NodePhase};
 use crate::metrics::now_ms;
+use crate::json::prefix;
 
 /// Why an input was rejected; shown in the health snapshot as `lastRejection.reason`.
 pub type Rejection = String;
@@ -97,18 +98,6 @@ pub fn install(env: sys::napi_env, class: sys::napi_value) -> bool {
   NUMS_OF.set(Some((env, data.cast())));
   unsafe { sys::napi_add_env_cleanup_hook(env, Some(forget_nums), ptr::null_mut()) };
   true
-}
-
-/// The longest prefix of `s` that ends on a character boundary and has at most `max` bytes.
-fn prefix(s: &str, max: usize) -> &str {
-  if s.len() <= max {
-    return s;
-  }
-  let mut end = max;
-  while !s.is_char_boundary(end) {
-    end -= 1;
-  }
-  &s[..end]
 }
 
 /// What `Reader::string_value(value, max)` keeps of a string: the whole of it when it fits the 256-byte

@@ -10,7 +10,7 @@ pub struct Json {
 pub const TRUNCATED: &str = "…[truncated]";
 
 /// The longest prefix of `s` with at most `max` bytes that ends on a character boundary.
-fn prefix(s: &str, max: usize) -> &str {
+pub fn prefix(s: &str, max: usize) -> &str {
   if s.len() <= max {
     return s;
   }
