@@ -238,7 +238,8 @@ impl<'a> Parser<'a> {
 
   fn bool(&self, name: &str) -> Result<bool> {
     let (s, value) = self.raw_or_default(name);
-    let value = value.expect("boolean settings have defaults");
+    // Every boolean setting has a default; an unset one without would read as false, never panic.
+    let Some(value) = value else { return Ok(false) };
     parse_bool(&value).ok_or_else(|| invalid(s, Some(&value)))
   }
 
