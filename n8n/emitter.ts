@@ -177,13 +177,13 @@ export class ExecutionEvents {
       return;
     }
     const deliver = (tags: string[] | undefined) => {
-      const full = tags && tags.length > 0 && !input.tags ? { ...input, tags } : input;
+      if (tags && tags.length > 0 && !input.tags) input.tags = tags; // the input is this event's own object
       let accepted = false;
       try {
-        if (kind === 'started') accepted = this.o.core.logWorkflowStarted(full);
-        else if (kind === 'resumed') accepted = this.o.core.logWorkflowResumed(full);
-        else if (kind === 'finished') accepted = this.o.core.logWorkflowFinished(full);
-        else if (typeof this.o.core.logNodeEvent === 'function') accepted = this.o.core.logNodeEvent(full as never);
+        if (kind === 'started') accepted = this.o.core.logWorkflowStarted(input);
+        else if (kind === 'resumed') accepted = this.o.core.logWorkflowResumed(input);
+        else if (kind === 'finished') accepted = this.o.core.logWorkflowFinished(input);
+        else if (typeof this.o.core.logNodeEvent === 'function') accepted = this.o.core.logNodeEvent(input as never);
       } catch (e) {
         this.report('core', e);
       }

@@ -98,17 +98,40 @@ export function parentExecutionIdOf(executionData: unknown): string | undefined 
   );
 }
 
-function baseInput(executionId: unknown, workflow: unknown): ExecutionInput | undefined {
+/**
+ * One class for every execution event, all fields set (undefined when unknown): every input the adapters hand the
+ * core has the same shape, so its field reads stay monomorphic. The core treats undefined as absent.
+ */
+class Execution implements ExecutionInput {
+  readonly executionId: string;
+  readonly workflowId: string;
+  readonly workflowName: string | undefined;
+  readonly workflowVersionId: string | undefined;
+  readonly nodeCount: number | undefined;
+  mode: string | undefined = undefined;
+  status: string | undefined = undefined;
+  startedAt: Date | undefined = undefined;
+  stoppedAt: Date | undefined = undefined;
+  retryOf: string | undefined = undefined;
+  parentExecutionId: string | undefined = undefined;
+  triggerNode: string | undefined = undefined;
+  userId: string | undefined = undefined;
+  tags: string[] | undefined = undefined;
+  error: ErrorInput | undefined = undefined;
+
+  constructor(executionId: string, workflow: unknown) {
+    const nodes = dig(workflow, 'nodes');
+    this.executionId = executionId;
+    this.workflowId = str(dig(workflow, 'id')) ?? 'unknown';
+    this.workflowName = str(dig(workflow, 'name'));
+    this.workflowVersionId = str(dig(workflow, 'versionId'));
+    this.nodeCount = Array.isArray(nodes) ? nodes.length : undefined;
+  }
+}
+
+function baseInput(executionId: unknown, workflow: unknown): Execution | undefined {
   const id = str(executionId);
-  if (!id) return undefined;
-  const nodes = dig(workflow, 'nodes');
-  return compact({
-    executionId: id,
-    workflowId: str(dig(workflow, 'id')) ?? 'unknown',
-    workflowName: str(dig(workflow, 'name')),
-    workflowVersionId: str(dig(workflow, 'versionId')),
-    nodeCount: Array.isArray(nodes) ? nodes.length : undefined,
-  });
+  return id ? new Execution(id, workflow) : undefined;
 }
 
 function errorFrom(raw: unknown): ErrorInput {
@@ -189,19 +212,17 @@ export interface StartArgs {
 /** Input for Started / Resumed from a workflowExecuteBefore/Resume context. */
 export function mapStart(a: StartArgs): ExecutionInput | undefined {
   try {
-    const base = baseInput(a.executionId, a.workflow);
-    if (!base) return undefined;
+    const input = baseInput(a.executionId, a.workflow);
+    if (!input) return undefined;
     const meta = a.meta ?? {};
-    return compact({
-      ...base,
-      mode: meta.mode ?? str(dig(runtimeData(a.executionData), 'source')),
-      startedAt: toDate(meta.startedAt) ?? a.now ?? new Date(),
-      retryOf: str(meta.retryOf),
-      parentExecutionId: parentExecutionIdOf(a.executionData) ?? str(meta.parentExecutionId),
-      triggerNode: triggerNodeOf(a.workflow, a.executionData),
-      userId: str(meta.userId),
-      tags: a.tags && a.tags.length > 0 ? a.tags : undefined,
-    });
+    input.mode = meta.mode ?? str(dig(runtimeData(a.executionData), 'source'));
+    input.startedAt = toDate(meta.startedAt) ?? a.now ?? new Date();
+    input.retryOf = str(meta.retryOf);
+    input.parentExecutionId = parentExecutionIdOf(a.executionData) ?? str(meta.parentExecutionId);
+    input.triggerNode = triggerNodeOf(a.workflow, a.executionData);
+    input.userId = str(meta.userId);
+    if (a.tags && a.tags.length > 0) input.tags = a.tags;
+    return input;
   } catch {
     return undefined;
   }
@@ -219,25 +240,22 @@ export interface FinishArgs {
 /** Input for the end event (Completed / Failed / Cancelled / Waiting) from an IRun. */
 export function mapFinish(a: FinishArgs): ExecutionInput | undefined {
   try {
-    const base = baseInput(a.executionId, a.workflow);
-    if (!base) return undefined;
+    const input = baseInput(a.executionId, a.workflow);
+    if (!input) return undefined;
     const meta = a.meta ?? {};
-    const status = statusOf(a.run);
     const data = dig(a.run, 'data');
-    const stoppedAt = toDate(dig(a.run, 'stoppedAt')) ?? a.now ?? new Date();
-    return compact({
-      ...base,
-      mode: str(dig(a.run, 'mode')) ?? meta.mode,
-      status,
-      startedAt: toDate(dig(a.run, 'startedAt')) ?? toDate(meta.startedAt),
-      stoppedAt,
-      retryOf: str(meta.retryOf),
-      parentExecutionId: parentExecutionIdOf(data) ?? str(meta.parentExecutionId),
-      triggerNode: triggerNodeOf(a.workflow, data),
-      userId: str(meta.userId) ?? str(dig(data, 'manualData', 'userId')),
-      tags: a.tags && a.tags.length > 0 ? a.tags : undefined,
-      error: status === 'success' || status === 'waiting' ? undefined : errorOf(a.run, a.workflow),
-    });
+    const status = statusOf(a.run);
+    input.mode = str(dig(a.run, 'mode')) ?? meta.mode;
+    input.status = status;
+    input.startedAt = toDate(dig(a.run, 'startedAt')) ?? toDate(meta.startedAt);
+    input.stoppedAt = toDate(dig(a.run, 'stoppedAt')) ?? a.now ?? new Date();
+    input.retryOf = str(meta.retryOf);
+    input.parentExecutionId = parentExecutionIdOf(data) ?? str(meta.parentExecutionId);
+    input.triggerNode = triggerNodeOf(a.workflow, data);
+    input.userId = str(meta.userId) ?? str(dig(data, 'manualData', 'userId'));
+    if (a.tags && a.tags.length > 0) input.tags = a.tags;
+    if (status !== 'success' && status !== 'waiting') input.error = errorOf(a.run, a.workflow);
+    return input;
   } catch {
     return undefined;
   }

@@ -10,6 +10,8 @@ const SPOOL_TOTALS = ['replayed', 'corrupted', 'refused'] as const;
 export class LoggerMetrics {
   private readonly metrics: any[] = [];
   private readonly events: any;
+  /** Events by label pair since the last scrape: an execution pays a Map update, prom-client's label hashing waits for the scrape. */
+  private readonly counts = new Map<string, { labels: { event: string; outcome: string }; n: number }>();
   private readonly latency: any;
   private timer: NodeJS.Timeout | undefined;
 
@@ -24,6 +26,12 @@ export class LoggerMetrics {
       help: 'Execution events handed to the Kafka logger, by event and outcome (accepted or rejected)',
       labelNames: ['event', 'outcome'],
       ...opts,
+      collect() {
+        for (const count of self.counts.values()) {
+          if (count.n > 0) this.inc(count.labels, count.n);
+          count.n = 0;
+        }
+      },
     });
     // The core keeps the cumulative buckets itself: exposed as they are, a true histogram with no per-event JS work.
     this.latency = {
@@ -89,7 +97,11 @@ export class LoggerMetrics {
   onEvent(event: string, status: string, accepted: boolean): void {
     try {
       const name = event === 'finished' ? `finished_${status}` : event;
-      this.events.inc({ event: name, outcome: accepted ? 'accepted' : 'rejected' });
+      const outcome = accepted ? 'accepted' : 'rejected';
+      const key = `${name}/${outcome}`;
+      let count = this.counts.get(key);
+      if (!count) this.counts.set(key, (count = { labels: { event: name, outcome }, n: 0 }));
+      count.n++;
     } catch {
       /* metrics never break an execution */
     }
