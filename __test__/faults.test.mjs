@@ -28,7 +28,7 @@ async function waitFor(predicate, timeoutMs, what) {
 }
 
 // A second, private broker on its own ports, so stopping it disturbs no other test.
-const LATE_PORT_BASE = '39192'
+const LATE_PORT_BASE = '29192'
 const late = (...args) => brokerScript({ KAFKA_PORT_BASE: LATE_PORT_BASE }, ...args)
 after(() => late('wipe'))
 

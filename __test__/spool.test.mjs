@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { brokerScript, consume, uniqueTopic } from './helpers/broker.mjs'
 import { spoolDir } from './helpers/spool.mjs'
 
-const PORT_BASE = '39392'
+const PORT_BASE = '29392'
 const brokers = `127.0.0.1:${PORT_BASE}`
 const broker = (...args) => brokerScript({ KAFKA_PORT_BASE: PORT_BASE }, ...args)
 after(() => broker('wipe'))

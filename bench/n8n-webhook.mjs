@@ -1,6 +1,6 @@
 // Benchmark (not a test): webhook workflow latency and executions/s of real n8n with and without the logger.
 // Usage: node bench/n8n-webhook.mjs [--reps 5] [--requests 200] [--concurrency 8]  -> bench/results/n8n-webhook.json
-// Uses the bench's own broker (BENCH_BROKER_BASE, default 39620, as bench/run.sh). It stages this checkout into the
+// Uses the bench's own broker (BENCH_BROKER_BASE, default 29620, as bench/run.sh). It stages this checkout into the
 // n8n install under N8N_CACHE (scripts/n8n/env.sh): point N8N_CACHE at a private copy (cp -al) when other
 // checkouts on the machine run their n8n tests at the same time.
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
@@ -15,7 +15,7 @@ const { values: opt } = parseArgs({
   options: { reps: { type: 'string', default: '5' }, requests: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '8' } },
 })
 const [reps, requests, concurrency] = [Number(opt.reps), Number(opt.requests), Number(opt.concurrency)]
-const BROKER_BASE = process.env.BENCH_BROKER_BASE || '39620'
+const BROKER_BASE = process.env.BENCH_BROKER_BASE || '29620'
 brokerScript({ KAFKA_PORT_BASE: BROKER_BASE }, 'start')
 const broker = { plaintext: `127.0.0.1:${BROKER_BASE}` }
 const version = I.PINNED()

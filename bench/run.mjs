@@ -16,8 +16,8 @@ const cfg = {
   window: 10000,
   rates: opt('--rates', '1000,20000,0').split(',').map(Number),
   outageS: Number(opt('--outage-seconds', 60)),
-  brokers: opt('--brokers', '127.0.0.1:39620'), // run.sh's bench broker
-  outageBrokerBase: Number(opt('--outage-broker-base', 39600)),
+  brokers: opt('--brokers', '127.0.0.1:29620'), // run.sh's bench broker
+  outageBrokerBase: Number(opt('--outage-broker-base', 29600)),
   only: opt('--only', ''),
   ceiling: join(REPO, 'target/release/rust-ceiling'),
   node: process.execPath,

@@ -35,8 +35,8 @@ fi
 (cd "$REPO" && npx napi build --platform --release >"$CACHE/build.log" 2>&1) || { tail -30 "$CACHE/build.log"; exit 1; }
 (cd "$BENCH/rust-ceiling" && CARGO_TARGET_DIR=$REPO/target cargo build --release -q)
 
-# The bench's own broker (never the tests' shared one on 39092): loaded runs must not disturb each other.
-BENCH_BROKER_BASE=${BENCH_BROKER_BASE:-39620}
+# The bench's own broker (never the tests' shared one on 29092): loaded runs must not disturb each other.
+BENCH_BROKER_BASE=${BENCH_BROKER_BASE:-29620}
 KAFKA_PORT_BASE=$BENCH_BROKER_BASE bash "$REPO/scripts/kafka/broker.sh" start
 [[ -s $CACHE/payloads.tsv ]] || "$NODE" "$BENCH/lib/payloads.mjs" "$CACHE/payloads.tsv" 10000
 [[ -s $CACHE/payloads-kcat.tsv ]] || "$NODE" "$BENCH/lib/payloads.mjs" "$CACHE/payloads-kcat.tsv" 100000

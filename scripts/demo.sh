@@ -18,7 +18,7 @@ node scripts/demo/n8n.mjs
 
 cat <<'MSG'
 
-The broker keeps running for you to explore (kcat -b 127.0.0.1:39092 -L).
+The broker keeps running for you to explore (kcat -b 127.0.0.1:29092 -L).
 Stop everything with: node scripts/n8n/n8n.mjs down && bash scripts/kafka/broker.sh stop
 (bash scripts/kafka/broker.sh wipe also deletes the broker's data)
 MSG

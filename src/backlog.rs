@@ -1,7 +1,7 @@
 //! The worker's view of the disk spool: spilling events it cannot deliver now, replaying them in order,
 //! acknowledging them after their delivery report, group commit, and what the health snapshot shows.
 
-use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -11,11 +11,12 @@ use crate::diag::{Diagnostics, Level};
 use crate::errors::ErrorKind;
 use crate::metrics::now_ms;
 use crate::producer::Pending;
-use crate::spool::{FsyncPolicy, Spool, SpoolOptions, SpoolPos, SpoolRecord};
+use crate::spool::{FsyncPolicy, Spool, SpoolOptions, SpoolPos, SpoolRecord, SpoolStats};
 
 pub struct Backlog {
   spool: Spool,
-  dir: PathBuf,
+  /// The spool folder as the health snapshot shows it, formatted once.
+  dir: Arc<str>,
   durable: bool,
   sync_interval: Duration,
   dirty_since: Option<Instant>,
@@ -25,7 +26,7 @@ pub struct Backlog {
   rewind_pending: bool,
   pub spooled: u64,
   pub replayed: u64,
-  pub last_error: Option<String>,
+  pub last_error: Option<Arc<str>>,
 }
 
 impl Pending {
@@ -80,7 +81,7 @@ impl Backlog {
         }
         Some(Backlog {
           spool,
-          dir,
+          dir: dir.display().to_string().into(),
           durable: config.durable,
           sync_interval: config.spool_sync_interval,
           dirty_since: None,
@@ -129,13 +130,13 @@ impl Backlog {
         outcome.refused as u64
       }
       Err(e) => {
-        self.last_error = Some(e.to_string());
+        self.last_error = Some(e.to_string().into());
         records.len() as u64
       }
     };
     self.dirty_since.get_or_insert_with(Instant::now);
     if refused > 0 {
-      diag.limited(Level::Error, "spool-full", &format!("spool {} refused {refused} events (full or failing): they are lost", self.dir.display()));
+      diag.limited(Level::Error, "spool-full", &format!("spool {} refused {refused} events (full or failing): they are lost", self.dir));
     }
     refused
   }
@@ -148,7 +149,7 @@ impl Backlog {
     let records = match self.spool.read_next(max) {
       Ok(records) => records,
       Err(e) => {
-        self.last_error = Some(e.to_string());
+        self.last_error = Some(e.to_string().into());
         return Vec::new();
       }
     };
@@ -180,7 +181,7 @@ impl Backlog {
     self.in_flight = self.in_flight.saturating_sub(1);
     self.replayed += 1;
     if let Err(e) = self.spool.ack(pos) {
-      self.last_error = Some(e.to_string());
+      self.last_error = Some(e.to_string().into());
     }
     // The ack cursor is written at the end of the batch (checkpoint) and made durable by the next group commit.
     self.dirty_since.get_or_insert_with(Instant::now);
@@ -190,7 +191,7 @@ impl Backlog {
   /// Persists the ack cursor after a batch of acks, so a crash replays only what was acked since.
   pub fn checkpoint(&mut self) {
     if let Err(e) = self.spool.checkpoint() {
-      self.last_error = Some(e.to_string());
+      self.last_error = Some(e.to_string().into());
     }
   }
 
@@ -213,7 +214,7 @@ impl Backlog {
     match self.spool.append_dead_letter(&pending.to_record(), kind.as_str(), message, now_ms()) {
       Ok(()) => true,
       Err(e) => {
-        self.last_error = Some(e.to_string());
+        self.last_error = Some(e.to_string().into());
         false
       }
     }
@@ -227,26 +228,50 @@ impl Backlog {
   pub fn sync_if_due(&mut self, now: Instant, force: bool) {
     if self.sync_due().is_some_and(|due| force || now >= due) {
       if let Err(e) = self.spool.sync() {
-        self.last_error = Some(e.to_string());
+        self.last_error = Some(e.to_string().into());
       }
       self.dirty_since = None;
     }
   }
 
-  pub fn snapshot(&self) -> Value {
-    let stats = self.spool.stats();
+  /// The worker publishes this after every pass: numbers and shared strings, made JSON only when read.
+  pub fn snapshot(&self) -> SpoolStatus {
+    SpoolStatus {
+      dir: self.dir.clone(),
+      durable: self.durable,
+      stats: self.spool.stats(),
+      spooled: self.spooled,
+      replayed: self.replayed,
+      last_error: self.last_error.clone(),
+    }
+  }
+}
+
+/// The spool as the health snapshot shows it.
+#[derive(Debug, Clone)]
+pub struct SpoolStatus {
+  dir: Arc<str>,
+  durable: bool,
+  stats: SpoolStats,
+  spooled: u64,
+  replayed: u64,
+  last_error: Option<Arc<str>>,
+}
+
+impl SpoolStatus {
+  pub fn to_json(&self) -> Value {
     json!({
       "enabled": true,
-      "dir": self.dir.display().to_string(),
+      "dir": &*self.dir,
       "durability": if self.durable { "disk" } else { "memory" },
-      "bytes": stats.bytes,
-      "records": stats.records,
-      "oldestAgeMs": stats.oldest_event_time_ms.map(|t| (now_ms() - t).max(0)),
+      "bytes": self.stats.bytes,
+      "records": self.stats.records,
+      "oldestAgeMs": self.stats.oldest_event_time_ms.map(|t| (now_ms() - t).max(0)),
       "spooled": self.spooled,
       "replayed": self.replayed,
-      "corrupted": stats.corrupted_records,
-      "refused": stats.refused_records,
-      "lastError": self.last_error,
+      "corrupted": self.stats.corrupted_records,
+      "refused": self.stats.refused_records,
+      "lastError": self.last_error.as_deref(),
     })
   }
 }

@@ -8,6 +8,7 @@ use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 
+use crate::backlog::SpoolStatus;
 use crate::breaker::BreakerState;
 use crate::errors::ErrorKind;
 use crate::event::iso_millis;
@@ -64,7 +65,7 @@ pub struct WorkerStatus {
   pub running: bool,
   pub stopped: bool,
   /// The disk spool's own snapshot, when there is a spool.
-  pub spool: Option<Value>,
+  pub spool: Option<SpoolStatus>,
 }
 
 /// Upper bounds (ms) of the cumulative latency buckets, Prometheus style.
@@ -235,7 +236,7 @@ impl Metrics {
         "buckets": buckets,
       },
       "brokers": s.brokers.iter().map(|b| json!({ "name": b.name, "state": b.state, "rttMs": b.rtt_ms })).collect::<Vec<_>>(),
-      "spool": s.spool.clone().unwrap_or_else(|| json!({ "enabled": false })),
+      "spool": s.spool.as_ref().map_or_else(|| json!({ "enabled": false }), SpoolStatus::to_json),
       "uptimeMs": self.started_at.elapsed().as_millis() as u64,
       "config": inputs.config,
     })

@@ -8,7 +8,7 @@ export const BROKER_SH = fileURLToPath(new URL('../../scripts/kafka/broker.sh', 
 
 /**
  * Runs broker.sh synchronously and returns its stdout; throws with its output when it fails.
- * brokerScript('start') or brokerScript({ KAFKA_PORT_BASE: '39192' }, 'start') for another instance.
+ * brokerScript('start') or brokerScript({ KAFKA_PORT_BASE: '29192' }, 'start') for another instance.
  */
 export function brokerScript(...args) {
   const env = args.length && typeof args[0] === 'object' ? args.shift() : {}

@@ -5,7 +5,7 @@ set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd)
 POM="$SCRIPT_DIR/pom.xml"
-KAFKA_PORT_BASE=${KAFKA_PORT_BASE:-39092}
+KAFKA_PORT_BASE=${KAFKA_PORT_BASE:-29092}
 KAFKA_CACHE=${KAFKA_CACHE:-$REPO_ROOT/.cache/kafka/lib}
 KAFKA_STATE=${KAFKA_STATE:-$REPO_ROOT/.cache/kafka/state-$KAFKA_PORT_BASE}
 KAFKA_CERTS=${KAFKA_CERTS:-$KAFKA_STATE/certs}
@@ -300,7 +300,7 @@ topic_cmd() {
 }
 
 # --- 3-node KRaft quorum on loopback: node i uses ports KAFKA_CLUSTER_PORT_BASE + 10*(i-1) + 0..5.
-CLUSTER_BASE=${KAFKA_CLUSTER_PORT_BASE:-39492}
+CLUSTER_BASE=${KAFKA_CLUSTER_PORT_BASE:-29492}
 CLUSTER_DIR=${KAFKA_CLUSTER_STATE:-$REPO_ROOT/.cache/kafka/cluster-$CLUSTER_BASE}
 node_env() { # node_env I N: run this script for node I of N
   local i=$1 n=$2 voters="" j
@@ -339,7 +339,7 @@ usage: $0 COMMAND
   install | certs | start | stop | kill | freeze | thaw | restart | status | wipe | logs [N] | info
   create-topic NAME [PARTITIONS] [KEY=VALUE ...] | delete-topic NAME
   cluster-start [N] | cluster-stop | cluster-wipe | cluster-status | cluster-node I COMMAND [ARGS]
-env: KAFKA_PORT_BASE (39092) KAFKA_STATE KAFKA_CACHE KAFKA_AUTO_CREATE_TOPICS KAFKA_MESSAGE_MAX_BYTES KAFKA_OVERRIDES
+env: KAFKA_PORT_BASE (29092) KAFKA_STATE KAFKA_CACHE KAFKA_AUTO_CREATE_TOPICS KAFKA_MESSAGE_MAX_BYTES KAFKA_OVERRIDES
 EOF
 }
 

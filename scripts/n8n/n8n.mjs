@@ -15,7 +15,7 @@ const { values: opt, positionals } = parseArgs({
   allowPositionals: true,
   options: {
     version: { type: 'string' },
-    brokers: { type: 'string', default: '127.0.0.1:39092' },
+    brokers: { type: 'string', default: '127.0.0.1:29092' },
     topic: { type: 'string', default: 'n8n-executions' },
     fork: { type: 'boolean', default: false },
     port: { type: 'string', default: '5678' },

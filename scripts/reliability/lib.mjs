@@ -44,7 +44,7 @@ function run(cmd, args, timeoutMs = 20_000) {
   })
 }
 
-/** A private single-node broker of scripts/kafka/broker.sh on its own port base (never the shared 39092). */
+/** A private single-node broker of scripts/kafka/broker.sh on its own port base (never the shared 29092). */
 export class Broker {
   constructor(base, env = {}) {
     this.base = Number(base)

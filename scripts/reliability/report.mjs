@@ -154,7 +154,7 @@ export function render(run) {
   out.push(
     `- **Brokers**: \`scripts/kafka/broker.sh\` (Kafka from Maven jars, KRaft). Brokers A (port base 29552: cases ${casesIn('outage')}) and A2 (29562: cases ${casesIn('outage2')}) ` +
       `are the ones stopped, killed and frozen; broker B (29572, \`auto.create.topics.enable=false\`, topics created explicitly: cases ${casesIn('steady', 'dead-letters')}) ` +
-      'stays up; the cluster uses base 29712 (nodes on 29712, 29722, 29732). All are wiped before and after a run; the shared broker on 39092 is ' +
+      'stays up; the cluster uses base 29712 (nodes on 29712, 29722, 29732). All are wiped before and after a run; the shared broker on 29092 is ' +
       'never touched.',
   )
   out.push(

@@ -7,7 +7,7 @@ export async function kafkaUp() {
   return ensureBroker().plaintext;
 }
 
-export const BROKERS = '127.0.0.1:39092';
+export const BROKERS = '127.0.0.1:29092';
 
 /** Start/stop another broker instance of our own on other ports (so stopping it disturbs no other test). */
 export function spareBroker(portBase, cmd) {

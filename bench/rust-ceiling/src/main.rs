@@ -50,7 +50,7 @@ fn arg(name: &str, default: &str) -> String {
 }
 
 fn main() {
-  let brokers = arg("--brokers", "127.0.0.1:39092");
+  let brokers = arg("--brokers", "127.0.0.1:29092");
   let topic = arg("--topic", "bench-ceiling");
   let rate: f64 = arg("--rate", "0").parse().unwrap();
   let warmup = Duration::from_secs_f64(arg("--warmup", "1").parse().unwrap());
