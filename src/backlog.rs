@@ -13,6 +13,9 @@ use crate::metrics::now_ms;
 use crate::producer::Pending;
 use crate::spool::{FsyncPolicy, Spool, SpoolOptions, SpoolPos, SpoolRecord, SpoolStats};
 
+/// Events copied and encoded per spool append: bounds the memory a large spill holds at once (~1.4 MB of frames).
+pub const SPILL_CHUNK: usize = 1_000;
+
 pub struct Backlog {
   spool: Spool,
   /// The spool folder as the health snapshot shows it, formatted once.
@@ -123,17 +126,25 @@ impl Backlog {
     if pending.is_empty() {
       return 0;
     }
-    let records: Vec<SpoolRecord> = pending.iter().map(Pending::to_record).collect();
-    let refused = match self.spool.append(&records) {
-      Ok(outcome) => {
-        self.spooled += outcome.appended as u64;
-        outcome.refused as u64
+    let mut refused = 0u64;
+    for chunk in pending.chunks(SPILL_CHUNK) {
+      if refused > 0 {
+        // Nothing after a refused event is appended: the spool stays in acceptance order.
+        refused += chunk.len() as u64;
+        continue;
       }
-      Err(e) => {
-        self.last_error = Some(e.to_string().into());
-        records.len() as u64
+      let records: Vec<SpoolRecord> = chunk.iter().map(Pending::to_record).collect();
+      match self.spool.append(&records) {
+        Ok(outcome) => {
+          self.spooled += outcome.appended as u64;
+          refused += outcome.refused as u64;
+        }
+        Err(e) => {
+          self.last_error = Some(e.to_string().into());
+          refused += records.len() as u64;
+        }
       }
-    };
+    }
     self.dirty_since.get_or_insert_with(Instant::now);
     if refused > 0 {
       diag.limited(Level::Error, "spool-full", &format!("spool {} refused {refused} events (full or failing): they are lost", self.dir));
@@ -273,5 +284,72 @@ impl SpoolStatus {
       "refused": self.stats.refused_records,
       "lastError": self.last_error.as_deref(),
     })
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use crate::config::Sources;
+  use crate::diag::StderrSink;
+
+  fn backlog(dir: &std::path::Path, max_bytes: u64) -> (Backlog, Diagnostics) {
+    let env = [("N8N_KAFKA_LOGGER_SPOOL_DIR", dir.display().to_string()), ("N8N_KAFKA_LOGGER_SPOOL_MAX_BYTES", max_bytes.to_string())];
+    let config = Config::parse(&Sources::from_env(env.into_iter().map(|(k, v)| (k.to_string(), v)).collect())).unwrap();
+    let diag = Diagnostics::new(Box::new(StderrSink), Vec::new());
+    (Backlog::open(&config, &diag).expect("spool opens"), diag)
+  }
+
+  fn events(n: usize, payload_len: usize) -> Vec<Pending> {
+    (0..n)
+      .map(|i| Pending {
+        seq: i as u64,
+        key: format!("wf-{}", i % 7),
+        payload: format!("{i:08}{}", "x".repeat(payload_len)).into_bytes(),
+        event_name: "Workflow Completed",
+        message_id: format!("msg-{i:08}"),
+        event_time_ms: 1_700_000_000_000 + i as i64,
+        accepted_at: Instant::now(),
+        attempts: 0,
+        probe: false,
+        dead_letter: None,
+        first_failure_ms: None,
+        spool_pos: None,
+      })
+      .collect()
+  }
+
+  fn spooled_ids(b: &mut Backlog) -> Vec<String> {
+    let mut seq = 0;
+    let mut ids = Vec::new();
+    loop {
+      let batch = b.next_batch(10_000, &mut seq);
+      if batch.is_empty() {
+        return ids;
+      }
+      ids.extend(batch.into_iter().map(|p| p.message_id));
+    }
+  }
+
+  #[test]
+  fn a_spill_larger_than_a_chunk_lands_whole_and_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut b, diag) = backlog(dir.path(), 1 << 30);
+    let all = events(SPILL_CHUNK * 2 + 500, 200);
+    assert_eq!(b.spill(&all, &diag), 0);
+    assert_eq!(b.spooled, all.len() as u64);
+    assert_eq!(spooled_ids(&mut b), all.iter().map(|p| p.message_id.clone()).collect::<Vec<_>>());
+  }
+
+  #[test]
+  fn after_a_refusal_later_chunks_are_refused_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut b, diag) = backlog(dir.path(), 1 << 20); // 1 MiB: fills inside the first chunk of ~1.1 KB events
+    let all = events(SPILL_CHUNK * 3, 1_000);
+    let refused = b.spill(&all, &diag);
+    let kept = b.spooled as usize;
+    assert!(kept > 0 && kept < SPILL_CHUNK, "the cap falls inside the first chunk ({kept} kept)");
+    assert_eq!(refused as usize, all.len() - kept);
+    assert_eq!(spooled_ids(&mut b), all[..kept].iter().map(|p| p.message_id.clone()).collect::<Vec<_>>(), "a prefix, in order");
   }
 }

@@ -11,7 +11,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::producer::{Producer as _, PurgeConfig};
 use rdkafka::types::RDKafkaErrorCode;
 
-use crate::backlog::Backlog;
+use crate::backlog::{Backlog, SPILL_CHUNK};
 use crate::breaker::{Breaker, BreakerState, Permit, Transition};
 use crate::config::{Config, ConfigError};
 use crate::diag::{Diagnostics, Level};
@@ -362,20 +362,27 @@ impl Worker {
     if !(backlog.active() || holds || !self.to_spill.is_empty()) {
       return;
     }
-    let mut batch = std::mem::take(&mut self.to_spill);
-    while self.direct_in_flight == 0 && batch.len() < SPILL_BATCH {
-      match self.next_from_queue() {
-        Some(pending) => batch.push(pending),
-        None => break,
+    let failed = std::mem::take(&mut self.to_spill);
+    let mut refused = self.spill(failed);
+    // Queued events follow one chunk at a time: a large spill never holds more than a chunk of built events.
+    let mut moved = 0;
+    while refused == 0 && self.direct_in_flight == 0 && moved < SPILL_BATCH {
+      let chunk: Vec<Pending> = std::iter::from_fn(|| self.next_from_queue()).take(SPILL_CHUNK).collect();
+      let n = chunk.len();
+      refused = self.spill(chunk);
+      moved += n;
+      if n < SPILL_CHUNK {
+        break;
       }
     }
-    self.spill(batch);
   }
 
-  fn spill(&mut self, batch: Vec<Pending>) {
-    let Some(backlog) = &mut self.backlog else { return };
+  /// Appends to the spool; returns how many it refused (counted as dropped).
+  fn spill(&mut self, batch: Vec<Pending>) -> u64 {
+    let Some(backlog) = &mut self.backlog else { return 0 };
     let refused = backlog.spill(&batch, &self.shared.diag);
     Counters::add(&self.shared.metrics.counters.dropped, refused);
+    refused
   }
 
   /// Sends spooled events in append order, as far as the breaker, the backoff and the in-flight cap allow.
