@@ -3,7 +3,7 @@
 // Uses the bench's own broker (BENCH_BROKER_BASE, default 29620, as bench/run.sh). It stages this checkout into the
 // n8n install under N8N_CACHE (scripts/n8n/env.sh): point N8N_CACHE at a private copy (cp -al) when other
 // checkouts on the machine run their n8n tests at the same time.
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRequire } from 'node:module'
@@ -59,14 +59,38 @@ function cpuMs(n8n) {
   return (Number(fields[11]) + Number(fields[12])) * 10
 }
 
+/** CPU ms so far per thread group of an n8n process: `main` (the event loop), `logger` (the logger's worker and
+ * librdkafka's threads), `other` (libuv's pool, V8's helpers). Threads that ended are not counted. */
+function threadCpuMs(n8n) {
+  const out = { main: 0, logger: 0, other: 0 }
+  const dir = `/proc/${n8n.child.pid}/task`
+  for (const tid of readdirSync(dir)) {
+    try {
+      const stat = readFileSync(`${dir}/${tid}/stat`, 'utf8')
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      const group = Number(tid) === n8n.child.pid ? 'main' : /^(rdk:|kafka-execution)/.test(name) ? 'logger' : 'other'
+      out[group] += (Number(f[11]) + Number(f[12])) * 10
+    } catch {
+      /* the thread ended */
+    }
+  }
+  return out
+}
+
 /** Sequential requests alternating between the two instances (order flipped each round): paired samples. */
 async function latencies(pair, n) {
-  const out = { without: [], with: [], cpuMs: {} }
+  const out = { without: [], with: [], cpuMs: {}, threads: {} }
   const cpu0 = { without: cpuMs(pair.without), with: cpuMs(pair.with) }
+  const threads0 = { without: threadCpuMs(pair.without), with: threadCpuMs(pair.with) }
   for (let i = 0; i < n; i++) {
     for (const mode of i % 2 ? ['with', 'without'] : ['without', 'with']) out[mode].push(await post(pair[mode].url))
   }
-  for (const mode of ['without', 'with']) out.cpuMs[mode] = cpuMs(pair[mode]) - cpu0[mode]
+  for (const mode of ['without', 'with']) {
+    out.cpuMs[mode] = cpuMs(pair[mode]) - cpu0[mode]
+    const t = threadCpuMs(pair[mode])
+    out.threads[mode] = Object.fromEntries(Object.keys(t).map((k) => [k, t[k] - threads0[mode][k]]))
+  }
   return out
 }
 
@@ -87,7 +111,10 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 // Both instances run side by side and see the same machine load; rounds alternate which goes first.
 const [without, withLogger] = await Promise.all([start(false), start(true)])
 const pair = { without, with: withLogger }
-const runs = { without: { latency: [], perSecond: [], cpuMs: 0 }, with: { latency: [], perSecond: [], cpuMs: 0 } }
+const runs = {
+  without: { latency: [], perSecond: [], cpuMs: 0, threads: { main: 0, logger: 0, other: 0 } },
+  with: { latency: [], perSecond: [], cpuMs: 0, threads: { main: 0, logger: 0, other: 0 } },
+}
 try {
   await latencies(pair, 20) // warm-up
   for (let r = 0; r < reps; r++) {
@@ -95,6 +122,7 @@ try {
     for (const mode of ['without', 'with']) {
       runs[mode].latency.push(...l[mode])
       runs[mode].cpuMs += l.cpuMs[mode]
+      for (const k of Object.keys(runs[mode].threads)) runs[mode].threads[k] += l.threads[mode][k]
     }
     for (const mode of r % 2 ? ['with', 'without'] : ['without', 'with']) runs[mode].perSecond.push(await throughput(pair[mode], requests))
     const last = (mode) => `p50 ${summarize(l[mode]).p50.toFixed(1)} ms, ${runs[mode].perSecond.at(-1).toFixed(1)} executions/s`
@@ -107,10 +135,11 @@ try {
 const expected = 2 * (20 + 2 * reps * requests)
 const logged = await eventsLogged(withLogger.topic)
 if (logged < expected) throw new Error(`the logger wrote ${logged} events, expected ${expected}`)
+const perExecution = (t) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v / (reps * requests)]))
 const summary = {
   // n8n's own process (main), sequential phase: CPU per execution.
-  without: { ...summarize(runs.without.latency), executionsPerSecond: median(runs.without.perSecond), cpuMsPerExecution: runs.without.cpuMs / (reps * requests) },
-  with: { ...summarize(runs.with.latency), executionsPerSecond: median(runs.with.perSecond), cpuMsPerExecution: runs.with.cpuMs / (reps * requests) },
+  without: { ...summarize(runs.without.latency), executionsPerSecond: median(runs.without.perSecond), cpuMsPerExecution: runs.without.cpuMs / (reps * requests), threadCpuMsPerExecution: perExecution(runs.without.threads) },
+  with: { ...summarize(runs.with.latency), executionsPerSecond: median(runs.with.perSecond), cpuMsPerExecution: runs.with.cpuMs / (reps * requests), threadCpuMsPerExecution: perExecution(runs.with.threads) },
   eventsLogged: logged,
 }
 summary.latencyRatioP50 = summary.with.p50 / summary.without.p50
