@@ -41,7 +41,7 @@ const loopGap = L('logger', 20000, 'loopDelayMs.p99') && L('none', 20000, 'loopD
 summary.targets = [
   { target: 'main-thread CPU per event <= 1.0 us (net, at 20k/s)', value: L('logger', 20000, 'netJsCpuNsPerEvent')?.med / 1000, unit: 'us', met: L('logger', 20000, 'netJsCpuNsPerEvent')?.med <= 1000 },
   { target: 'main-thread time inside the log call <= 1.0 us (wall, batches of 1,000)', value: summary.incall?.inCallWallNsPerEvent?.med / 1000, unit: 'us', met: summary.incall?.inCallWallNsPerEvent?.med <= 1000 },
-  { target: 'main-thread CPU inside the log calls <= 1.0 us (paced 20k/s)', value: L('logger', 20000, 'sendWallNsPerEvent')?.med / 1000, unit: 'us', met: L('logger', 20000, 'sendWallNsPerEvent')?.med <= 1000 },
+  { target: 'main-thread time inside the log calls <= 1.0 us (wall, paced 20k/s)', value: L('logger', 20000, 'sendWallNsPerEvent')?.med / 1000, unit: 'us', met: L('logger', 20000, 'sendWallNsPerEvent')?.med <= 1000 },
   { target: 'throughput >= 0.9x bare rdkafka ceiling', value: loggerMax && ceilingMax ? loggerMax / ceilingMax : null, unit: 'x', met: loggerMax >= 0.9 * ceilingMax },
   { target: 'loop-delay p99 at 20k/s within 0.2 ms of no logging', value: loopGap, unit: 'ms', met: loopGap != null && loopGap <= 0.2 },
   { target: 'end-to-end p99 < 50 ms at 20k/s', value: L('logger', 20000, 'latencyMs.p99')?.med, unit: 'ms', met: L('logger', 20000, 'latencyMs.p99')?.med < 50 },
