@@ -147,7 +147,8 @@ async function outage(c, { rate, outageS, upS, recoverS, brokerEnv }) {
     return (num / den) * 60
   }
   return {
-    rate, outageS, recoverS, sent, counters: hm.counters, spool: hm.spool ?? null,
+    // the spool's folder is a temp path of this machine: left out of the results
+    rate, outageS, recoverS, sent, counters: hm.counters, spool: hm.spool ? { ...hm.spool, dir: undefined } : null,
     rssMB: {
       beforeOutage: during[0]?.rss, maxDuringOutage: Math.max(...during.map((s) => s.rss)), endOfOutage: during.at(-1)?.rss, afterRecovery: series.at(-1)?.rss,
       secondHalfSlopeMBPerMin: slope((x) => x.rss),
