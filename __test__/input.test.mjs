@@ -109,6 +109,21 @@ test('node events need a phase and a node name', () => {
   assert.match(logger.getHealthMetrics().lastRejection.reason, /^nodeName must be a non-empty string$/)
 })
 
+test('the fast path is private and bound to its own logger', () => {
+  const names = Object.getOwnPropertyNames(KafkaExecutionLogger.prototype)
+  assert.ok(!names.some((n) => /packed/i.test(n)), `no fast-path internals on the prototype: ${names}`)
+  const [a, b] = [newLogger(), newLogger()]
+  for (let i = 0; i < 3; i++) assert.equal(a.logWorkflowStarted({ ...valid, executionId: `a${i}` }), true)
+  assert.equal(b.logWorkflowFinished(valid), true)
+  assert.deepEqual([a.getHealthMetrics().counters.accepted, b.getHealthMetrics().counters.accepted], [3, 1])
+  // A log method taken off the class and called on anything else fails like any napi method: a TypeError, no crash.
+  for (const stranger of [{}, Object.create(KafkaExecutionLogger.prototype), Object.freeze({})]) {
+    assert.throws(() => KafkaExecutionLogger.prototype.logWorkflowStarted.call(stranger, valid), TypeError)
+  }
+  assert.equal(a.logWorkflowStarted(valid), true, 'the real logger still takes the fast path afterwards')
+  assert.equal(a.getHealthMetrics().counters.accepted, 4)
+})
+
 test('a full queue drops the oldest event and counts it, never blocking', () => {
   const logger = new KafkaExecutionLogger({ spoolDir: spoolDir(), brokers: '127.0.0.1:1', queueMaxSize: 10, queueBatchSize: 10 })
   for (let i = 0; i < 25; i++) assert.equal(logger.logWorkflowStarted({ executionId: `e${i}`, workflowId: 'w' }), true)

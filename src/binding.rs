@@ -12,10 +12,11 @@ use napi_derive::napi;
 
 use crate::config::{is_configured, Config, ConfigError, Sources, CONFIG_ERROR_CODE};
 use crate::diag::{LogSink, StderrSink};
-use crate::event::{EventKind, ExecutionInput};
-use crate::js_input::Reader;
+use crate::event::EventKind;
+use crate::js_input::{self, Reader};
 use crate::js_logger::JsLoggerSink;
 use crate::logger::Logger;
+use crate::packed::Queued;
 use crate::settings::{self, ENV_PREFIX, SETTINGS};
 use crate::{spool, tools};
 use crate::worker::{FlushResult, ShutdownResult, StartupError};
@@ -362,12 +363,13 @@ impl KafkaExecutionLogger {
     self.log(&env, input, None)
   }
 
-  /// The fast path of the four log methods above, called by their JS versions (src/fast_log.js), which take it
-  /// off the prototype when the addon loads. Null: the input needs the exact reader after all.
+  /// The native half of the four log methods' fast path for this logger: src/fast_log.js asks for it once per
+  /// instance and keeps it where only its closure can reach it.
   #[napi(skip_typescript)]
-  pub fn log_packed(&self, env: Env, packed: Unknown) -> Option<bool> {
-    let outcome = catch_unwind(AssertUnwindSafe(|| Reader::new(env.raw()).packed(packed.raw())));
-    Some(self.settle(outcome.ok()??))
+  pub fn packed_log_function<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
+    let function = js_input::packed_log_function(env.raw(), self.logger.intake().clone())
+      .ok_or_else(|| Error::new(Status::GenericFailure, "could not create the fast path"))?;
+    Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), function) })
   }
 
   #[napi(ts_return_type = "HealthSnapshot")]
@@ -415,22 +417,8 @@ impl KafkaExecutionLogger {
 impl KafkaExecutionLogger {
   /// Any failure, even a panic, becomes a counted rejection: a log call never throws into n8n.
   fn log(&self, env: &Env, input: Unknown, kind: Option<EventKind>) -> bool {
-    match catch_unwind(AssertUnwindSafe(|| Reader::new(env.raw()).execution(input.raw(), kind))) {
-      Ok(read) => self.settle(read),
-      Err(_) => {
-        self.logger.reject("internal error while reading the input".into());
-        false
-      }
-    }
-  }
-
-  fn settle(&self, read: std::result::Result<ExecutionInput, String>) -> bool {
-    match read {
-      Ok(input) => self.logger.accept(input),
-      Err(reason) => {
-        self.logger.reject(reason);
-        false
-      }
-    }
+    let read = catch_unwind(AssertUnwindSafe(|| Reader::new(env.raw()).execution(input.raw(), kind)))
+      .unwrap_or_else(|_| Err("internal error while reading the input".into()));
+    self.logger.intake().settle(read.map(|input| Queued::Read(Box::new(input))))
   }
 }

@@ -6,9 +6,21 @@
 (function install(Class, nums) {
   'use strict';
   const proto = Class.prototype;
-  const logPacked = proto.logPacked;
-  if (typeof logPacked !== 'function') return false;
-  delete proto.logPacked;
+  const packedLogFunction = proto.packedLogFunction;
+  if (typeof packedLogFunction !== 'function') return false;
+  delete proto.packedLogFunction;
+  // Each logger's native `logPacked(packed)`, bound to it in the addon. Only this closure can reach them, so
+  // nothing else can hand the addon a function or `this` it did not make.
+  const natives = new WeakMap();
+  function nativeOf(logger) {
+    let f = natives.get(logger);
+    if (f === undefined) {
+      if (typeof logger !== 'object' || logger === null) return null;
+      try { f = packedLogFunction.call(logger); } catch (_) { f = null; } // not a logger: the exact path decides
+      natives.set(logger, f);
+    }
+    return f;
+  }
   const getTime = Date.prototype.getTime; // throws for anything but a real Date, like napi_get_date_value
   const isArray = Array.isArray;
   const MAX = 4096; // UTF-16 units; a longer string takes the exact path, which copies it capped
@@ -94,9 +106,12 @@
         if (typeof input === 'object' && input !== null) {
           const s = pack(input, node);
           if (s !== undefined) {
-            nums[5] = kind;
-            const accepted = logPacked.call(this, s);
-            if (accepted !== null) return accepted;
+            const logPacked = nativeOf(this);
+            if (logPacked !== null) {
+              nums[5] = kind;
+              const accepted = logPacked(s);
+              if (accepted !== null) return accepted;
+            }
           }
         }
         return exact.call(this, input);

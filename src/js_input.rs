@@ -2,20 +2,22 @@
 //! into one string) and the exact N-API reader, which handles everything else, gives the rejection reasons,
 //! and clears every JS exception (throwing getters, proxies).
 
-use std::ffi::CStr;
+use std::ffi::{c_void, CStr};
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
+use std::sync::Arc;
+use std::time::Instant;
 
 use napi::sys;
 
 use crate::event::{ErrorInput, EventKind, ExecutionInput, Extras, NodeInput, NodePhase};
 use crate::metrics::now_ms;
-use crate::json::prefix;
+use crate::packed::{self, capped, PackedInput, Queued, MAX_STACK_BYTES, MAX_TEXT_BYTES, SLOT_COUNT};
+use crate::worker::Shared;
 
 /// Why an input was rejected; shown in the health snapshot as `lastRejection.reason`.
 pub type Rejection = String;
 
-const MAX_STACK_BYTES: usize = 64 * 1024;
-const MAX_TEXT_BYTES: usize = 16 * 1024;
 const MAX_LIST_ITEMS: u32 = 100;
 const MAX_EXTRAS: u32 = 64;
 /// Dates the ISO-8601 output can show: years 0001 to 9999.
@@ -30,13 +32,13 @@ pub struct Reader {
 //
 // Per field, the N-API reader pays a C-string internalization, an uncached V8 property lookup and several
 // checked N-API calls: ~5 us per n8n-shaped event. The log methods of fast_log.js, installed on the class when
-// the addon loads, load the same properties with V8's inline caches and call the native `logPacked` with the
-// strings concatenated into one, copied out with a single N-API call; lengths, numbers and presence bits come
-// through a shared Float64Array. Anything they are not sure about (a wrong type, a long string, extras, a throw)
-// goes to the native method and the N-API reader, so results and rejection reasons are the same on both paths.
+// the addon loads, load the same properties with V8's inline caches and call the logger's native `logPacked`
+// function with the strings concatenated into one, copied out with a single N-API call; lengths, numbers and
+// presence bits come through a shared Float64Array. Anything they are not sure about (a wrong type, a long
+// string, extras, a throw) goes to the native method and the N-API reader, so results and rejection reasons are
+// the same on both paths. The accepted text is queued whole and split into fields on the worker (src/packed.rs).
 
-/// Bits of `nums[N_MASK]`: which slots hold a value. String slots first, in packing order.
-const SLOT_COUNT: usize = 22;
+/// Bits of `nums[N_MASK]`: which slots hold a value. String slots first, in packing order (src/packed.rs).
 const B_STARTED_MS: u32 = 1 << 22;
 const B_STOPPED_MS: u32 = 1 << 23;
 const B_NODE_COUNT: u32 = 1 << 24;
@@ -66,6 +68,58 @@ thread_local! {
 
 unsafe extern "C" fn forget_nums(_: *mut std::ffi::c_void) {
   NUMS_OF.set(None);
+}
+
+/// The fast path's native function for one logger: its data is that logger's intake, so a call needs no
+/// instance lookup or borrow tracking, only the argument. The function owns one reference to the intake.
+pub fn packed_log_function(env: sys::napi_env, intake: Arc<Shared>) -> Option<sys::napi_value> {
+  let data = Arc::into_raw(intake).cast_mut().cast();
+  let mut function = ptr::null_mut();
+  let name = c"logPacked";
+  let created = unsafe {
+    sys::napi_create_function(env, name.as_ptr(), name.count_bytes() as isize, Some(log_packed), data, &mut function)
+      == sys::Status::napi_ok
+      && sys::napi_add_finalizer(env, function, data, Some(release_intake), ptr::null_mut(), ptr::null_mut())
+        == sys::Status::napi_ok
+  };
+  if !created {
+    // Nothing can call a function that was never handed out: its reference is ours to drop.
+    drop(unsafe { Arc::from_raw(data.cast::<Shared>()) });
+    return None;
+  }
+  Some(function)
+}
+
+unsafe extern "C" fn release_intake(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
+  drop(unsafe { Arc::from_raw(data.cast::<Shared>()) });
+}
+
+/// `logPacked(packed)`: true or false as the log method returns, null when the exact reader must decide.
+unsafe extern "C" fn log_packed(env: sys::napi_env, info: sys::napi_callback_info) -> sys::napi_value {
+  let mut argc = 1usize;
+  let mut packed = ptr::null_mut();
+  let mut data = ptr::null_mut();
+  let mut result = ptr::null_mut();
+  unsafe {
+    if sys::napi_get_cb_info(env, info, &mut argc, &mut packed, ptr::null_mut(), &mut data) != sys::Status::napi_ok
+      || argc < 1
+      || data.is_null()
+    {
+      sys::napi_get_null(env, &mut result);
+      return result;
+    }
+  }
+  // Alive: the function being called holds a reference, released only by its finalizer.
+  let intake = unsafe { &*data.cast::<Shared>() };
+  let settled =
+    catch_unwind(AssertUnwindSafe(|| Reader::new(env).packed(packed).map(|read| intake.settle(read.map(Queued::Packed)))));
+  unsafe {
+    match settled {
+      Ok(Some(accepted)) => sys::napi_get_boolean(env, accepted, &mut result),
+      _ => sys::napi_get_null(env, &mut result),
+    };
+  }
+  result
 }
 
 /// Installs the JS log methods on `class` (at module load). On failure, e.g. with code generation from strings
@@ -100,13 +154,6 @@ pub fn install(env: sys::napi_env, class: sys::napi_value) -> bool {
   true
 }
 
-/// What `Reader::string_value(value, max)` keeps of a string: the whole of it when it fits the 256-byte
-/// first copy, else at most `max` bytes.
-fn capped(s: &str, max: usize) -> String {
-  let first = prefix(s, 255);
-  if first.len() < 255 { first } else { prefix(s, max) }.to_owned()
-}
-
 fn invalid_time(field: &str) -> Rejection {
   format!("{field} must be a valid Date, ISO-8601 string or epoch milliseconds")
 }
@@ -123,9 +170,10 @@ fn time_from_text(text: &str, field: &str) -> Result<i64, Rejection> {
   checked_time(ms as f64, field)
 }
 
-fn required(value: Option<String>, field: &str) -> Result<String, Rejection> {
+/// A fast-path field is at most 4096 UTF-16 units, within the cap, so the check needs no copy.
+fn required(value: Option<&str>, field: &str) -> Result<(), Rejection> {
   match value {
-    Some(s) if !s.trim().is_empty() => Ok(s),
+    Some(s) if !s.trim().is_empty() => Ok(()),
     _ => Err(format!("{field} must be a non-empty string")),
   }
 }
@@ -180,7 +228,7 @@ impl<'t> Units<'t> {
 
 impl Reader {
   /// A log call packed by fast_log.js. None when the input needs the exact reader after all.
-  pub fn packed(&self, packed: sys::napi_value) -> Option<Result<ExecutionInput, Rejection>> {
+  pub fn packed(&self, packed: sys::napi_value) -> Option<Result<PackedInput, Rejection>> {
     let (env, nums) = NUMS_OF.get()?;
     if env != self.env {
       return None;
@@ -190,7 +238,7 @@ impl Reader {
     let kind = packed_kind(nums[N_KIND])?;
     PACKED.with_borrow_mut(|buffer| {
       let text = self.packed_text(packed, buffer)?;
-      self.from_packed(text, nums, kind)
+      from_packed(text, nums, kind)
     })
   }
 
@@ -220,89 +268,86 @@ impl Reader {
     // V8 writes valid UTF-8 (lone surrogates become U+FFFD); anything else takes the exact path.
     std::str::from_utf8(&buffer[..written]).ok()
   }
+}
 
-  /// Builds the input from the packed slots, checking values in the exact reader's order.
-  fn from_packed(&self, text: &str, nums: &[f64], kind: Option<EventKind>) -> Option<Result<ExecutionInput, Rejection>> {
-    let mask = nums[N_MASK] as u32;
-    let mut units = Units { text, at: 0, ascii: text.len() == nums[N_UNITS] as usize };
-    let mut slots: [Option<&str>; SLOT_COUNT] = [None; SLOT_COUNT];
-    for (i, slot) in slots.iter_mut().enumerate() {
-      if mask & (1 << i) != 0 {
-        *slot = Some(units.take(nums[N_LEN + i])?);
-      }
+/// Cuts the packed text into its slots and validates them in the exact reader's order; the fields themselves
+/// are split off on the worker (src/packed.rs).
+fn from_packed(text: &str, nums: &[f64], kind: Option<EventKind>) -> Option<Result<PackedInput, Rejection>> {
+  let mask = nums[N_MASK] as u32;
+  let mut units = Units { text, at: 0, ascii: text.len() == nums[N_UNITS] as usize };
+  let mut slots: [Option<&str>; SLOT_COUNT] = [None; SLOT_COUNT];
+  let mut lens = [0u32; SLOT_COUNT];
+  for (i, slot) in slots.iter_mut().enumerate() {
+    if mask & (1 << i) != 0 {
+      let piece = units.take(nums[N_LEN + i])?;
+      lens[i] = piece.len() as u32;
+      *slot = Some(piece);
     }
-    let tag_count = (nums[N_TAGS] as usize).min(MAX_LIST_ITEMS as usize);
-    let mut tags = Vec::with_capacity(tag_count);
-    for i in 0..tag_count {
-      tags.push(capped(units.take(nums[N_TAG_LEN + i])?, MAX_TEXT_BYTES));
-    }
-    Some(self.input_from_slots(&slots, tags, nums, kind))
   }
+  let tag_count = (nums[N_TAGS] as usize).min(MAX_LIST_ITEMS as usize);
+  let mut tag_lens = Vec::with_capacity(tag_count);
+  for i in 0..tag_count {
+    tag_lens.push(units.take(nums[N_TAG_LEN + i])?.len() as u32);
+  }
+  let (kind, started_at_ms, stopped_at_ms, node_count) = match validate_packed(&slots, nums, kind) {
+    Ok(checked) => checked,
+    Err(reason) => return Some(Err(reason)),
+  };
+  Some(Ok(PackedInput {
+    kind,
+    text: text[..units.at].into(),
+    present: mask & ((1 << SLOT_COUNT) - 1),
+    lens,
+    tag_lens: tag_lens.into_boxed_slice(),
+    started_at_ms,
+    stopped_at_ms,
+    node_count,
+    has_error: mask & (B_ERROR_STRING | B_ERROR_OBJECT) != 0,
+    accepted_at: Instant::now(),
+  }))
+}
 
-  fn input_from_slots(
-    &self,
-    slots: &[Option<&str>; SLOT_COUNT],
-    tags: Vec<String>,
-    nums: &[f64],
-    kind: Option<EventKind>,
-  ) -> Result<ExecutionInput, Rejection> {
-    let accepted_at_ms = now_ms();
-    let mask = nums[N_MASK] as u32;
-    let text_slot = |i: usize| slots[i].map(|s| capped(s, MAX_TEXT_BYTES));
-    let execution_id = required(text_slot(0), "executionId")?;
-    let workflow_id = required(text_slot(1), "workflowId")?;
-    let (kind, node) = match kind {
-      Some(kind) => (kind, None),
-      None => {
-        let phase = match slots[12].map(|s| capped(s, 32)).as_deref() {
-          Some("started") => NodePhase::Started,
-          Some("completed") => NodePhase::Completed,
-          Some("failed") => NodePhase::Failed,
-          _ => return Err("event must be one of started, completed, failed".into()),
-        };
-        let node = NodeInput { name: required(text_slot(13), "nodeName")?, node_type: text_slot(14), id: text_slot(15) };
-        (EventKind::Node(phase), Some(Box::new(node)))
-      }
-    };
-    let mut input = ExecutionInput::new(kind, execution_id, workflow_id, accepted_at_ms);
-    input.node = node;
-    input.workflow_name = text_slot(2);
-    input.mode = slots[3].map(|s| capped(s, 64));
-    input.status = slots[4].map(|s| capped(s, 64));
-    input.started_at_ms = match (mask & B_STARTED_MS != 0, slots[5]) {
-      (true, _) => Some(checked_time(nums[N_STARTED_MS], "startedAt")?),
-      (false, Some(text)) => Some(time_from_text(text, "startedAt")?),
-      (false, None) => None,
-    };
-    input.stopped_at_ms = match (mask & B_STOPPED_MS != 0, slots[6]) {
-      (true, _) => Some(checked_time(nums[N_STOPPED_MS], "stoppedAt")?),
-      (false, Some(text)) => Some(time_from_text(text, "stoppedAt")?),
-      (false, None) => None,
-    };
-    if mask & B_NODE_COUNT != 0 {
-      if !nums[N_NODE_COUNT].is_finite() {
-        return Err("nodeCount must be a finite number".into());
-      }
-      input.node_count = Some(nums[N_NODE_COUNT]);
+/// The event kind, startedAt, stoppedAt and nodeCount of a valid input.
+type Checked = (EventKind, Option<i64>, Option<i64>, Option<f64>);
+
+/// The exact reader's checks, in its order: required ids, the node's phase and name, times, nodeCount.
+fn validate_packed(
+  slots: &[Option<&str>; SLOT_COUNT],
+  nums: &[f64],
+  kind: Option<EventKind>,
+) -> Result<Checked, Rejection> {
+  let mask = nums[N_MASK] as u32;
+  required(slots[packed::EXECUTION_ID], "executionId")?;
+  required(slots[packed::WORKFLOW_ID], "workflowId")?;
+  let kind = match kind {
+    Some(kind) => kind,
+    None => {
+      let phase = match slots[packed::NODE_EVENT].map(|s| capped(s, 32)).as_deref() {
+        Some("started") => NodePhase::Started,
+        Some("completed") => NodePhase::Completed,
+        Some("failed") => NodePhase::Failed,
+        _ => return Err("event must be one of started, completed, failed".into()),
+      };
+      required(slots[packed::NODE_NAME], "nodeName")?;
+      EventKind::Node(phase)
     }
-    input.retry_of = text_slot(7);
-    input.parent_execution_id = text_slot(8);
-    input.trigger_node = text_slot(9);
-    input.workflow_version_id = text_slot(10);
-    input.user_id = text_slot(11);
-    input.tags = tags;
-    if mask & (B_ERROR_STRING | B_ERROR_OBJECT) != 0 {
-      input.error = Some(Box::new(ErrorInput {
-        message: text_slot(16),
-        name: text_slot(17),
-        stack: slots[18].map(|s| capped(s, MAX_STACK_BYTES)),
-        node_name: text_slot(19),
-        node_id: text_slot(20),
-        node_type: text_slot(21),
-      }));
-    }
-    Ok(input)
-  }
+  };
+  let started_at_ms = match (mask & B_STARTED_MS != 0, slots[packed::STARTED_AT]) {
+    (true, _) => Some(checked_time(nums[N_STARTED_MS], "startedAt")?),
+    (false, Some(text)) => Some(time_from_text(text, "startedAt")?),
+    (false, None) => None,
+  };
+  let stopped_at_ms = match (mask & B_STOPPED_MS != 0, slots[packed::STOPPED_AT]) {
+    (true, _) => Some(checked_time(nums[N_STOPPED_MS], "stoppedAt")?),
+    (false, Some(text)) => Some(time_from_text(text, "stoppedAt")?),
+    (false, None) => None,
+  };
+  let node_count = match mask & B_NODE_COUNT != 0 {
+    true if !nums[N_NODE_COUNT].is_finite() => return Err("nodeCount must be a finite number".into()),
+    true => Some(nums[N_NODE_COUNT]),
+    false => None,
+  };
+  Ok((kind, started_at_ms, stopped_at_ms, node_count))
 }
 
 fn field_name(key: &CStr) -> &str {

@@ -1,6 +1,7 @@
 //! n8n-kafka-execution-logger: fire-and-forget n8n execution events, delivered to Kafka by one background thread.
 //!
-//! Layout: `settings`/`config` (configuration), `event` (input and message) and `json` (its writer), `queue`,
+//! Layout: `settings`/`config` (configuration), `event` (input and message), `json` (its writer), `packed` (what a
+//! log call queues), `queue`,
 //! `breaker`, `errors` (error classes), `producer` (librdkafka), `metrics` (counters, health), `diag` (diagnostics),
 //! `worker` (the background thread) and `wakeup` (its librdkafka wake-ups), `logger` (the Rust API), and the
 //! napi boundary in `binding`, `js_input` and `js_logger`.
@@ -14,6 +15,7 @@ pub mod event;
 mod json;
 pub mod logger;
 pub mod metrics;
+pub mod packed;
 pub mod producer;
 pub mod queue;
 pub mod settings;

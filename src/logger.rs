@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use crate::config::{Config, ConfigError};
 use crate::diag::{Diagnostics, Level, LogSink};
-use crate::event::{EventContext, ExecutionInput};
+use crate::event::EventContext;
+use crate::packed::Queued;
 use crate::metrics::{Counters, Metrics, SnapshotInputs};
 use crate::producer;
 use crate::queue::{EventQueue, Pushed};
@@ -48,6 +49,36 @@ pub struct Logger {
   shared: Arc<Shared>,
   commands: Sender<Command>,
   lifecycle: Arc<Mutex<Lifecycle>>,
+}
+
+/// Intake on the caller's thread.
+impl Shared {
+  /// The hot path: queues what a log call read, or counts why it was rejected (shown in the health snapshot
+  /// as `lastRejection`). Never blocks, never fails loudly. False when nothing was queued.
+  pub fn settle(&self, read: Result<Queued, String>) -> bool {
+    match read {
+      Ok(input) => self.accept(input),
+      Err(reason) => {
+        self.metrics.reject(reason);
+        false
+      }
+    }
+  }
+
+  /// False when the logger no longer takes events.
+  fn accept(&self, input: Queued) -> bool {
+    if !self.intake_open.load(Ordering::Relaxed) {
+      Counters::add(&self.metrics.counters.rejected, 1);
+      return false;
+    }
+    let counters = &self.metrics.counters;
+    Counters::add(&counters.accepted, 1);
+    if let Pushed::AcceptedDroppingOldest(_) = self.queue.push(input) {
+      Counters::add(&counters.dropped, 1);
+      self.diag.limited(Level::Warn, "queue-full", "queue full: dropped the oldest event");
+    }
+    true
+  }
 }
 
 /// A stable id for this machine when n8n gave none: anonymousId must not change between runs.
@@ -96,24 +127,9 @@ impl Logger {
     &self.shared.config
   }
 
-  /// The hot path: never blocks, never fails loudly. False when the logger no longer takes events.
-  pub fn accept(&self, input: ExecutionInput) -> bool {
-    if !self.shared.intake_open.load(Ordering::Relaxed) {
-      Counters::add(&self.shared.metrics.counters.rejected, 1);
-      return false;
-    }
-    let counters = &self.shared.metrics.counters;
-    Counters::add(&counters.accepted, 1);
-    if let Pushed::AcceptedDroppingOldest(_) = self.shared.queue.push(input) {
-      Counters::add(&counters.dropped, 1);
-      self.shared.diag.limited(Level::Warn, "queue-full", "queue full: dropped the oldest event");
-    }
-    true
-  }
-
-  /// Counts an input the caller got wrong; the reason shows in the health snapshot.
-  pub fn reject(&self, reason: String) {
-    self.shared.metrics.reject(reason);
+  /// What log calls need: the fast path keeps a clone in its native function (src/js_input.rs).
+  pub fn intake(&self) -> &Arc<Shared> {
+    &self.shared
   }
 
   /// Starts the background thread once; later calls report success at once.

@@ -16,8 +16,9 @@ use crate::breaker::{Breaker, BreakerState, Permit, Transition};
 use crate::config::{Config, ConfigError};
 use crate::diag::{Diagnostics, Level};
 use crate::errors::{classify, ErrorKind};
-use crate::event::{prepare, EventContext, ExecutionInput};
+use crate::event::{prepare, EventContext};
 use crate::metrics::{now_ms, Counters, Metrics};
+use crate::packed::Queued;
 use crate::producer::{self, DeadLetter, Pending, Producer, Report};
 use crate::queue::EventQueue;
 use crate::wakeup::ReportWakeup;
@@ -26,7 +27,7 @@ use crate::wakeup::ReportWakeup;
 pub struct Shared {
   pub config: Config,
   pub context: EventContext,
-  pub queue: EventQueue<ExecutionInput>,
+  pub queue: EventQueue<Queued>,
   pub metrics: Arc<Metrics>,
   pub diag: Arc<Diagnostics>,
   pub intake_open: AtomicBool,
@@ -408,8 +409,9 @@ impl Worker {
   }
 
   fn next_from_queue(&mut self) -> Option<Pending> {
-    let input = self.shared.queue.pop()?;
-    let event = prepare(&input, &self.shared.context, now_ms());
+    let now = now_ms();
+    let input = self.shared.queue.pop()?.into_input(now, Instant::now());
+    let event = prepare(&input, &self.shared.context, now);
     self.next_seq += 1;
     Some(Pending {
       seq: self.next_seq,

@@ -1,0 +1,224 @@
+//! What a log call hands the worker: the fast path's packed text with its field lengths, split into an
+//! `ExecutionInput` on the worker, or an input the exact reader already built.
+//!
+//! The fast path (src/fast_log.js, src/js_input.rs) validates on the JS thread but leaves the splitting, the
+//! per-field strings and their caps to the worker: one or two allocations on the JS thread per event instead
+//! of a dozen, and a small queue slot instead of a ~470-byte `ExecutionInput` moved into it.
+
+use std::time::{Duration, Instant};
+
+use crate::event::{ErrorInput, EventKind, ExecutionInput, NodeInput};
+use crate::json::prefix;
+
+/// String slots of the packed text, in packing order (src/fast_log.js).
+pub const SLOT_COUNT: usize = 22;
+pub const EXECUTION_ID: usize = 0;
+pub const WORKFLOW_ID: usize = 1;
+const WORKFLOW_NAME: usize = 2;
+const MODE: usize = 3;
+const STATUS: usize = 4;
+pub const STARTED_AT: usize = 5;
+pub const STOPPED_AT: usize = 6;
+const RETRY_OF: usize = 7;
+const PARENT_EXECUTION_ID: usize = 8;
+const TRIGGER_NODE: usize = 9;
+const WORKFLOW_VERSION_ID: usize = 10;
+const USER_ID: usize = 11;
+pub const NODE_EVENT: usize = 12;
+pub const NODE_NAME: usize = 13;
+const NODE_TYPE: usize = 14;
+const NODE_ID: usize = 15;
+const ERROR_MESSAGE: usize = 16;
+const ERROR_NAME: usize = 17;
+const ERROR_STACK: usize = 18;
+const ERROR_NODE_NAME: usize = 19;
+const ERROR_NODE_ID: usize = 20;
+const ERROR_NODE_TYPE: usize = 21;
+
+pub const MAX_STACK_BYTES: usize = 64 * 1024;
+pub const MAX_TEXT_BYTES: usize = 16 * 1024;
+
+/// What the reader keeps of a string: the whole of it when it fits its 256-byte first copy, else at most
+/// `max` bytes. Both paths cap the same way, so they build the same event.
+pub fn capped(s: &str, max: usize) -> String {
+  let first = prefix(s, 255);
+  if first.len() < 255 { first } else { prefix(s, max) }.to_owned()
+}
+
+/// A fast-path input, validated; its text is split into fields on the worker.
+pub struct PackedInput {
+  pub kind: EventKind,
+  /// The present string slots, then the tags, back to back.
+  pub text: Box<str>,
+  /// Bit i: slot i is present.
+  pub present: u32,
+  /// UTF-8 byte length of each present slot.
+  pub lens: [u32; SLOT_COUNT],
+  pub tag_lens: Box<[u32]>,
+  pub started_at_ms: Option<i64>,
+  pub stopped_at_ms: Option<i64>,
+  pub node_count: Option<f64>,
+  /// The error was given (as a string or an object), even if none of its fields were strings.
+  pub has_error: bool,
+  pub accepted_at: Instant,
+}
+
+/// One queue slot.
+pub enum Queued {
+  Packed(PackedInput),
+  Read(Box<ExecutionInput>),
+}
+
+impl Queued {
+  /// The input to build the event from; `now_ms` and `now` are one reading of the wall and monotonic clocks.
+  pub fn into_input(self, now_ms: i64, now: Instant) -> ExecutionInput {
+    match self {
+      Queued::Packed(packed) => packed.into_input(now_ms, now),
+      Queued::Read(input) => *input,
+    }
+  }
+}
+
+impl PackedInput {
+  /// The log call read the monotonic clock only; its wall time is the worker's, less the time since.
+  fn into_input(self, now_ms: i64, now: Instant) -> ExecutionInput {
+    let waited = now.saturating_duration_since(self.accepted_at).min(Duration::from_secs(1 << 40));
+    let accepted_at_ms = now_ms - waited.as_millis() as i64;
+    let mut slots: [Option<&str>; SLOT_COUNT] = [None; SLOT_COUNT];
+    let mut at = 0;
+    for (i, slot) in slots.iter_mut().enumerate() {
+      if self.present & (1 << i) != 0 {
+        let end = at + self.lens[i] as usize;
+        *slot = self.text.get(at..end);
+        at = end;
+      }
+    }
+    let text = |i: usize| slots[i].map(|s| capped(s, MAX_TEXT_BYTES));
+    // Both ids were checked present on the JS thread.
+    let (execution_id, workflow_id) = (text(EXECUTION_ID).unwrap_or_default(), text(WORKFLOW_ID).unwrap_or_default());
+    let mut input = ExecutionInput::new(self.kind, execution_id, workflow_id, accepted_at_ms);
+    input.accepted_at = self.accepted_at;
+    if let EventKind::Node(_) = self.kind {
+      let name = text(NODE_NAME).unwrap_or_default();
+      input.node = Some(Box::new(NodeInput { name, node_type: text(NODE_TYPE), id: text(NODE_ID) }));
+    }
+    input.workflow_name = text(WORKFLOW_NAME);
+    input.mode = slots[MODE].map(|s| capped(s, 64));
+    input.status = slots[STATUS].map(|s| capped(s, 64));
+    input.started_at_ms = self.started_at_ms;
+    input.stopped_at_ms = self.stopped_at_ms;
+    input.node_count = self.node_count;
+    input.retry_of = text(RETRY_OF);
+    input.parent_execution_id = text(PARENT_EXECUTION_ID);
+    input.trigger_node = text(TRIGGER_NODE);
+    input.workflow_version_id = text(WORKFLOW_VERSION_ID);
+    input.user_id = text(USER_ID);
+    input.tags = self
+      .tag_lens
+      .iter()
+      .map(|&len| {
+        let end = at + len as usize;
+        let tag = capped(self.text.get(at..end).unwrap_or_default(), MAX_TEXT_BYTES);
+        at = end;
+        tag
+      })
+      .collect();
+    if self.has_error {
+      input.error = Some(Box::new(ErrorInput {
+        message: text(ERROR_MESSAGE),
+        name: text(ERROR_NAME),
+        stack: slots[ERROR_STACK].map(|s| capped(s, MAX_STACK_BYTES)),
+        node_name: text(ERROR_NODE_NAME),
+        node_id: text(ERROR_NODE_ID),
+        node_type: text(ERROR_NODE_TYPE),
+      }));
+    }
+    input
+  }
+}
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use crate::event::NodePhase;
+
+  fn packed(kind: EventKind, fields: &[(usize, &str)], tags: &[&str]) -> PackedInput {
+    let mut lens = [0u32; SLOT_COUNT];
+    let mut present = 0;
+    let mut text = String::new();
+    for &(slot, value) in fields {
+      present |= 1 << slot;
+      lens[slot] = value.len() as u32;
+      text.push_str(value);
+    }
+    tags.iter().for_each(|t| text.push_str(t));
+    PackedInput {
+      kind,
+      text: text.into(),
+      present,
+      lens,
+      tag_lens: tags.iter().map(|t| t.len() as u32).collect(),
+      started_at_ms: Some(1_000),
+      stopped_at_ms: None,
+      node_count: Some(3.0),
+      has_error: false,
+      accepted_at: Instant::now(),
+    }
+  }
+
+  #[test]
+  fn splits_the_packed_text_into_the_fields_and_tags() {
+    let fields =
+      [(EXECUTION_ID, "42"), (WORKFLOW_ID, "wf-é"), (MODE, "webhook"), (NODE_NAME, "HTTP 😀"), (NODE_ID, "n1")];
+    let p = packed(EventKind::Node(NodePhase::Completed), &fields, &["a", "", "tag ü"]);
+    let at = p.accepted_at;
+    let input = Queued::Packed(p).into_input(5_000, at + Duration::from_millis(30));
+    assert_eq!((input.execution_id.as_str(), input.workflow_id.as_str()), ("42", "wf-é"));
+    assert_eq!(input.mode.as_deref(), Some("webhook"));
+    assert_eq!(input.workflow_name, None);
+    let node = input.node.expect("a node event has its node");
+    assert_eq!((node.name.as_str(), node.node_type.as_deref(), node.id.as_deref()), ("HTTP 😀", None, Some("n1")));
+    assert_eq!(input.tags, ["a", "", "tag ü"]);
+    assert_eq!((input.started_at_ms, input.node_count, input.error), (Some(1_000), Some(3.0), None));
+    assert_eq!(input.accepted_at_ms, 4_970, "wall time of acceptance: the worker's clock less the wait");
+  }
+
+  #[test]
+  fn caps_mode_and_status_like_the_exact_reader() {
+    let long = "m".repeat(300);
+    let p = packed(EventKind::Finished, &[(EXECUTION_ID, "1"), (WORKFLOW_ID, "w"), (STATUS, &long)], &[]);
+    let input = Queued::Packed(p).into_input(0, Instant::now());
+    assert_eq!(input.status.as_deref(), Some(&long[..64]));
+  }
+
+  proptest::proptest! {
+    #[test]
+    fn every_field_and_tag_comes_back_whole(
+      values in proptest::collection::vec(proptest::option::of("\\PC{0,40}"), SLOT_COUNT),
+      tags in proptest::collection::vec("\\PC{0,20}", 0..5),
+    ) {
+      let fields: Vec<(usize, &str)> = values.iter().enumerate().filter_map(|(i, v)| Some((i, v.as_deref()?))).collect();
+      let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+      let p = packed(EventKind::Node(NodePhase::Failed), &fields, &tags);
+      let input = Queued::Packed(PackedInput { has_error: true, ..p }).into_input(0, Instant::now());
+      let error = input.error.expect("an error was given");
+      let node = input.node.expect("a node event has its node");
+      let got = [
+        Some(input.execution_id), Some(input.workflow_id), input.workflow_name, input.mode, input.status,
+        None, None, input.retry_of, input.parent_execution_id, input.trigger_node, input.workflow_version_id,
+        input.user_id, None, Some(node.name), node.node_type, node.id, error.message, error.name, error.stack,
+        error.node_name, error.node_id, error.node_type,
+      ];
+      for (i, value) in values.iter().enumerate() {
+        // Times and the node phase are read on the JS thread, not split on the worker; absent ids become "".
+        let expected = match i {
+          STARTED_AT | STOPPED_AT | NODE_EVENT => None,
+          EXECUTION_ID | WORKFLOW_ID | NODE_NAME => Some(value.clone().unwrap_or_default()),
+          _ => value.clone(),
+        };
+        proptest::prop_assert_eq!(&got[i], &expected, "slot {}", i);
+      }
+      proptest::prop_assert_eq!(input.tags, tags);
+    }
+  }
+}
