@@ -322,7 +322,7 @@ fn validate_packed(
   let kind = match kind {
     Some(kind) => kind,
     None => {
-      let phase = match slots[packed::NODE_EVENT].map(|s| capped(s, 32)).as_deref() {
+      let phase = match slots[packed::NODE_EVENT].map(|s| capped(s, 32)) {
         Some("started") => NodePhase::Started,
         Some("completed") => NodePhase::Completed,
         Some("failed") => NodePhase::Failed,
@@ -637,7 +637,7 @@ impl Reader {
 
 #[cfg(test)]
 mod tests {
-  use super::Units;
+  use super::*;
 
   fn pieces(text: &str, units: &[f64]) -> Option<Vec<String>> {
     let mut cut = Units { text, at: 0, ascii: text.len() == units.iter().sum::<f64>() as usize };
@@ -656,5 +656,27 @@ mod tests {
   fn a_surrogate_pair_across_two_fields_takes_the_exact_path() {
     // "a\ud83d" + "\ude00b" concatenate to "a😀b": the first field ends inside a character.
     assert!(pieces("a😀b", &[2.0, 2.0]).is_none());
+  }
+
+  proptest::proptest! {
+    /// Whatever fast_log.js put in `nums`, reading it never panics, and what it accepts splits without one.
+    #[test]
+    fn any_packed_call_is_read_or_left_to_the_exact_reader(
+      text in "\\PC{0,60}",
+      picks in proptest::collection::vec((0usize..NUMS, proptest::num::f64::ANY), 0..40),
+      kind in 0u8..5,
+    ) {
+      let mut nums = [0.0; NUMS];
+      for (i, v) in picks {
+        nums[i] = v;
+      }
+      let kind = packed_kind(kind as f64).flatten();
+      if let Some(Ok(input)) = from_packed(&text, &nums, kind) {
+        let mut scratch = ExecutionInput::new(EventKind::Started, String::new(), String::new(), 0);
+        let queued = Queued::Packed(input);
+        let input = queued.input(&mut scratch, 0, Instant::now());
+        proptest::prop_assert!(!input.execution_id.trim().is_empty());
+      }
+    }
   }
 }

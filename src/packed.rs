@@ -3,11 +3,12 @@
 //!
 //! The fast path (src/fast_log.js, src/js_input.rs) validates on the JS thread but leaves the splitting, the
 //! per-field strings and their caps to the worker: one or two allocations on the JS thread per event instead
-//! of a dozen, and a small queue slot instead of a ~470-byte `ExecutionInput` moved into it.
+//! of a dozen, and a small queue slot instead of a ~470-byte `ExecutionInput` moved into it. The worker splits
+//! into one `ExecutionInput` it keeps, so once warm it allocates nothing for that either.
 
 use std::time::{Duration, Instant};
 
-use crate::event::{ErrorInput, EventKind, ExecutionInput, NodeInput};
+use crate::event::{EventKind, ExecutionInput};
 use crate::json::prefix;
 
 /// String slots of the packed text, in packing order (src/fast_log.js).
@@ -40,9 +41,9 @@ pub const MAX_TEXT_BYTES: usize = 16 * 1024;
 
 /// What the reader keeps of a string: the whole of it when it fits its 256-byte first copy, else at most
 /// `max` bytes. Both paths cap the same way, so they build the same event.
-pub fn capped(s: &str, max: usize) -> String {
+pub fn capped(s: &str, max: usize) -> &str {
   let first = prefix(s, 255);
-  if first.len() < 255 { first } else { prefix(s, max) }.to_owned()
+  if first.len() < 255 { first } else { prefix(s, max) }
 }
 
 /// A fast-path input, validated; its text is split into fields on the worker.
@@ -70,20 +71,57 @@ pub enum Queued {
 }
 
 impl Queued {
-  /// The input to build the event from; `now_ms` and `now` are one reading of the wall and monotonic clocks.
-  pub fn into_input(self, now_ms: i64, now: Instant) -> ExecutionInput {
+  /// The input to build the event from. A packed one is split into `scratch`, reusing the strings of the event
+  /// before, so the worker allocates nothing for it once warm. `now_ms` and `now`: one reading of both clocks.
+  pub fn input<'a>(&'a self, scratch: &'a mut ExecutionInput, now_ms: i64, now: Instant) -> &'a ExecutionInput {
     match self {
-      Queued::Packed(packed) => packed.into_input(now_ms, now),
-      Queued::Read(input) => *input,
+      Queued::Read(input) => input,
+      Queued::Packed(packed) => {
+        packed.fill(scratch, now_ms, now);
+        scratch
+      }
     }
   }
 }
 
+/// Puts `value` into `field`, reusing its memory.
+fn set(field: &mut String, value: &str) {
+  field.clear();
+  field.push_str(value);
+}
+
+fn set_opt(field: &mut Option<String>, value: Option<&str>) {
+  match value {
+    Some(v) => set(field.get_or_insert_with(String::new), v),
+    None => *field = None,
+  }
+}
+
 impl PackedInput {
-  /// The log call read the monotonic clock only; its wall time is the worker's, less the time since.
-  fn into_input(self, now_ms: i64, now: Instant) -> ExecutionInput {
-    let waited = now.saturating_duration_since(self.accepted_at).min(Duration::from_secs(1 << 40));
-    let accepted_at_ms = now_ms - waited.as_millis() as i64;
+  /// Overwrites every field of `input` (the destructuring below lists them all, so a new one cannot be missed).
+  fn fill(&self, input: &mut ExecutionInput, now_ms: i64, now: Instant) {
+    let ExecutionInput {
+      kind,
+      execution_id,
+      workflow_id,
+      workflow_name,
+      mode,
+      status,
+      started_at_ms,
+      stopped_at_ms,
+      node_count,
+      retry_of,
+      parent_execution_id,
+      trigger_node,
+      workflow_version_id,
+      user_id,
+      tags,
+      error,
+      node,
+      extras,
+      accepted_at_ms,
+      accepted_at,
+    } = input;
     let mut slots: [Option<&str>; SLOT_COUNT] = [None; SLOT_COUNT];
     let mut at = 0;
     for (i, slot) in slots.iter_mut().enumerate() {
@@ -94,46 +132,55 @@ impl PackedInput {
       }
     }
     let text = |i: usize| slots[i].map(|s| capped(s, MAX_TEXT_BYTES));
-    // Both ids were checked present on the JS thread.
-    let (execution_id, workflow_id) = (text(EXECUTION_ID).unwrap_or_default(), text(WORKFLOW_ID).unwrap_or_default());
-    let mut input = ExecutionInput::new(self.kind, execution_id, workflow_id, accepted_at_ms);
-    input.accepted_at = self.accepted_at;
-    if let EventKind::Node(_) = self.kind {
-      let name = text(NODE_NAME).unwrap_or_default();
-      input.node = Some(Box::new(NodeInput { name, node_type: text(NODE_TYPE), id: text(NODE_ID) }));
+    *kind = self.kind;
+    // Both ids (and a node event's name) were checked present on the JS thread.
+    set(execution_id, text(EXECUTION_ID).unwrap_or_default());
+    set(workflow_id, text(WORKFLOW_ID).unwrap_or_default());
+    set_opt(workflow_name, text(WORKFLOW_NAME));
+    set_opt(mode, slots[MODE].map(|s| capped(s, 64)));
+    set_opt(status, slots[STATUS].map(|s| capped(s, 64)));
+    *started_at_ms = self.started_at_ms;
+    *stopped_at_ms = self.stopped_at_ms;
+    *node_count = self.node_count;
+    set_opt(retry_of, text(RETRY_OF));
+    set_opt(parent_execution_id, text(PARENT_EXECUTION_ID));
+    set_opt(trigger_node, text(TRIGGER_NODE));
+    set_opt(workflow_version_id, text(WORKFLOW_VERSION_ID));
+    set_opt(user_id, text(USER_ID));
+    tags.truncate(self.tag_lens.len());
+    for (i, &len) in self.tag_lens.iter().enumerate() {
+      let end = at + len as usize;
+      let tag = capped(self.text.get(at..end).unwrap_or_default(), MAX_TEXT_BYTES);
+      at = end;
+      match tags.get_mut(i) {
+        Some(old) => set(old, tag),
+        None => tags.push(tag.to_owned()),
+      }
     }
-    input.workflow_name = text(WORKFLOW_NAME);
-    input.mode = slots[MODE].map(|s| capped(s, 64));
-    input.status = slots[STATUS].map(|s| capped(s, 64));
-    input.started_at_ms = self.started_at_ms;
-    input.stopped_at_ms = self.stopped_at_ms;
-    input.node_count = self.node_count;
-    input.retry_of = text(RETRY_OF);
-    input.parent_execution_id = text(PARENT_EXECUTION_ID);
-    input.trigger_node = text(TRIGGER_NODE);
-    input.workflow_version_id = text(WORKFLOW_VERSION_ID);
-    input.user_id = text(USER_ID);
-    input.tags = self
-      .tag_lens
-      .iter()
-      .map(|&len| {
-        let end = at + len as usize;
-        let tag = capped(self.text.get(at..end).unwrap_or_default(), MAX_TEXT_BYTES);
-        at = end;
-        tag
-      })
-      .collect();
     if self.has_error {
-      input.error = Some(Box::new(ErrorInput {
-        message: text(ERROR_MESSAGE),
-        name: text(ERROR_NAME),
-        stack: slots[ERROR_STACK].map(|s| capped(s, MAX_STACK_BYTES)),
-        node_name: text(ERROR_NODE_NAME),
-        node_id: text(ERROR_NODE_ID),
-        node_type: text(ERROR_NODE_TYPE),
-      }));
+      let e = error.get_or_insert_with(Box::default);
+      set_opt(&mut e.message, text(ERROR_MESSAGE));
+      set_opt(&mut e.name, text(ERROR_NAME));
+      set_opt(&mut e.stack, slots[ERROR_STACK].map(|s| capped(s, MAX_STACK_BYTES)));
+      set_opt(&mut e.node_name, text(ERROR_NODE_NAME));
+      set_opt(&mut e.node_id, text(ERROR_NODE_ID));
+      set_opt(&mut e.node_type, text(ERROR_NODE_TYPE));
+    } else {
+      *error = None;
     }
-    input
+    if let EventKind::Node(_) = self.kind {
+      let n = node.get_or_insert_with(Box::default);
+      set(&mut n.name, text(NODE_NAME).unwrap_or_default());
+      set_opt(&mut n.node_type, text(NODE_TYPE));
+      set_opt(&mut n.id, text(NODE_ID));
+    } else {
+      *node = None;
+    }
+    *extras = None;
+    // The log call read the monotonic clock only; its wall time is the worker's, less the time since.
+    let waited = now.saturating_duration_since(self.accepted_at).min(Duration::from_secs(1 << 40));
+    *accepted_at_ms = now_ms - waited.as_millis() as i64;
+    *accepted_at = self.accepted_at;
   }
 }
 
@@ -166,13 +213,21 @@ mod tests {
     }
   }
 
+  fn blank() -> ExecutionInput {
+    ExecutionInput::new(EventKind::Started, String::new(), String::new(), 0)
+  }
+
+  fn unpacked(p: PackedInput, now_ms: i64, now: Instant) -> ExecutionInput {
+    Queued::Packed(p).input(&mut blank(), now_ms, now).clone()
+  }
+
   #[test]
   fn splits_the_packed_text_into_the_fields_and_tags() {
     let fields =
       [(EXECUTION_ID, "42"), (WORKFLOW_ID, "wf-é"), (MODE, "webhook"), (NODE_NAME, "HTTP 😀"), (NODE_ID, "n1")];
     let p = packed(EventKind::Node(NodePhase::Completed), &fields, &["a", "", "tag ü"]);
     let at = p.accepted_at;
-    let input = Queued::Packed(p).into_input(5_000, at + Duration::from_millis(30));
+    let input = unpacked(p, 5_000, at + Duration::from_millis(30));
     assert_eq!((input.execution_id.as_str(), input.workflow_id.as_str()), ("42", "wf-é"));
     assert_eq!(input.mode.as_deref(), Some("webhook"));
     assert_eq!(input.workflow_name, None);
@@ -187,20 +242,37 @@ mod tests {
   fn caps_mode_and_status_like_the_exact_reader() {
     let long = "m".repeat(300);
     let p = packed(EventKind::Finished, &[(EXECUTION_ID, "1"), (WORKFLOW_ID, "w"), (STATUS, &long)], &[]);
-    let input = Queued::Packed(p).into_input(0, Instant::now());
+    let input = unpacked(p, 0, Instant::now());
     assert_eq!(input.status.as_deref(), Some(&long[..64]));
   }
 
   proptest::proptest! {
+    /// Also when the scratch input held another event before: nothing of it may leak into the next.
     #[test]
     fn every_field_and_tag_comes_back_whole(
       values in proptest::collection::vec(proptest::option::of("\\PC{0,40}"), SLOT_COUNT),
       tags in proptest::collection::vec("\\PC{0,20}", 0..5),
+      node in proptest::bool::ANY,
+      has_error in proptest::bool::ANY,
     ) {
       let fields: Vec<(usize, &str)> = values.iter().enumerate().filter_map(|(i, v)| Some((i, v.as_deref()?))).collect();
       let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
-      let p = packed(EventKind::Node(NodePhase::Failed), &fields, &tags);
-      let input = Queued::Packed(PackedInput { has_error: true, ..p }).into_input(0, Instant::now());
+      let kind = if node { EventKind::Node(NodePhase::Failed) } else { EventKind::Finished };
+      let at = Instant::now();
+      let make = || PackedInput { has_error, accepted_at: at, ..packed(kind, &fields, &tags) };
+      let mut scratch = blank();
+      let before: Vec<(usize, String)> = (0..SLOT_COUNT).map(|i| (i, format!("old {i}"))).collect();
+      let before: Vec<(usize, &str)> = before.iter().map(|(i, v)| (*i, v.as_str())).collect();
+      let other = if node { EventKind::Resumed } else { EventKind::Node(NodePhase::Started) };
+      let old = PackedInput { has_error: !has_error, ..packed(other, &before, &["x"; 7]) };
+      Queued::Packed(old).input(&mut scratch, 1, at);
+      let reused = Queued::Packed(make()).input(&mut scratch, 0, at).clone();
+      let input = unpacked(make(), 0, at);
+      proptest::prop_assert_eq!(&reused, &input);
+      if !node || !has_error {
+        proptest::prop_assert_eq!((input.node.is_some(), input.error.is_some()), (node, has_error));
+        return Ok(());
+      }
       let error = input.error.expect("an error was given");
       let node = input.node.expect("a node event has its node");
       let got = [

@@ -16,7 +16,7 @@ use crate::breaker::{Breaker, BreakerState, Permit, Transition};
 use crate::config::{Config, ConfigError};
 use crate::diag::{Diagnostics, Level};
 use crate::errors::{classify, ErrorKind};
-use crate::event::{prepare, EventContext};
+use crate::event::{prepare, EventContext, EventKind, ExecutionInput};
 use crate::metrics::{now_ms, Counters, Metrics};
 use crate::packed::Queued;
 use crate::producer::{self, DeadLetter, Pending, Producer, Report};
@@ -123,6 +123,8 @@ pub struct Worker {
   /// Since when the topic has been reported unknown, with no delivery since.
   topic_unknown_since: Option<Instant>,
   next_seq: u64,
+  /// Where packed inputs are split, its strings reused from one event to the next.
+  scratch: ExecutionInput,
   flushes: Vec<Flush>,
   shutdown: Option<Shutdown>,
   last_client_error: Option<(ErrorKind, String, Instant)>,
@@ -175,6 +177,7 @@ impl Worker {
         last_purge: None,
         topic_unknown_since: None,
         next_seq: 0,
+        scratch: ExecutionInput::new(EventKind::Started, String::new(), String::new(), 0),
         flushes: Vec::new(),
         shutdown: None,
         last_client_error: None,
@@ -409,8 +412,9 @@ impl Worker {
   }
 
   fn next_from_queue(&mut self) -> Option<Pending> {
+    let queued = self.shared.queue.pop()?;
     let now = now_ms();
-    let input = self.shared.queue.pop()?.into_input(now, Instant::now());
+    let input = queued.input(&mut self.scratch, now, Instant::now());
     let event = prepare(&input, &self.shared.context, now);
     self.next_seq += 1;
     Some(Pending {
