@@ -1,5 +1,6 @@
 // Benchmark (not a test): webhook workflow latency and executions/s of real n8n with and without the logger.
 // Usage: node bench/n8n-webhook.mjs [--reps 5] [--requests 200] [--concurrency 8]  -> bench/results/n8n-webhook.json
+//        --control: both instances without the logger (an A/A run: the comparison's own noise) -> n8n-webhook-control.json
 // Uses the bench's own broker (BENCH_BROKER_BASE, default 29620, as bench/run.sh). It stages this checkout into the
 // n8n install under N8N_CACHE (scripts/n8n/env.sh): point N8N_CACHE at a private copy (cp -al) when other
 // checkouts on the machine run their n8n tests at the same time.
@@ -12,7 +13,7 @@ import * as I from '../scripts/n8n/n8n-instance.mjs'
 import { brokerScript, uniqueTopic } from '../__test__/helpers/broker.mjs'
 
 const { values: opt } = parseArgs({
-  options: { reps: { type: 'string', default: '5' }, requests: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '8' } },
+  options: { reps: { type: 'string', default: '5' }, requests: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '8' }, control: { type: 'boolean', default: false } },
 })
 const [reps, requests, concurrency] = [Number(opt.reps), Number(opt.requests), Number(opt.concurrency)]
 const BROKER_BASE = process.env.BENCH_BROKER_BASE || '29620'
@@ -109,7 +110,7 @@ const summarize = (xs) => {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 // Both instances run side by side and see the same machine load; rounds alternate which goes first.
-const [without, withLogger] = await Promise.all([start(false), start(true)])
+const [without, withLogger] = await Promise.all([start(false), start(!opt.control)])
 const pair = { without, with: withLogger }
 const runs = {
   without: { latency: [], perSecond: [], cpuMs: 0, threads: { main: 0, logger: 0, other: 0 } },
@@ -133,8 +134,8 @@ try {
 }
 // Each execution yields a start and an end event: warm-up, sequential and concurrent requests.
 const expected = 2 * (20 + 2 * reps * requests)
-const logged = await eventsLogged(withLogger.topic)
-if (logged < expected) throw new Error(`the logger wrote ${logged} events, expected ${expected}`)
+const logged = opt.control ? 0 : await eventsLogged(withLogger.topic)
+if (!opt.control && logged < expected) throw new Error(`the logger wrote ${logged} events, expected ${expected}`)
 const perExecution = (t) => Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v / (reps * requests)]))
 const summary = {
   // n8n's own process (main), sequential phase: CPU per execution.
@@ -147,5 +148,5 @@ summary.latencyRatioMean = summary.with.mean / summary.without.mean
 summary.throughputRatio = summary.with.executionsPerSecond / summary.without.executionsPerSecond
 const out = new URL('./results/', import.meta.url).pathname
 mkdirSync(out, { recursive: true })
-writeFileSync(join(out, 'n8n-webhook.json'), JSON.stringify({ n8n: version, reps, requests, concurrency, perSecond: { without: runs.without.perSecond, with: runs.with.perSecond }, summary, at: new Date().toISOString() }, null, 2))
+writeFileSync(join(out, opt.control ? 'n8n-webhook-control.json' : 'n8n-webhook.json'), JSON.stringify({ n8n: version, reps, requests, concurrency, perSecond: { without: runs.without.perSecond, with: runs.with.perSecond }, summary, at: new Date().toISOString() }, null, 2))
 console.log(`\nlatency p50 ${summary.without.p50.toFixed(2)} -> ${summary.with.p50.toFixed(2)} ms (x${summary.latencyRatioP50.toFixed(3)}), mean x${summary.latencyRatioMean.toFixed(3)}; executions/s ${summary.without.executionsPerSecond.toFixed(1)} -> ${summary.with.executionsPerSecond.toFixed(1)} (x${summary.throughputRatio.toFixed(3)}); n8n CPU per execution ${summary.without.cpuMsPerExecution.toFixed(2)} -> ${summary.with.cpuMsPerExecution.toFixed(2)} ms; ${logged} events logged`)

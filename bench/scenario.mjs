@@ -136,6 +136,8 @@ async function outage(c, { rate, outageS, upS, recoverS, brokerEnv }) {
   broker('thaw'); phase = 'recovery'
   await sleep(recoverS * 1000)
   clearInterval(timer); clearInterval(sampler)
+  // What the last milliseconds accepted is still in flight: settle it, so the counters can show nothing was lost.
+  await c.logger.flush(30000)
   const hm = c.logger.getHealthMetrics()
   const during = series.filter((s) => s.phase === 'outage')
   const half = during.slice(Math.floor(during.length / 2))
