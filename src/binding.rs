@@ -419,6 +419,7 @@ impl KafkaExecutionLogger {
   fn log(&self, env: &Env, input: Unknown, kind: Option<EventKind>) -> bool {
     let read = catch_unwind(AssertUnwindSafe(|| Reader::new(env.raw()).execution(input.raw(), kind)))
       .unwrap_or_else(|_| Err("internal error while reading the input".into()));
-    self.logger.intake().settle(read.map(|input| Queued::Read(Box::new(input))))
+    let queued = read.map(|input| Queued::Read(Box::new(input)));
+    catch_unwind(AssertUnwindSafe(|| self.logger.intake().settle(queued))).unwrap_or(false)
   }
 }

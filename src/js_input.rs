@@ -111,12 +111,14 @@ unsafe extern "C" fn log_packed(env: sys::napi_env, info: sys::napi_callback_inf
   }
   // Alive: the function being called holds a reference, released only by its finalizer.
   let intake = unsafe { &*data.cast::<Shared>() };
-  let settled =
-    catch_unwind(AssertUnwindSafe(|| Reader::new(env).packed(packed).map(|read| intake.settle(read.map(Queued::Packed)))));
+  let read = catch_unwind(AssertUnwindSafe(|| Reader::new(env).packed(packed))).ok().flatten();
+  // A panic once the input is read answers false: the exact path could queue the event a second time.
+  let accepted =
+    read.map(|read| catch_unwind(AssertUnwindSafe(|| intake.settle(read.map(Queued::Packed)))).unwrap_or(false));
   unsafe {
-    match settled {
-      Ok(Some(accepted)) => sys::napi_get_boolean(env, accepted, &mut result),
-      _ => sys::napi_get_null(env, &mut result),
+    match accepted {
+      Some(accepted) => sys::napi_get_boolean(env, accepted, &mut result),
+      None => sys::napi_get_null(env, &mut result),
     };
   }
   result
