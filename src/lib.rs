@@ -1,10 +1,9 @@
 //! n8n-kafka-execution-logger: fire-and-forget n8n execution events, delivered to Kafka by one background thread.
 //!
 //! Layout: `settings`/`config` (configuration), `event` (input and message), `json` (its writer), `packed` (what a
-//! log call queues), `queue`,
-//! `breaker`, `errors` (error classes), `producer` (librdkafka), `metrics` (counters, health), `diag` (diagnostics),
-//! `worker` (the background thread) and `wakeup` (its librdkafka wake-ups), `logger` (the Rust API), and the
-//! napi boundary in `binding`, `js_input` and `js_logger`.
+//! log call queues), `queue`, `breaker`, `errors` (error classes), `producer` (librdkafka), `metrics` (counters,
+//! health), `diag` (diagnostics), `worker` (the background thread) and `wakeup` (its librdkafka wake-ups), `logger`
+//! (the Rust API), and the napi boundary in `binding`, `js_input` (with `fast_log.js`) and `js_logger`.
 
 pub mod backlog;
 pub mod breaker;
