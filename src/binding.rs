@@ -38,7 +38,7 @@ pub struct JsShutdownResult {
 
 /// Throws an Error whose `code` is `code`, and hands napi-rs a marker that the exception is pending.
 fn throw(env: &Env, code: &str, message: &str) -> Error {
-  unsafe { JsError::from(Error::new(code.to_string(), message.to_string())).throw_into(env.raw()) };
+  unsafe { JsError::from(Error::new(code, message.to_string())).throw_into(env.raw()) };
   Error::new(Status::PendingException, message.to_string())
 }
 

@@ -415,7 +415,7 @@ impl Worker {
     let queued = self.shared.queue.pop()?;
     let now = now_ms();
     let input = queued.input(&mut self.scratch, now, Instant::now());
-    let event = prepare(&input, &self.shared.context, now);
+    let event = prepare(input, &self.shared.context, now);
     self.next_seq += 1;
     Some(Pending {
       seq: self.next_seq,
