@@ -222,14 +222,16 @@ export const CASES = [
     id: 10,
     lane: 'outage2',
     title: 'Corrupted spool file at startup (bad checksum mid-segment, torn tail)',
-    how: 'The broker is down; a disk-mode host writes 3000 events of about 4 KB (two 8 MiB segments) and is stopped. One byte in the middle of the first segment is then flipped (bad CRC) and half a frame appended to the last one (a torn write). With the broker up, a new host on the same spool replays. Zero loss cannot apply (the damaged records are gone); the target is that every loss is counted: `spool.corrupted` must equal the records from the damaged frame to the end of its segment, exactly that many missing, the bytes moved to `corrupt-*.bad`, the later segment replayed.',
+    how: 'The broker is down; a disk-mode host writes 3000 events of about 4 KB (two 8 MiB segments) and is stopped. One byte in the middle of the first segment is then flipped (bad CRC) and half a frame appended to the last one (a torn write). With the broker up, a new host on the same spool replays (`TIMEOUT_SEND` 15 s: the replay begins while the restarted broker settles, see case 15). Zero loss cannot apply (the damaged records are gone); the target is that every loss is counted: `spool.corrupted` must equal the records from the damaged frame to the end of its segment, exactly that many missing, the bytes moved to `corrupt-*.bad`, the later segment replayed.',
     async run(ctx) {
       const { A2: A, P } = ctx
       await A.stop()
       const topic = uniqueTopic('rel-c10')
       const spool = freshSpool('c10')
       // About 4 KB per event (a long workflow name), so the 3000-event backlog spans two 8 MiB segments.
-      const options = { ...ctx.options(A.plaintext, topic, spool), durability: 'disk' }
+      // TIMEOUT_SEND 15 s as in case 15: the replay starts as the broker comes back, and a first batch that times
+      // out locally while the broker writes it is sent again (a run with every lane at once made 245 duplicates).
+      const options = { ...ctx.options(A.plaintext, topic, spool), durability: 'disk', timeoutSend: 15_000 }
       const first = ctx.host(options, { prefix: 'c10', count: 3000, rate: 600, pad: 3000 }, 'c10-first')
       await first.done(60_000)
       await first.waitHealth((h, m) => h.spool.records === m.accepted, 30_000, 'every event on disk')
