@@ -112,6 +112,10 @@ test('node events need a phase and a node name', () => {
 test('the fast path is private and bound to its own logger', () => {
   const names = Object.getOwnPropertyNames(KafkaExecutionLogger.prototype)
   assert.ok(!names.some((n) => /packed/i.test(n)), `no fast-path internals on the prototype: ${names}`)
+  // The JS log methods of src/fast_log.js replaced the native ones when the addon loaded.
+  for (const m of ['logWorkflowStarted', 'logWorkflowResumed', 'logWorkflowFinished', 'logNodeEvent']) {
+    assert.doesNotMatch(Function.prototype.toString.call(KafkaExecutionLogger.prototype[m]), /\[native code\]/, m)
+  }
   const [a, b] = [newLogger(), newLogger()]
   for (let i = 0; i < 3; i++) assert.equal(a.logWorkflowStarted({ ...valid, executionId: `a${i}` }), true)
   assert.equal(b.logWorkflowFinished(valid), true)
@@ -120,7 +124,7 @@ test('the fast path is private and bound to its own logger', () => {
   for (const stranger of [{}, Object.create(KafkaExecutionLogger.prototype), Object.freeze({})]) {
     assert.throws(() => KafkaExecutionLogger.prototype.logWorkflowStarted.call(stranger, valid), TypeError)
   }
-  assert.equal(a.logWorkflowStarted(valid), true, 'the real logger still takes the fast path afterwards')
+  assert.equal(a.logWorkflowStarted(valid), true, 'the real logger still logs afterwards')
   assert.equal(a.getHealthMetrics().counters.accepted, 4)
 })
 
