@@ -73,6 +73,9 @@ impl Json {
   }
 
   /// An object key. Keys are the format's own names or snake_key() output, `[a-z0-9_]`: nothing to escape.
+  /// Inlined, as `string`: nearly every key and many values are literals, whose copies then compile to a few
+  /// moves instead of memcpy calls (prepare() 770 -> 700 ns per event).
+  #[inline(always)]
   pub fn key(&mut self, key: &str) {
     debug_assert!(key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'), "{key}");
     self.element();
@@ -81,6 +84,7 @@ impl Json {
     self.out.extend_from_slice(b"\":");
   }
 
+  #[inline]
   pub fn string(&mut self, value: &str) {
     self.out.push(b'"');
     self.escaped(value);

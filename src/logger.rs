@@ -88,7 +88,7 @@ fn host_instance_id() -> String {
     .or_else(|| std::env::var("HOSTNAME").ok())
     .or_else(|| std::env::var("COMPUTERNAME").ok())
     .unwrap_or_else(|| "unknown-host".into());
-  Uuid::new_v5(&Uuid::NAMESPACE_DNS, host.trim().as_bytes()).to_string()
+  crate::event::uuid_v5(&Uuid::NAMESPACE_DNS, &[host.trim().as_bytes()]).to_string()
 }
 
 impl Logger {

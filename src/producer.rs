@@ -1,10 +1,10 @@
 //! The librdkafka producer: its configuration from `Config`, and the context that turns delivery reports,
 //! client errors and statistics into messages for the worker.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::Sender;
 use parking_lot::Mutex;
 use rdkafka::client::ClientContext;
 use rdkafka::config::{ClientConfig, RDKafkaLogLevel};
@@ -105,7 +105,9 @@ pub enum Report {
 }
 
 pub struct LoggerContext {
-  reports: Sender<Report>,
+  /// Filled by the callbacks, which librdkafka runs inside the worker's own `poll`; the lock is never contended
+  /// and cheaper per report than a channel.
+  reports: Mutex<VecDeque<Report>>,
   metrics: Arc<Metrics>,
   diag: Arc<Diagnostics>,
   dns_cause: DnsCause,
@@ -164,7 +166,7 @@ impl ClientContext for LoggerContext {
     let code = error.rdkafka_error_code();
     let kind = code.map_or(ErrorKind::Kafka, classify);
     let (kind, message) = self.dns_cause.explain(code, kind, self.diag.scrub(reason));
-    let _ = self.reports.send(Report::ClientError { kind, message });
+    self.reports.lock().push_back(Report::ClientError { kind, message });
   }
 }
 
@@ -182,7 +184,19 @@ impl ProducerContext for LoggerContext {
         Report::Failed { pending, kind, message: self.diag.scrub(&error.to_string()) }
       }
     };
-    let _ = self.reports.send(report);
+    self.reports.lock().push_back(report);
+  }
+}
+
+impl LoggerContext {
+  /// Appends the reports gathered so far to `into`, in the order they came (a swap when `into` is empty).
+  pub fn take_reports(&self, into: &mut VecDeque<Report>) {
+    let mut reports = self.reports.lock();
+    if into.is_empty() {
+      std::mem::swap(&mut *reports, into);
+    } else {
+      into.append(&mut reports);
+    }
   }
 }
 
@@ -280,14 +294,9 @@ pub fn validate(config: &Config) -> Result<(), ConfigError> {
   client_config(config).create_native_config().map(drop).map_err(|e| config_error(config, e))
 }
 
-pub fn create(
-  config: &Config,
-  reports: Sender<Report>,
-  metrics: Arc<Metrics>,
-  diag: Arc<Diagnostics>,
-) -> Result<Producer, ConfigError> {
+pub fn create(config: &Config, metrics: Arc<Metrics>, diag: Arc<Diagnostics>) -> Result<Producer, ConfigError> {
   client_config(config)
-    .create_with_context(LoggerContext { reports, metrics, diag, dns_cause: DnsCause::default() })
+    .create_with_context(LoggerContext { reports: Mutex::default(), metrics, diag, dns_cause: DnsCause::default() })
     .map_err(|e| config_error(config, e))
 }
 
