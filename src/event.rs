@@ -166,6 +166,33 @@ pub struct EventContext {
   pub instance_type: String,
   pub n8n_version: Option<String>,
   pub environment: String,
+  /// The event's `context` object, the same for every event: written once here, copied into each event.
+  context_json: Box<[u8]>,
+}
+
+impl EventContext {
+  pub fn new(instance_id: String, instance_type: String, n8n_version: Option<String>, environment: String) -> Self {
+    let mut json = Json::with_capacity(128);
+    json.begin_object();
+    json.key("app");
+    json.begin_object();
+    json.key("name");
+    json.string("n8n");
+    if let Some(version) = &n8n_version {
+      json.key("version");
+      json.string(version);
+    }
+    json.end_object();
+    json.key("library");
+    json.begin_object();
+    json.key("name");
+    json.string(LIBRARY_NAME);
+    json.key("version");
+    json.string(LIBRARY_VERSION);
+    json.end_object();
+    json.end_object();
+    Self { instance_id, instance_type, n8n_version, environment, context_json: json.out.into_boxed_slice() }
+  }
 }
 
 /// A message ready for Kafka: key, JSON value and what the headers and record timestamp need.
@@ -306,24 +333,7 @@ impl Builder<'_> {
     self.json.key("involves");
     self.involves();
     self.json.key("context");
-    self.json.begin_object();
-    self.json.key("app");
-    self.json.begin_object();
-    self.json.key("name");
-    self.json.string("n8n");
-    if let Some(version) = &self.ctx.n8n_version {
-      self.json.key("version");
-      self.json.string(version);
-    }
-    self.json.end_object();
-    self.json.key("library");
-    self.json.begin_object();
-    self.json.key("name");
-    self.json.string(LIBRARY_NAME);
-    self.json.key("version");
-    self.json.string(LIBRARY_VERSION);
-    self.json.end_object();
-    self.json.end_object();
+    self.json.encoded(&self.ctx.context_json);
     self.json.end_object();
   }
 
@@ -523,12 +533,7 @@ mod tests {
   use serde_json::Value;
 
   fn ctx() -> EventContext {
-    EventContext {
-      instance_id: "inst-1".into(),
-      instance_type: "main".into(),
-      n8n_version: Some("2.8.4".into()),
-      environment: "test".into(),
-    }
+    EventContext::new("inst-1".into(), "main".into(), Some("2.8.4".into()), "test".into())
   }
 
   fn finished(status: &str) -> ExecutionInput {

@@ -100,6 +100,12 @@ impl Json {
     self.out.push(b'"');
   }
 
+  /// A whole value that is already JSON.
+  pub fn encoded(&mut self, value: &[u8]) {
+    self.out.extend_from_slice(value);
+    self.first = false;
+  }
+
   pub fn bool(&mut self, value: bool) {
     self.out.extend_from_slice(if value { b"true" } else { b"false" });
   }

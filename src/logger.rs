@@ -105,12 +105,12 @@ impl Logger {
       secrets.push(token.expose().to_string());
     }
     secrets.extend(config.rdkafka.iter().filter(|(k, _)| Config::is_secret_property(k)).map(|(_, v)| v.clone()));
-    let context = EventContext {
-      instance_id: config.instance_id.clone().unwrap_or_else(host_instance_id),
-      instance_type: config.instance_type.to_string(),
-      n8n_version: config.n8n_version.clone(),
-      environment: config.environment.clone(),
-    };
+    let context = EventContext::new(
+      config.instance_id.clone().unwrap_or_else(host_instance_id),
+      config.instance_type.to_string(),
+      config.n8n_version.clone(),
+      config.environment.clone(),
+    );
     let (commands, receiver) = command_channel();
     let shared = Arc::new(Shared {
       queue: EventQueue::new(config.queue_max_size),
