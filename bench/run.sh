@@ -36,7 +36,9 @@ fi
 (cd "$BENCH/rust-ceiling" && CARGO_TARGET_DIR=$REPO/target cargo build --release -q)
 
 # The bench's own broker (never the tests' shared one on 29092): loaded runs must not disturb each other.
+# Wiped first: one run writes several GB of max-rate topics, and those of earlier runs would fill the disk.
 BENCH_BROKER_BASE=${BENCH_BROKER_BASE:-29620}
+KAFKA_PORT_BASE=$BENCH_BROKER_BASE bash "$REPO/scripts/kafka/broker.sh" wipe
 KAFKA_PORT_BASE=$BENCH_BROKER_BASE bash "$REPO/scripts/kafka/broker.sh" start
 [[ -s $CACHE/payloads.tsv ]] || "$NODE" "$BENCH/lib/payloads.mjs" "$CACHE/payloads.tsv" 10000
 [[ -s $CACHE/payloads-kcat.tsv ]] || "$NODE" "$BENCH/lib/payloads.mjs" "$CACHE/payloads-kcat.tsv" 100000
