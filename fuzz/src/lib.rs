@@ -155,12 +155,12 @@ impl<'a> Arbitrary<'a> for EventCase {
       }
       Ok(s)
     };
-    let ctx = EventContext {
-      instance_id: short(u)?,
-      instance_type: u.choose(&["main", "worker", "webhook"])?.to_string(),
-      n8n_version: if u.arbitrary()? { Some(short(u)?) } else { None },
-      environment: short(u)?,
-    };
+    let ctx = EventContext::new(
+      short(u)?,
+      u.choose(&["main", "worker", "webhook"])?.to_string(),
+      if u.arbitrary()? { Some(short(u)?) } else { None },
+      short(u)?,
+    );
     let sent_at_ms = time(u)?.unwrap_or(accepted_at_ms);
     Ok(EventCase { input: i, ctx, sent_at_ms, finite })
   }
