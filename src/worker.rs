@@ -98,8 +98,13 @@ struct PassClock {
 impl PassClock {
   const REUSE: u32 = 32;
 
-  fn expired() -> PassClock {
-    PassClock { wall_ms: 0, now: Instant::now(), uses_left: 0 }
+  fn new() -> PassClock {
+    PassClock { wall_ms: now_ms(), now: Instant::now(), uses_left: 0 }
+  }
+
+  /// The next event reads the clocks afresh (at the start of a pass, when time has passed since the last).
+  fn expire(&mut self) {
+    self.uses_left = 0;
   }
 
   fn read(&mut self) -> (i64, Instant) {
@@ -205,7 +210,7 @@ impl Worker {
         topic_unknown_since: None,
         next_seq: 0,
         scratch: ExecutionInput::new(EventKind::Started, String::new(), String::new(), 0),
-        clock: PassClock::expired(),
+        clock: PassClock::new(),
         flushes: Vec::new(),
         shutdown: None,
         last_client_error: None,
@@ -269,7 +274,7 @@ impl Worker {
 
   /// One pass of the loop; false once shutdown completed.
   fn step(&mut self) -> bool {
-    self.clock = PassClock::expired();
+    self.clock.expire();
     self.take_commands();
     let now = Instant::now();
     self.pump(now);
@@ -743,7 +748,7 @@ impl Worker {
         self.producer.poll(Duration::from_millis(5));
         self.handle_reports(Instant::now());
       }
-      self.clock = PassClock::expired();
+      self.clock.expire();
       let mut rest = std::mem::take(&mut self.to_spill);
       rest.extend(std::mem::take(&mut self.retry).into_values());
       rest.extend(std::iter::from_fn(|| self.next_from_queue()));
