@@ -36,10 +36,12 @@ fi
 (cd "$BENCH/rust-ceiling" && CARGO_TARGET_DIR=$REPO/target cargo build --release -q)
 
 # The bench's own broker (never the tests' shared one on 29092): loaded runs must not disturb each other.
-# Wiped first: one run writes several GB of max-rate topics, and those of earlier runs would fill the disk.
+# Max-rate runs write about 1 GB a minute and nothing reads them back, so it is wiped first and keeps a topic's
+# closed 256 MB segments for a minute only: a run's disk use stays bounded however long it runs.
 BENCH_BROKER_BASE=${BENCH_BROKER_BASE:-29620}
+BENCH_BROKER_RETENTION="log.retention.ms=60000 log.segment.bytes=268435456 log.retention.check.interval.ms=15000"
 KAFKA_PORT_BASE=$BENCH_BROKER_BASE bash "$REPO/scripts/kafka/broker.sh" wipe
-KAFKA_PORT_BASE=$BENCH_BROKER_BASE bash "$REPO/scripts/kafka/broker.sh" start
+KAFKA_PORT_BASE=$BENCH_BROKER_BASE KAFKA_OVERRIDES="$BENCH_BROKER_RETENTION" bash "$REPO/scripts/kafka/broker.sh" start
 [[ -s $CACHE/payloads.tsv ]] || "$NODE" "$BENCH/lib/payloads.mjs" "$CACHE/payloads.tsv" 10000
 [[ -s $CACHE/payloads-kcat.tsv ]] || "$NODE" "$BENCH/lib/payloads.mjs" "$CACHE/payloads-kcat.tsv" 100000
 

@@ -6,7 +6,9 @@ const NAMES = ['Sync Stripe invoices to HubSpot deals', 'Nightly CRM export', 'S
 
 /** One n8n-shaped ExecutionInput (what the n8n adapter passes to logWorkflowFinished), fresh per call. */
 export function makeInput(i) {
-  const stopped = NOW + i
+  // A thousand executions per millisecond: the times stay near the clock at any rate (the logger stamps records
+  // with them, and the broker keeps segments with future timestamps past their retention).
+  const stopped = NOW + Math.floor(i / 1000)
   return {
     executionId: String(1_000_000 + i),
     workflowId: 'Xk3pQ9vLm2NwT7a' + (i % 10),
