@@ -2,11 +2,13 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
-const MD = join(HERE, '..', 'BENCHMARKS.md')
-const rows = readFileSync(join(HERE, 'results/raw.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => !r.error)
-const machine = existsSync(join(HERE, 'results/machine.json')) ? JSON.parse(readFileSync(join(HERE, 'results/machine.json'), 'utf8')) : {}
+const { values: args } = parseArgs({ options: { out: { type: 'string', default: join(HERE, 'results') }, md: { type: 'string', default: join(HERE, '..', 'BENCHMARKS.md') } } })
+const [OUT, MD] = [args.out, args.md]
+const rows = readFileSync(join(OUT, 'raw.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => !r.error)
+const machine = existsSync(join(OUT, 'machine.json')) ? JSON.parse(readFileSync(join(OUT, 'machine.json'), 'utf8')) : {}
 const get = (o, path) => path.split('.').reduce((v, k) => (v == null ? v : v[k]), o)
 const stat = (xs) => { const a = xs.filter((x) => typeof x === 'number' && Number.isFinite(x)).sort((x, y) => x - y); return a.length ? { med: a[(a.length - 1) >> 1], min: a[0], max: a.at(-1), n: a.length } : null }
 const LOAD_METRICS = ['ackedRate', 'sentRate', 'jsCpuNsPerEvent', 'netJsCpuNsPerEvent', 'sendWallNsPerEvent', 'jsCpuPct', 'procCpuMsPer100k', 'procCpuPct', 'loopDelayMs.p50', 'loopDelayMs.p99', 'loopDelayMs.max', 'latencyMs.p50', 'latencyMs.p99', 'rssMB.steady', 'rssMB.peak']
@@ -30,10 +32,10 @@ const incall = rows.filter((r) => r.scenario === 'incall')
 if (incall.length) summary.incall = group(incall, ['inCallWallNsPerEvent', 'loopCpuNsPerEvent'])
 summary.outage = rows.find((r) => r.scenario === 'outage') ?? null
 // bench/n8n-webhook.mjs writes its own file (it needs a real n8n; run.sh does not run it).
-const N8N = join(HERE, 'results/n8n-webhook.json')
+const N8N = join(OUT, 'n8n-webhook.json')
 summary.n8n = existsSync(N8N) ? JSON.parse(readFileSync(N8N, 'utf8')) : null
 // Its --control run (both instances without the logger): how far apart two identical instances measure.
-const N8N_CONTROL = join(HERE, 'results/n8n-webhook-control.json')
+const N8N_CONTROL = join(OUT, 'n8n-webhook-control.json')
 summary.n8nControl = existsSync(N8N_CONTROL) ? JSON.parse(readFileSync(N8N_CONTROL, 'utf8')) : null
 
 // Targets of issue 5, from this run.
@@ -51,7 +53,7 @@ summary.targets = [
   { target: 'drain 100k queued events at shutdown <= 3 s', value: summary.drain?.drainMs?.med / 1000, unit: 's', met: summary.drain?.drainMs?.med <= 3000 && summary.drain?.dropped?.med === 0 },
   { target: 'n8n webhook latency p50 with logger <= 1.02x without', value: summary.n8n?.summary.latencyRatioP50 ?? null, unit: 'x', met: summary.n8n ? summary.n8n.summary.latencyRatioP50 <= 1.02 : null },
 ]
-writeFileSync(join(HERE, 'results/summary.json'), JSON.stringify(summary, null, 1))
+writeFileSync(join(OUT, 'summary.json'), JSON.stringify(summary, null, 1))
 
 // ---- Markdown
 const n = (v, d = 1) => (v == null || !Number.isFinite(v) ? '–' : v >= 1000 && d <= 1 ? Math.round(v).toLocaleString('en-US') : v.toFixed(d))
@@ -63,7 +65,7 @@ const out = []
 out.push(`Run ${machine.started ?? '?'} → ${machine.finished ?? '?'}, ${machine.nproc ?? '?'} cores, Node ${machine.node ?? '?'}, args \`${(machine.args ?? []).join(' ') || '(defaults)'}\`.`)
 out.push(`Machine load: before \`${machine.uptimeBefore ?? '?'}\`; after \`${machine.uptimeAfter ?? '?'}\`. Cells are median [min–max] over the repetitions.`, '')
 out.push('### Targets (issue 5)', '', '| target | this run | met |', '|---|---|---|')
-for (const t of summary.targets) out.push(`| ${t.target} | ${t.value == null ? 'not measured here' : n(t.value, 2) + ' ' + t.unit} | ${t.met == null ? 'see n8n section' : t.met ? 'yes' : 'no'} |`)
+for (const t of summary.targets) out.push(`| ${t.target} | ${t.value == null ? 'not measured here' : n(t.value, 2) + ' ' + t.unit} | ${t.value == null ? '–' : t.met ? 'yes' : 'no'} |`)
 out.push('', '### Maximum sustained throughput (closed loop, ≤ 10,000 unacknowledged)', '', '| client | acked events/s | JS-thread CPU/event µs (gross) | net of baseline µs | process CPU ms per 100k | loop delay p50 / p99 / max ms | RSS steady / peak MB |', '|---|---|---|---|---|---|---|')
 for (const c of clients(0)) {
   const x = summary.load[c][0]
@@ -110,4 +112,4 @@ let md = existsSync(MD) ? readFileSync(MD, 'utf8') : `# Benchmarks\n\n${BEGIN}\n
 if (!md.includes(BEGIN)) md += `\n${BEGIN}\n${END}\n`
 md = md.slice(0, md.indexOf(BEGIN) + BEGIN.length) + '\n' + block + '\n' + md.slice(md.indexOf(END))
 writeFileSync(MD, md)
-console.log(`report: ${rows.length} results -> results/summary.json, BENCHMARKS.md`)
+console.log(`report: ${rows.length} results -> ${join(OUT, 'summary.json')}, ${MD}`)

@@ -19,10 +19,11 @@ const cfg = {
   brokers: opt('--brokers', '127.0.0.1:29620'), // run.sh's bench broker
   outageBrokerBase: Number(opt('--outage-broker-base', 29600)),
   only: opt('--only', ''),
+  clients: opt('--clients', ''), // default: every client and the ceiling
   ceiling: join(REPO, 'target/release/rust-ceiling'),
   node: process.execPath,
 }
-const OUT = join(HERE, 'results')
+const OUT = opt('--out', join(HERE, 'results'))
 const CACHE = join(REPO, '.cache/bench')
 mkdirSync(OUT, { recursive: true })
 const RAW = join(OUT, 'raw.jsonl')
@@ -30,6 +31,7 @@ if (!argv.includes('--append')) writeFileSync(RAW, '')
 const log = (...a) => console.error(new Date().toISOString().slice(11, 19), ...a)
 const topic = (tag) => `bench-${tag}-${Date.now()}-${Math.floor(Math.random() * 1e6)}`
 const want = (what) => !cfg.only || cfg.only.split(',').includes(what)
+const chosen = (clients) => (cfg.clients ? clients.filter((c) => cfg.clients.split(',').includes(c)) : clients)
 
 function record(r, rep) {
   r.rep = rep
@@ -74,7 +76,7 @@ log('config', JSON.stringify(cfg))
 for (let rep = 1; rep <= cfg.reps; rep++) {
   for (const rate of cfg.rates) {
     if (!want('load')) break
-    const clients = rate === 1000 ? CLIENTS : [...CLIENTS, 'rust-ceiling']
+    const clients = chosen(rate === 1000 ? CLIENTS : [...CLIENTS, 'rust-ceiling'])
     for (const client of rotate(clients, rep)) {
       if (client === 'rust-ceiling') ceiling(rate, rep)
       else scenario(loadOpts(client, rate), rep, cfg.warmupS + cfg.durationS + 90)
@@ -83,7 +85,7 @@ for (let rep = 1; rep <= cfg.reps; rep++) {
   if (want('kcat')) kcat(rep)
   if (want('drain')) scenario({ client: 'logger', scenario: 'drain', events: 100000, queueMaxSize: 110000, topic: topic('drain') }, rep, 120)
   if (want('incall')) scenario({ client: 'logger', scenario: 'incall', topic: topic('incall') }, rep, 120)
-  if (want('idle')) for (const client of rotate(CLIENTS, rep)) scenario({ client, scenario: 'idle', topic: topic('idle') }, rep, 90)
+  if (want('idle')) for (const client of rotate(chosen(CLIENTS), rep)) scenario({ client, scenario: 'idle', topic: topic('idle') }, rep, 90)
 }
 
 if (want('outage') && cfg.outageS > 0) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command for issue 5's benchmark: peers, broker, every measurement (>= 3 interleaved reps), results, BENCHMARKS.md, chart.
 # Usage: bash bench/run.sh [--reps N] [--duration S] [--outage-seconds S | --full-outage] [--only load,kcat,drain,incall,idle,outage]
+#        [--clients none,logger,kafkajs-single,kafkajs-batch,platformatic,confluent,rust-ceiling] (run.mjs's options)
 set -euo pipefail
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$BENCH/.." && pwd)
