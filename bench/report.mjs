@@ -1,4 +1,5 @@
-// Aggregates results/raw.jsonl (medians with min/max over reps) into results/summary.json and BENCHMARKS.md's tables.
+// Aggregates results/raw.jsonl (medians with min/max over reps) into results/summary.json and BENCHMARKS.md's tables;
+// --out DIR and --md FILE read and write elsewhere (the CI smoke test's temp folder).
 import { readFileSync, writeFileSync, existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'

@@ -1,4 +1,5 @@
-// Runs every measurement of issue 5 interleaved (fresh process each, clients rotated per repetition) -> results/*.json.
+// Runs every measurement of issue 5 interleaved (fresh process each, clients rotated per repetition) -> results/*.json
+// (--out DIR for another folder; --clients and --only for a subset).
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, writeFileSync, appendFileSync, existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
