@@ -49,4 +49,5 @@ test('bench: run.mjs measures the logger paced, at max, draining and in the call
   assert.match(text, /<!-- bench:results:begin[^]*### Targets \(issue 5\)[^]*<!-- bench:results:end -->/)
   assert.match(text, /\| \*\*this package\*\* \| [\d,]+ \[/, 'the throughput table has the package')
   assert.match(text, /\| throughput >= 0\.9x bare rdkafka ceiling \| not measured here \| – \|/)
+  assert.match(text, /\| n8n webhook latency p50 with logger <= 1\.02x without \| not measured here \| – \|/)
 })

@@ -54,6 +54,8 @@ summary.targets = [
   { target: 'drain 100k queued events at shutdown <= 3 s', value: summary.drain?.drainMs?.med / 1000, unit: 's', met: summary.drain?.drainMs?.med <= 3000 && summary.drain?.dropped?.med === 0 },
   { target: 'n8n webhook latency p50 with logger <= 1.02x without', value: summary.n8n?.summary.latencyRatioP50 ?? null, unit: 'x', met: summary.n8n ? summary.n8n.summary.latencyRatioP50 <= 1.02 : null },
 ]
+// A figure this run did not produce (its scenario left out, or no n8n file) is not measured, rather than missed.
+for (const t of summary.targets) if (!Number.isFinite(t.value)) Object.assign(t, { value: null, met: null })
 writeFileSync(join(OUT, 'summary.json'), JSON.stringify(summary, null, 1))
 
 // ---- Markdown
@@ -66,7 +68,7 @@ const out = []
 out.push(`Run ${machine.started ?? '?'} → ${machine.finished ?? '?'}, ${machine.nproc ?? '?'} cores, Node ${machine.node ?? '?'}, args \`${(machine.args ?? []).join(' ') || '(defaults)'}\`.`)
 out.push(`Machine load: before \`${machine.uptimeBefore ?? '?'}\`; after \`${machine.uptimeAfter ?? '?'}\`. Cells are median [min–max] over the repetitions.`, '')
 out.push('### Targets (issue 5)', '', '| target | this run | met |', '|---|---|---|')
-for (const t of summary.targets) out.push(`| ${t.target} | ${t.value == null ? 'not measured here' : n(t.value, 2) + ' ' + t.unit} | ${t.value == null ? '–' : t.met ? 'yes' : 'no'} |`)
+for (const t of summary.targets) out.push(`| ${t.target} | ${t.value == null ? 'not measured here' : n(t.value, 2) + ' ' + t.unit} | ${t.met == null ? '–' : t.met ? 'yes' : 'no'} |`)
 out.push('', '### Maximum sustained throughput (closed loop, ≤ 10,000 unacknowledged)', '', '| client | acked events/s | JS-thread CPU/event µs (gross) | net of baseline µs | process CPU ms per 100k | loop delay p50 / p99 / max ms | RSS steady / peak MB |', '|---|---|---|---|---|---|---|')
 for (const c of clients(0)) {
   const x = summary.load[c][0]
