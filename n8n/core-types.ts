@@ -57,6 +57,8 @@ export interface HealthSnapshot {
   spool?: { enabled: boolean; bytes?: number; records?: number; oldestAgeMs?: number | null; replayed?: number; corrupted?: number; refused?: number };
   uptimeMs?: number;
   config?: Record<string, unknown>;
+  /** Added by the n8n adapters: how this process reaches n8n's execution lifecycle (n8n/wiring.ts). */
+  wiring?: { mechanism: string; proof: string; notUsed: string[] };
   [key: string]: unknown;
 }
 

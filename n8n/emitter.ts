@@ -110,7 +110,7 @@ export class ExecutionEvents {
   onNode(ctx: unknown, phase: 'before' | 'after'): void {
     if (!this.o.nodeEvents) return;
     this.guard(phase === 'before' ? 'nodeExecuteBefore' : 'nodeExecuteAfter', () => {
-      const id = this.executionIdOfNode(ctx);
+      const id = str(dig(ctx, 'executionId')) ?? this.executionIdOfNode(ctx);
       if (!id) return;
       const input = mapNode({ executionId: id, workflow: dig(ctx, 'workflow'), nodeName: dig(ctx, 'nodeName'), taskData: dig(ctx, 'taskData'), phase });
       this.send('node', id, dig(ctx, 'workflow'), input);

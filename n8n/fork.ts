@@ -4,8 +4,13 @@ import { Container, Service } from '@n8n/di';
 import { sendHealth } from './health';
 import { createHost } from './host';
 import { ENV_HINT, envFlag, isConfigured, loadCore, LoggerRuntime, n8nLog } from './runtime';
+import { isProbe, LifecycleWiring } from './wiring';
 
 export const MODULE_NAME = 'kafka-logger';
+
+/** Set up when n8n imports this module (see the end of this file); decided before n8n runs its first hook. */
+let lifecycle: LifecycleWiring | undefined;
+const mechanism = () => lifecycle?.wiring?.mechanism ?? 'none';
 
 @Service()
 export class KafkaExecutionLoggerService {
@@ -27,12 +32,13 @@ export class KafkaExecutionLoggerService {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const prom = require('prom-client');
       this.runtime = new LoggerRuntime({ host: this.host, env: process.env, log, Core, prom });
-      if (envFlag(process.env, 'N8N_KAFKA_LOGGER_NODE_EVENTS')) {
+      this.runtime.setWiring(lifecycle?.decide() ?? { mechanism: 'none', proof: '', notUsed: ['the module was not set up when n8n imported it'] });
+      if (mechanism() === 'lifecycle') this.subscribeSubExecutions();
+      if (mechanism() === 'lifecycle' && this.runtime.nodeEvents) {
         const proto = KafkaExecutionLoggerService.prototype as any;
         OnLifecycleEvent('nodeExecuteBefore')(proto, 'nodeBefore', Object.getOwnPropertyDescriptor(proto, 'nodeBefore')!);
         OnLifecycleEvent('nodeExecuteAfter')(proto, 'nodeAfter', Object.getOwnPropertyDescriptor(proto, 'nodeAfter')!);
       }
-      this.subscribeSubExecutions();
       void this.runtime.start();
       this.runtime.metrics?.keepRegistered();
       return true;
@@ -43,9 +49,14 @@ export class KafkaExecutionLoggerService {
   }
 
   /** Handlers also run in `n8n execute`, where n8n does not init modules: start lazily there. */
-  private events() {
+  events() {
     if (!this.attempted) this.init();
     return this.runtime?.events;
+  }
+
+  /** The decorated handlers' events: only while n8n's lifecycle registry is the mechanism in use. */
+  private lifecycleEvents() {
+    return mechanism() === 'lifecycle' ? this.events() : undefined;
   }
 
   private subscribeSubExecutions(): void {
@@ -57,25 +68,25 @@ export class KafkaExecutionLoggerService {
 
   @OnLifecycleEvent('workflowExecuteBefore')
   onBefore(ctx: unknown): void {
-    this.events()?.onBefore(ctx);
+    if (!isProbe(ctx)) this.lifecycleEvents()?.onBefore(ctx);
   }
 
   @OnLifecycleEvent('workflowExecuteResume')
   onResume(ctx: unknown): void {
-    this.events()?.onResume(ctx);
+    this.lifecycleEvents()?.onResume(ctx);
   }
 
   @OnLifecycleEvent('workflowExecuteAfter')
   onAfter(ctx: unknown): Promise<void> | void {
-    return this.events()?.onAfter(ctx);
+    return this.lifecycleEvents()?.onAfter(ctx);
   }
 
   nodeBefore(ctx: unknown): void {
-    this.runtime?.events.onNode(ctx, 'before');
+    this.lifecycleEvents()?.onNode(ctx, 'before');
   }
 
   nodeAfter(ctx: unknown): void {
-    this.runtime?.events.onNode(ctx, 'after');
+    this.lifecycleEvents()?.onNode(ctx, 'after');
   }
 
   @OnShutdown(LOWEST_SHUTDOWN_PRIORITY)
@@ -84,7 +95,7 @@ export class KafkaExecutionLoggerService {
   }
 
   sendHealth(req: unknown, res: unknown): void {
-    sendHealth(req, res, this.runtime?.core, this.host);
+    sendHealth(req, res, this.runtime, this.host);
   }
 }
 
@@ -105,3 +116,21 @@ export class KafkaLoggerModule {
     Container.get(KafkaExecutionLoggerService).init();
   }
 }
+
+/**
+ * Sets up the way into n8n's execution lifecycle when n8n imports this module: the decorated handlers above when
+ * n8n's registry hands them execution ids (n8n >= 2.8), else the runHook wrapper (n8n 1.x, 2.0-2.7). The probes
+ * run at module init, or before the first hook of `n8n execute`, which inits no module. With nothing wired, init()
+ * reports it (error log, health, metrics).
+ */
+function wireAtImport(): void {
+  try {
+    if (!isConfigured(process.env, loadCore())) return;
+    const service = () => Container.get(KafkaExecutionLoggerService);
+    const nodeEvents = envFlag(process.env, 'N8N_KAFKA_LOGGER_NODE_EVENTS');
+    lifecycle = new LifecycleWiring(createHost(), () => service().events(), nodeEvents, KafkaExecutionLoggerService, true);
+  } catch {
+    /* init() reports that nothing is wired */
+  }
+}
+wireAtImport();

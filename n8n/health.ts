@@ -1,12 +1,12 @@
 // The health route's answer: the core's snapshot plus n8n identity, as JSON or (Accept: text/html) the status page.
-import type { KafkaLoggerLike } from './core-types';
 import type { N8nHost } from './host';
+import type { LoggerRuntime } from './runtime';
 import { renderStatusPage } from './status-page';
 
-export function healthSnapshot(core: KafkaLoggerLike | undefined, host: N8nHost): Record<string, unknown> {
+export function healthSnapshot(runtime: LoggerRuntime | undefined, host: N8nHost): Record<string, unknown> {
   let snapshot: Record<string, unknown>;
   try {
-    snapshot = core ? { ...core.getHealthMetrics() } : { status: 'not configured' };
+    snapshot = runtime ? { ...(runtime.snapshot() ?? { status: 'unhealthy', lastError: { kind: 'snapshot', message: 'the core gave no snapshot' } }) } : { status: 'not configured' };
   } catch (e) {
     snapshot = { status: 'unhealthy', lastError: { kind: 'snapshot', message: String((e as Error)?.message ?? e) } };
   }
@@ -22,8 +22,8 @@ export function wantsHtml(accept: unknown): boolean {
   return html >= 0 && (json < 0 || html < json);
 }
 
-export function sendHealth(req: any, res: any, core: KafkaLoggerLike | undefined, host: N8nHost): void {
-  const snapshot = healthSnapshot(core, host);
+export function sendHealth(req: any, res: any, runtime: LoggerRuntime | undefined, host: N8nHost): void {
+  const snapshot = healthSnapshot(runtime, host);
   res.setHeader('Cache-Control', 'no-store');
   if (wantsHtml(req?.headers?.accept)) {
     res.setHeader('Content-Type', 'text/html; charset=utf-8');

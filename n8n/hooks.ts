@@ -1,33 +1,37 @@
 // Stock-n8n entry (EXTERNAL_HOOK_FILES=n8n-kafka-execution-logger/hooks): registers the logger when Kafka is configured; never throws while loading.
 import type { KafkaLoggerClass } from './core-types';
 import { createHost, type N8nHost } from './host';
-import { ENV_HINT, envFlag, isConfigured, loadCore, LoggerRuntime, n8nLog } from './runtime';
+import { ENV_HINT, isConfigured, loadCore, LoggerRuntime, n8nLog } from './runtime';
 import { installStockRoute } from './stock-route';
+import { isProbe, LifecycleWiring, verifyPostExecute } from './wiring';
 
 type HookFn = (...args: any[]) => unknown;
 type HookFile = Record<string, Record<string, HookFn[]>>;
 
-/** Registers lifecycle handlers through n8n's own @n8n/decorators and @n8n/di; false when they cannot be had. */
-function registerLifecycle(host: N8nHost, runtime: LoggerRuntime, nodeEvents: boolean): boolean {
+/**
+ * Registers lifecycle handlers through n8n's own @n8n/decorators and @n8n/di; returns their class (undefined when
+ * they cannot be had). Registered is not wired: LifecycleWiring proves it or takes the handlers out again.
+ */
+function registerLifecycle(host: N8nHost, runtime: LoggerRuntime): unknown {
   const decorators = host.require('@n8n/decorators');
   const Container = host.require('@n8n/di')?.Container;
-  if (typeof decorators?.OnLifecycleEvent !== 'function' || !Container) return false;
-  const events = runtime.events;
+  if (typeof decorators?.OnLifecycleEvent !== 'function' || !Container) return undefined;
+  const events = () => (runtime.wiring.mechanism === 'lifecycle' ? runtime.events : undefined);
   class KafkaExecutionLoggerHooks {
     before(ctx: unknown) {
-      events.onBefore(ctx);
+      if (!isProbe(ctx)) events()?.onBefore(ctx);
     }
     resume(ctx: unknown) {
-      events.onResume(ctx);
+      events()?.onResume(ctx);
     }
     after(ctx: unknown) {
-      return events.onAfter(ctx);
+      return events()?.onAfter(ctx);
     }
     nodeBefore(ctx: unknown) {
-      events.onNode(ctx, 'before');
+      events()?.onNode(ctx, 'before');
     }
     nodeAfter(ctx: unknown) {
-      events.onNode(ctx, 'after');
+      events()?.onNode(ctx, 'after');
     }
   }
   const proto = KafkaExecutionLoggerHooks.prototype as any;
@@ -36,20 +40,33 @@ function registerLifecycle(host: N8nHost, runtime: LoggerRuntime, nodeEvents: bo
     ['workflowExecuteResume', 'resume'],
     ['workflowExecuteAfter', 'after'],
   ];
-  if (nodeEvents) wanted.push(['nodeExecuteBefore', 'nodeBefore'], ['nodeExecuteAfter', 'nodeAfter']);
+  if (runtime.nodeEvents) wanted.push(['nodeExecuteBefore', 'nodeBefore'], ['nodeExecuteAfter', 'nodeAfter']);
   Container.set(KafkaExecutionLoggerHooks, new KafkaExecutionLoggerHooks());
   for (const [event, method] of wanted) {
     decorators.OnLifecycleEvent(event)(proto, method, Object.getOwnPropertyDescriptor(proto, method));
   }
-  return true;
+  return KafkaExecutionLoggerHooks;
 }
 
-/** Sub-executions get no lifecycle handlers in n8n 2.x: take their start and end from n8n's EventService. */
+/** Sub-executions get no lifecycle handlers in n8n 2.8-2.19: take their start and end from n8n's EventService. */
 function subscribeSubExecutions(host: N8nHost, runtime: LoggerRuntime): void {
   const eventService = host.service('dist/events/event.service.js', 'EventService');
   if (typeof eventService?.on !== 'function') return;
   eventService.on('workflow-pre-execute', (p: unknown) => runtime.events.onEventPreExecute(p));
   eventService.on('workflow-post-execute', (p: unknown) => runtime.events.onEventPostExecute(p));
+}
+
+/**
+ * Last resort of the stock hook file: `workflow.postExecute`. Proven once n8n has registered this file's hooks
+ * (right after it returns), else the process reports that nothing is wired.
+ */
+function postExecuteFallback(host: N8nHost, runtime: LoggerRuntime, notUsed: string[]): HookFile['workflow'] {
+  const postExecute = (run: unknown, workflowData: unknown, executionId: unknown) => runtime.events.onPostExecute(run, workflowData, executionId);
+  setImmediate(() => {
+    const a = verifyPostExecute(host, postExecute);
+    runtime.setWiring(a.ok ? { mechanism: 'post-execute', proof: a.why, notUsed } : { mechanism: 'none', proof: '', notUsed: [...notUsed, `post-execute: ${a.why}`] });
+  });
+  return { postExecute: [postExecute] };
 }
 
 function build(): HookFile {
@@ -72,10 +89,7 @@ function build(): HookFile {
     }
     const runtime = new LoggerRuntime({ host, env, log, Core, prom: host.require('prom-client') });
     const h = host;
-    const nodeEvents = envFlag(env, 'N8N_KAFKA_LOGGER_NODE_EVENTS');
-    const lifecycle = registerLifecycle(h, runtime, nodeEvents);
-    if (lifecycle) subscribeSubExecutions(h, runtime);
-    else log.warn('[kafka-logger] n8n lifecycle registration unavailable: start events come from workflow.postExecute');
+    const wiring = new LifecycleWiring(h, () => runtime.events, runtime.nodeEvents, registerLifecycle(h, runtime)).decide();
     void runtime.start();
     runtime.metrics?.keepRegistered();
     const hooks: HookFile = {
@@ -84,7 +98,7 @@ function build(): HookFile {
           function (server: any) {
             try {
               runtime.metrics?.register();
-              const path = installStockRoute(server?.app, h, () => runtime.core, env.N8N_KAFKA_LOGGER_HEALTH_TOKEN || undefined);
+              const path = installStockRoute(server?.app, h, runtime, env.N8N_KAFKA_LOGGER_HEALTH_TOKEN || undefined);
               log.info(`[kafka-logger] health at ${path}`);
             } catch (e) {
               log.warn(`[kafka-logger] health route not added: ${String((e as Error)?.message ?? e)}`);
@@ -95,12 +109,12 @@ function build(): HookFile {
       },
       worker: { ready: [() => runtime.metrics?.register()] },
     };
-    if (!lifecycle) {
-      hooks.workflow = {
-        postExecute: [(run: unknown, workflowData: unknown, executionId: unknown) => runtime.events.onPostExecute(run, workflowData, executionId)],
-      };
+    if (wiring.mechanism === 'none') {
+      hooks.workflow = postExecuteFallback(h, runtime, wiring.notUsed);
+    } else {
+      if (wiring.mechanism === 'lifecycle') subscribeSubExecutions(h, runtime);
+      runtime.setWiring(wiring);
     }
-    log.info(`[kafka-logger] logging executions to Kafka (${lifecycle ? 'lifecycle handlers' : 'postExecute fallback'}, node events ${nodeEvents ? 'on' : 'off'})`);
     return hooks;
   } catch (e) {
     try {

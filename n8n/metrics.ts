@@ -62,6 +62,17 @@ export class LoggerMetrics {
         },
       });
     const spool = (h: HealthSnapshot | undefined) => (h?.spool?.enabled ? h.spool : undefined);
+    const wired = new prom.Gauge({
+      name: `${PREFIX}wired`,
+      help: "1 when this process's handlers are proven wired into n8n's execution lifecycle (label: how), 0 when nothing is: then no execution is logged",
+      labelNames: ['mechanism'],
+      ...opts,
+      collect() {
+        const mechanism = String(self.snapshot()?.wiring?.mechanism ?? 'none');
+        this.reset();
+        this.set({ mechanism }, mechanism === 'none' ? 0 : 1);
+      },
+    });
     const gauges = [
       gauge('queue_depth', 'Events waiting in the Kafka logger queue', (h) => Number(h?.queue?.depth ?? 0)),
       gauge('queue_capacity', 'Capacity of the Kafka logger queue', (h) => Number(h?.queue?.capacity ?? 0)),
@@ -91,7 +102,7 @@ export class LoggerMetrics {
     };
     const messages = totals('messages_total', `Kafka logger core counters: ${COUNTERS.join(', ')}`, 'state', COUNTERS, (h) => (h?.counters ?? {}) as Record<string, unknown>);
     const spooled = totals('spool_events_total', 'Disk spool events: replayed (delivered from the spool), corrupted (moved aside), refused (spool full: lost)', 'outcome', SPOOL_TOTALS, (h) => spool(h) ?? {});
-    this.metrics.push(this.events, this.latency, ...gauges, messages, spooled);
+    this.metrics.push(this.events, this.latency, wired, ...gauges, messages, spooled);
   }
 
   onEvent(event: string, status: string, accepted: boolean): void {

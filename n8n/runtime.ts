@@ -1,9 +1,10 @@
 // One process's logger runtime shared by both entry points: the core, the event emitter, metrics, and the draining shutdown.
 import * as path from 'node:path';
-import type { DiagnosticsLogger, KafkaLoggerClass, KafkaLoggerLike } from './core-types';
+import type { DiagnosticsLogger, HealthSnapshot, KafkaLoggerClass, KafkaLoggerLike } from './core-types';
 import { ExecutionEvents } from './emitter';
 import type { N8nHost } from './host';
 import { LoggerMetrics } from './metrics';
+import { describeWiring, type Wiring } from './wiring';
 
 export const ENV_HINT =
   'set N8N_KAFKA_LOGGER_ENABLED=true and N8N_KAFKA_LOGGER_BROKERS=host:port[,host:port] (optional: N8N_KAFKA_LOGGER_TOPIC, N8N_KAFKA_LOGGER_CLIENT_ID)';
@@ -60,6 +61,9 @@ export class LoggerRuntime {
   readonly core: KafkaLoggerLike;
   readonly events: ExecutionEvents;
   readonly metrics: LoggerMetrics | undefined;
+  readonly nodeEvents: boolean;
+  /** How this process reaches n8n's execution lifecycle; `none` until an entry point proved a mechanism. */
+  wiring: Wiring = { mechanism: 'none', proof: '', notUsed: ['not wired yet'] };
   private stopping: Promise<void> | undefined;
 
   constructor(private readonly o: RuntimeOptions) {
@@ -72,12 +76,13 @@ export class LoggerRuntime {
       n8nVersion: host.version(),
     });
     const oneShot = ['execute', 'execute-batch'].includes(String(host.command()));
+    this.nodeEvents = envFlag(env, 'N8N_KAFKA_LOGGER_NODE_EVENTS');
     this.metrics = o.prom ? new LoggerMetrics(o.prom, () => this.snapshot()) : undefined;
     this.events = new ExecutionEvents({
       host,
       core: this.core,
       log: o.log,
-      nodeEvents: envFlag(env, 'N8N_KAFKA_LOGGER_NODE_EVENTS'),
+      nodeEvents: this.nodeEvents,
       onEvent: (kind, status, accepted) => this.metrics?.onEvent(kind, status, accepted),
       flushOnFinishMs: oneShot ? Number(env.N8N_KAFKA_LOGGER_TIMEOUT_DISCONNECT ?? 5000) || 5000 : undefined,
     });
@@ -91,12 +96,28 @@ export class LoggerRuntime {
     );
   }
 
-  snapshot() {
+  /** Records the wiring and logs the mechanism in use, or loudly that nothing is logged. */
+  setWiring(w: Wiring): void {
+    this.wiring = w;
+    const { level, message } = describeWiring(w, this.nodeEvents);
+    this.o.log[level](message);
+  }
+
+  /** The core's health snapshot with the wiring: a process whose handlers are not wired is unhealthy, whatever Kafka says. */
+  snapshot(): HealthSnapshot | undefined {
+    let h: HealthSnapshot;
     try {
-      return this.core.getHealthMetrics();
+      h = { ...this.core.getHealthMetrics() };
     } catch {
       return undefined;
     }
+    const { mechanism, proof, notUsed } = this.wiring;
+    h.wiring = { mechanism, proof, notUsed };
+    if (mechanism === 'none') {
+      h.status = 'unhealthy';
+      h.lastError = { kind: 'wiring', message: `no execution is logged: nothing is wired into n8n's execution lifecycle (${notUsed.join('; ')})` };
+    }
+    return h;
   }
 
   /**

@@ -1,8 +1,8 @@
 // Stock-n8n admin route: GET /<rest>/kafka-logger/health in front of the editor fallback, behind an n8n owner/admin session or a bearer token.
 import { timingSafeEqual } from 'node:crypto';
-import type { KafkaLoggerLike } from './core-types';
 import { sendHealth } from './health';
 import type { N8nHost } from './host';
+import type { LoggerRuntime } from './runtime';
 
 const ADMIN_ROLES = new Set(['global:owner', 'global:admin', 'owner', 'admin']);
 
@@ -23,16 +23,17 @@ function cookie(header: unknown, name: string): string | undefined {
 }
 
 /** An owner/admin n8n session from the auth cookie, checked by n8n's own AuthService. */
-async function sessionIsAdmin(host: N8nHost, req: any): Promise<boolean> {
+async function sessionIsAdmin(host: N8nHost, req: any, res: any): Promise<boolean> {
   const name = host.require('dist/constants.js')?.AUTH_COOKIE_NAME ?? 'n8n-auth';
   const token = req.cookies?.[name] ?? cookie(req.headers?.cookie, name);
   if (!token) return false;
   const auth = host.service('dist/auth/auth.service.js', 'AuthService');
-  if (!auth || typeof auth.validateToken !== 'function') return false;
+  if (typeof auth?.validateToken !== 'function' && typeof auth?.resolveJwt !== 'function') return false;
   try {
     const invalid = host.service('@n8n/db', 'InvalidAuthTokenRepository');
     if (invalid && (await invalid.existsBy({ token }))) return false;
-    const { user } = await auth.validateToken(token);
+    // n8n >= 2.x: validateToken; 1.x: resolveJwt (which also refreshes a cookie about to expire)
+    const user = typeof auth.validateToken === 'function' ? (await auth.validateToken(token))?.user : (await auth.resolveJwt(token, req, res))?.[0];
     const role = typeof user?.role === 'string' ? user.role : user?.role?.slug;
     return ADMIN_ROLES.has(String(role));
   } catch {
@@ -51,16 +52,16 @@ export function healthPath(host: N8nHost): string {
 }
 
 /** Adds the route to n8n's Express app and moves it in front of the editor-UI fallback. */
-export function installStockRoute(app: any, host: N8nHost, core: () => KafkaLoggerLike | undefined, token: string | undefined): string {
+export function installStockRoute(app: any, host: N8nHost, runtime: LoggerRuntime, token: string | undefined): string {
   const path = healthPath(host);
   app.get(path, (req: any, res: any) => {
     void (async () => {
       try {
-        if (!bearerMatches(req.headers?.authorization, token) && !(await sessionIsAdmin(host, req))) {
+        if (!bearerMatches(req.headers?.authorization, token) && !(await sessionIsAdmin(host, req, res))) {
           res.status(401).json({ status: 'error', message: 'Unauthorized' });
           return;
         }
-        sendHealth(req, res, core(), host);
+        sendHealth(req, res, runtime, host);
       } catch {
         if (!res.headersSent) res.status(500).json({ status: 'error', message: 'health snapshot failed' });
       }

@@ -15,6 +15,14 @@ const CODE_NODE = { name: 'Explode', type: 'n8n-nodes-base.code', message: /boom
 /** In every data-bearing field of __test__/fixtures/workflows/no-data.json (parameters, notes, static and pinned data). */
 const NO_DATA_MARKER = 'KL-WORKFLOW-DATA-MARKER-5c1e07';
 
+/** The mechanism the adapters must prove on an n8n version: its lifecycle registry hands handlers the execution id from 2.8 on. */
+export function expectedMechanism(version) {
+  const [major, minor] = n8nVersionOf(version).split('.').map(Number);
+  return major > 2 || (major === 2 && minor >= 8) ? 'lifecycle' : 'run-hook';
+}
+
+const MECHANISM_NAMES = { lifecycle: "n8n's lifecycle registry", 'run-hook': "a wrapper of n8n-core's ExecutionLifecycleHooks.runHook" };
+
 export function regularScenarios({ version, mode = 'stock', label }) {
   describe(`${label}: n8n ${version ?? 'pinned'} regular mode via ${mode === 'stock' ? 'the hook file' : 'the fork module'}`, () => {
     let ctx;
@@ -70,7 +78,10 @@ export function regularScenarios({ version, mode = 'stock', label }) {
     });
 
     it('retry of a failed execution: retry_of and is_retry', async () => {
-      const r = await fetch(`${main.p.url}/api/v1/executions/${ctx.failedExecutionId}/retry`, { method: 'POST', headers: { 'X-N8N-API-KEY': ctx.apiKey } });
+      // n8n 1.x has no public retry endpoint: the editor's REST call, with the owner's session
+      const r = n8nVersionOf(ctx.version).startsWith('1.')
+        ? await fetch(`${main.p.url}/rest/executions/${ctx.failedExecutionId}/retry`, { method: 'POST', headers: { cookie: ctx.cookie, 'content-type': 'application/json' }, body: '{"loadWorkflow":false}' })
+        : await fetch(`${main.p.url}/api/v1/executions/${ctx.failedExecutionId}/retry`, { method: 'POST', headers: { 'X-N8N-API-KEY': ctx.apiKey } });
       assert.equal(r.status, 200, await r.text());
       const events = await topic.next(2);
       assertExecution(events, { workflowId: 'klWebhookFail001', names: ['Workflow Started', 'Workflow Failed'], mode: 'retry', status: 'error', errorNode: CODE_NODE });
@@ -152,6 +163,9 @@ export function regularScenarios({ version, mode = 'stock', label }) {
       assert.equal(viaSession.status, 200);
       const h = await viaSession.json();
       assert.equal(h.circuitBreaker.state, 'closed');
+      assert.equal(h.wiring.mechanism, expectedMechanism(ctx.version), JSON.stringify(h.wiring));
+      assert.match(h.wiring.proof, /probe/, 'the wiring was proven, not assumed');
+      assert.equal(h.status, 'healthy');
       const own = topic.total - ctx.cliEvents; // the CLI runs were other processes with their own loggers
       assert.equal(h.counters.delivered, own, `this process delivered all its ${own} events`);
       assert.equal(h.n8n.instanceType, 'main');
@@ -178,8 +192,15 @@ export function regularScenarios({ version, mode = 'stock', label }) {
       assert.match(text, /^n8n_kafka_logger_events_total\{event="finished_error",outcome="accepted"\} [1-9]/m);
       assert.match(text, /^n8n_kafka_logger_queue_depth \d+/m);
       assert.match(text, /^n8n_kafka_logger_circuit_breaker_state 0/m);
+      assert.match(text, new RegExp(`^n8n_kafka_logger_wired\\{mechanism="${expectedMechanism(ctx.version)}"\\} 1$`, 'm'));
       assert.match(text, /^n8n_kafka_logger_delivery_latency_seconds_count \d+/m);
       assert.match(text, /^n8n_version_info/m, 'n8n\'s own metrics are still there');
+    });
+
+    it('the log names the mechanism in use and its proof', () => {
+      const name = MECHANISM_NAMES[expectedMechanism(ctx.version)];
+      assert.ok(main.p.log.includes(`[kafka-logger] logging executions to Kafka through ${name}`), main.p.log.slice(-3000));
+      assert.doesNotMatch(main.p.log, /NOT logging executions/);
     });
 
     it('SIGTERM: n8n stops cleanly and nothing is left behind', async () => {

@@ -43,6 +43,12 @@ install_n8n() {
   "dependencies": { "n8n": "$v" },
   "overrides": { $overrides } }
 JSON
+  # The same n8n version installed for another Node: copy that tree and rebuild only its native modules for
+  # this Node's ABI (minutes less than a download and resolve; the dependency tree is the same).
+  local sibling="" s
+  for s in "$N8N_CACHE/$v"-node[0-9]*; do
+    [[ "$s" != *-fork && "$s" != "$dir" && -f "$s/.installed" ]] && { sibling="$s"; break; }
+  done
   (
     cd "$dir"
     if [ -n "$nodedir" ]; then
@@ -51,8 +57,14 @@ JSON
     fi
     # librdkafka of @confluentinc/kafka-javascript: link Debian's libraries instead of downloading sources
     export CKJS_LINKING=dynamic
-    echo "n8n $spec: installing with node $(node --version) (several minutes; sqlite3 compiles from source)"
-    npm install --no-audit --no-fund --loglevel=error
+    if [ -n "$sibling" ]; then
+      echo "n8n $spec: copying $(basename "$sibling") and rebuilding its native modules with node $(node --version)"
+      rm -rf node_modules && cp -a "$sibling/node_modules" "$sibling/package-lock.json" .
+      npm rebuild --no-audit --no-fund --loglevel=error
+    else
+      echo "n8n $spec: installing with node $(node --version) (several minutes; sqlite3 compiles from source)"
+      npm install --no-audit --no-fund --loglevel=error
+    fi
   )
   touch "$dir/.installed"
   echo "n8n $spec: installed in $(( $(date +%s) - started )) s, $(du -sh "$dir/node_modules" | cut -f1)"

@@ -72,7 +72,9 @@ export async function startMain(ctx, more = {}) {
   if (!ctx.cookie) {
     ctx.cookie = await I.setupOwner(p.url);
     ctx.apiKey = await I.createApiKey(p.url, ctx.cookie);
-    for (const id of PUBLISHED) {
+    // n8n 1.x runs sub-workflows unpublished and refuses to activate one that has no trigger of its own
+    const publish = I.n8nVersionOf(ctx.version).startsWith('1.') ? PUBLISHED.filter((id) => id !== 'klSubChild000001') : PUBLISHED;
+    for (const id of publish) {
       const r = await I.publicApi(p.url, ctx.apiKey, 'POST', `/workflows/${id}/activate`);
       if (r.status !== 200) throw new Error(`activate ${id}: ${r.status} ${r.text}`);
     }
