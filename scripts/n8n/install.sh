@@ -47,7 +47,7 @@ JSON
   # this Node's ABI (minutes less than a download and resolve; the dependency tree is the same).
   local sibling="" s
   for s in "$N8N_CACHE/$v"-node[0-9]*; do
-    [[ "$s" != *-fork && "$s" != "$dir" && -f "$s/.installed" ]] && { sibling="$s"; break; }
+    [[ "$(basename "$s")" =~ ^"$v"-node[0-9]+$ && "$s" != "$dir" && -f "$s/.installed" ]] && { sibling="$s"; break; }
   done
   (
     cd "$dir"

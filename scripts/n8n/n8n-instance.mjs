@@ -20,12 +20,12 @@ export const LATEST = () => fromEnvSh('echo "$N8N_LATEST_VERSION"');
 export const FORK_BASE = () => fromEnvSh('echo "$N8N_FORK_BASE_VERSION"');
 export const LATEST_1X = () => fromEnvSh('echo "$N8N_1X_LATEST_VERSION"');
 
-/** The n8n version of a variant spec (`VERSION[@NODE][-fork]`, scripts/n8n/env.sh). */
-export const n8nVersionOf = (spec) => String(spec).replace(/-fork$/, '').replace(/@\d+$/, '');
+/** The n8n version of a variant spec (`VERSION[@NODE][-OVERLAY...]`, scripts/n8n/env.sh). */
+export const n8nVersionOf = (spec) => String(spec).split('-')[0].split('@')[0];
 
-export function paths(version) {
+export function paths(version, { installed = true } = {}) {
   const [dir, nodeBin, n8nBin] = fromEnvSh(`n8n_dir ${version}; node_bin_for ${version}; n8n_bin ${version}`).split('\n');
-  if (!existsSync(n8nBin)) throw new Error(`n8n ${version} is not installed (${n8nBin}): run scripts/n8n/install.sh ${version}`);
+  if (installed && !existsSync(n8nBin)) throw new Error(`n8n ${version} is not installed (${n8nBin}): run scripts/n8n/install.sh ${version}`);
   return { dir, nodeBin, n8nBin };
 }
 

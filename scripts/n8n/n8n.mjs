@@ -5,7 +5,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as I from './n8n-instance.mjs';
-import { prepareFork } from './fork-overlay.mjs';
+import { prepareFork } from './overlay.mjs';
 
 const RUN = join(I.REPO, '.cache', 'n8n-run');
 const STATE = join(RUN, 'state.json');

@@ -3,7 +3,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as I from '../../../scripts/n8n/n8n-instance.mjs';
-import { prepareFork } from '../../../scripts/n8n/fork-overlay.mjs';
+import { prepareOverlay } from '../../../scripts/n8n/overlay.mjs';
 import { SECRETS } from '../../helpers/secrets.mjs';
 
 export const FIXTURES = join(I.REPO, '__test__', 'fixtures', 'workflows');
@@ -18,12 +18,12 @@ export function requireAddon() {
 
 /**
  * A prepared n8n: user folder with the fixtures imported and published, package staged.
- * mode 'stock' loads the hook file, 'fork' the backend module, 'none' neither.
+ * mode 'stock' loads the hook file, 'fork' the backend module, 'none' neither; `overlays` change the install
+ * further (scripts/n8n/overlay.mjs).
  */
-export async function prepareN8n({ version = I.PINNED(), mode = 'stock', topic, brokers, env: extra = {} } = {}) {
+export async function prepareN8n({ version = I.PINNED(), mode = 'stock', overlays = [], topic, brokers, env: extra = {} } = {}) {
   requireAddon();
-  let runVersion = version;
-  if (mode === 'fork') runVersion = prepareFork(version);
+  const runVersion = prepareOverlay([version, ...(mode === 'fork' ? ['fork'] : []), ...overlays].join('-'));
   I.stagePackage(runVersion);
   const userFolder = mkdtempSync(join(tmpdir(), 'kl-n8n-'));
   const port = await I.freePort();
