@@ -1,7 +1,7 @@
 // The regular-mode scenarios, run against one real n8n (any version, stock hook file or fork module) and the real broker.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { cliOutcome, prepareN8n, post, startMain, waitForWebhook } from './helpers/harness.mjs';
+import { cliOutcome, prepareN8n, post, retryExecution, startMain, waitForWebhook } from './helpers/harness.mjs';
 import { assertExecution } from './helpers/expect.mjs';
 import { screenshot } from './helpers/screenshot.mjs';
 import { n8nVersionOf, publicApi, REPO } from '../../scripts/n8n/n8n-instance.mjs';
@@ -78,10 +78,7 @@ export function regularScenarios({ version, mode = 'stock', label }) {
     });
 
     it('retry of a failed execution: retry_of and is_retry', async () => {
-      // n8n 1.x has no public retry endpoint: the editor's REST call, with the owner's session
-      const r = n8nVersionOf(ctx.version).startsWith('1.')
-        ? await fetch(`${main.p.url}/rest/executions/${ctx.failedExecutionId}/retry`, { method: 'POST', headers: { cookie: ctx.cookie, 'content-type': 'application/json' }, body: '{"loadWorkflow":false}' })
-        : await fetch(`${main.p.url}/api/v1/executions/${ctx.failedExecutionId}/retry`, { method: 'POST', headers: { 'X-N8N-API-KEY': ctx.apiKey } });
+      const r = await retryExecution(ctx, main.p.url, ctx.failedExecutionId);
       assert.equal(r.status, 200, await r.text());
       const events = await topic.next(2);
       assertExecution(events, { workflowId: 'klWebhookFail001', names: ['Workflow Started', 'Workflow Failed'], mode: 'retry', status: 'error', errorNode: CODE_NODE });

@@ -1,10 +1,10 @@
-// Queue mode (main + worker + real Redis): exactly one start and one end event per execution across all processes.
+// Queue mode (main + worker + real Redis) on one n8n variant: exactly one start and one end event per execution across all processes.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { freePort, PINNED } from '../../scripts/n8n/n8n-instance.mjs';
+import { freePort } from '../../scripts/n8n/n8n-instance.mjs';
 import { byExecution, kafkaUp, TopicReader, uniqueTopic } from './helpers/kafka.mjs';
-import { post, prepareN8n, startMain } from './helpers/harness.mjs';
+import { post, prepareN8n, retryExecution, startMain } from './helpers/harness.mjs';
 
 async function startRedis() {
   const port = await freePort();
@@ -21,7 +21,8 @@ async function startRedis() {
   throw new Error('redis-server did not listen');
 }
 
-describe('queue mode: main + worker + Redis (stock hook file, n8n pinned)', () => {
+export function queueScenarios({ version, label }) {
+describe(`${label}: queue mode on n8n ${version}, main + worker + Redis (stock hook file)`, () => {
   let redis;
   let ctx;
   let main;
@@ -32,9 +33,9 @@ describe('queue mode: main + worker + Redis (stock hook file, n8n pinned)', () =
   before(async () => {
     const brokers = await kafkaUp();
     redis = await startRedis();
-    topic = new TopicReader(uniqueTopic('queue'), brokers);
+    topic = new TopicReader(uniqueTopic(label), brokers);
     const queueEnv = { EXECUTIONS_MODE: 'queue', QUEUE_BULL_REDIS_HOST: '127.0.0.1', QUEUE_BULL_REDIS_PORT: String(redis.port) };
-    ctx = await prepareN8n({ version: PINNED(), topic: topic.topic, brokers, env: queueEnv });
+    ctx = await prepareN8n({ version, topic: topic.topic, brokers, env: queueEnv });
     main = await startMain(ctx);
     workerHealthPort = await freePort();
     worker = ctx.start(['worker', '--concurrency=10'], {
@@ -60,7 +61,7 @@ describe('queue mode: main + worker + Redis (stock hook file, n8n pinned)', () =
     const webhookEvents = await topic.next(80, 120_000);
     const failed = [...byExecution(webhookEvents).entries()].filter(([, evs]) => evs.some((e) => e.event === 'Workflow Failed')).map(([id]) => id);
     for (const id of failed.slice(0, 5)) {
-      const r = await fetch(`${main.p.url}/api/v1/executions/${id}/retry`, { method: 'POST', headers: { 'X-N8N-API-KEY': ctx.apiKey } });
+      const r = await retryExecution(ctx, main.p.url, id);
       assert.equal(r.status, 200, await r.text());
     }
     for (const id of ['klSuccess0000001', 'klSuccess0000001', 'klSuccess0000001', 'klSubParent00001', 'klSubParent00001']) {
@@ -98,3 +99,4 @@ describe('queue mode: main + worker + Redis (stock hook file, n8n pinned)', () =
     await topic.assertNoMore();
   });
 });
+}
