@@ -66,8 +66,9 @@ fn scalar_text(value: &Unknown) -> Result<Option<String>> {
   })
 }
 
-/// Variables read besides the logger's own: the environment dimension and the spool's default folder.
-const OTHER_ENV: &[&str] = &["NODE_ENV", "N8N_USER_FOLDER", "HOME", "USERPROFILE"];
+/// Variables read besides the logger's own: the environment dimension (the fork's NODE_ENV and ENVIRONMENT), the
+/// spool's default folder, and the CA file Node's TLS trusted for the fork.
+const OTHER_ENV: &[&str] = &["NODE_ENV", "ENVIRONMENT", "N8N_USER_FOLDER", "HOME", "USERPROFILE", "NODE_EXTRA_CA_CERTS"];
 
 /// Only the logger's own variables (and OTHER_ENV) are copied out of the environment: no other secrets.
 fn env_map(env: &Env, source: Option<Unknown>) -> Result<HashMap<String, String>> {
