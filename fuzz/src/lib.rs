@@ -160,7 +160,8 @@ impl<'a> Arbitrary<'a> for EventCase {
       u.choose(&["main", "worker", "webhook"])?.to_string(),
       if u.arbitrary()? { Some(short(u)?) } else { None },
       short(u)?,
-    );
+    )
+    .with_format(u.arbitrary()?, u.arbitrary()?);
     let sent_at_ms = time(u)?.unwrap_or(accepted_at_ms);
     Ok(EventCase { input: i, ctx, sent_at_ms, finite })
   }
