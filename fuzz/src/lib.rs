@@ -282,10 +282,20 @@ impl<'a> Arbitrary<'a> for ConfigCase {
           sources.env.insert(format!("{RDKAFKA_ENV_PREFIX}{key}"), value(u)?);
         }
         8 => sources.rdkafka_options.push((rdkafka_key(u)?, value(u)?)),
-        // Anything else in the environment (NODE_ENV, HOME, N8N_USER_FOLDER, look-alike names, bytes).
+        // Anything else in the environment (the other variables read, look-alike names, bytes).
         _ => {
           let key = match u.int_in_range(0u8..=3)? {
-            0 => u.choose(&["NODE_ENV", "HOME", "N8N_USER_FOLDER", "N8N_KAFKA_LOGGER_", "N8N_KAFKA_LOGGER_RDKAFKA_"])?.to_string(),
+            0 => u
+              .choose(&[
+                "NODE_ENV",
+                "ENVIRONMENT",
+                "NODE_EXTRA_CA_CERTS",
+                "HOME",
+                "N8N_USER_FOLDER",
+                "N8N_KAFKA_LOGGER_",
+                "N8N_KAFKA_LOGGER_RDKAFKA_",
+              ])?
+              .to_string(),
             1 => format!("{ENV_PREFIX}{}", String::arbitrary(u)?),
             _ => String::arbitrary(u)?,
           };
