@@ -301,7 +301,7 @@ impl KafkaExecutionLogger {
     Ok(Self { logger: build(&env, Some(env_source).flatten().filter(|v| v.get_type().is_ok_and(|t| t == ValueType::Object)), options)? })
   }
 
-  /// True when N8N_KAFKA_LOGGER_ENABLED is "true" and N8N_KAFKA_LOGGER_BROKERS is set.
+  /// True when N8N_KAFKA_LOGGER_ENABLED is "true" (any letter case); without BROKERS it logs to localhost:9092.
   #[napi(ts_args_type = "env?: Record<string, string | undefined>")]
   pub fn is_configured(env: Env, env_source: Option<Unknown>) -> Result<bool> {
     Ok(is_configured(&env_map(&env, env_source)?))
