@@ -80,6 +80,15 @@ for (const fixture of environments) {
   })
 }
 
+test('the migration guide has a row for every variable of the fork environments', () => {
+  const guide = readFileSync(new URL('../docs/migrating-from-the-fork.md', import.meta.url), 'utf8')
+  const table = guide.slice(guide.indexOf('## 1. Environment'), guide.indexOf('## 2. Messages'))
+  const rows = table.split('\n').filter((line) => line.startsWith('| `'))
+  for (const name of new Set(environments.flatMap((e) => Object.keys(e.env)))) {
+    assert.ok(rows.some((row) => row.split('|')[1].includes(`\`${name}\``)), `no row for ${name}`)
+  }
+})
+
 test('without NODE_EXTRA_CA_CERTS (and SSL_CA) the test CA is not trusted: the environments above needed it', async () => {
   const ssl = environments.find((e) => e.env.N8N_KAFKA_LOGGER_SSL === 'true' && e.env.N8N_KAFKA_LOGGER_AUTH_ENABLED !== 'true')
   const { NODE_EXTRA_CA_CERTS, ...env } = pointed(ssl, uniqueTopic('fork-env'))
