@@ -49,6 +49,10 @@ export interface KafkaLoggerOptions {
   instanceType?: 'main' | 'worker' | 'webhook'
   n8nVersion?: string
   nodeEvents?: boolean | string
+  /** 'fork': also every field the fork's logger wrote (docs/migrating-from-the-fork.md). */
+  messageFormat?: 'current' | 'fork'
+  /** Record key: the execution id (default) or the messageId. */
+  key?: 'execution' | 'message'
   healthToken?: string
   /** Any librdkafka property, e.g. { 'socket.keepalive.enable': true }. */
   rdkafka?: Record<string, string | number | boolean>
@@ -172,7 +176,7 @@ export declare class KafkaExecutionLogger {
   constructor(options?: KafkaLoggerOptions)
   /** A logger configured from `env` (default `process.env`) alone, plus optional non-Kafka options such as `logger`. */
   static fromEnv(env?: Record<string, string | undefined>, options?: KafkaLoggerOptions): KafkaExecutionLogger
-  /** True when N8N_KAFKA_LOGGER_ENABLED is "true" and N8N_KAFKA_LOGGER_BROKERS is set. */
+  /** True when N8N_KAFKA_LOGGER_ENABLED is "true" (any letter case); without BROKERS it logs to localhost:9092. */
   static isConfigured(env?: Record<string, string | undefined>): boolean
   /** Every configuration setting: env var, option name, default, expected form and meaning. */
   static settings(): SettingInfo[]

@@ -39,10 +39,10 @@ const cases = [
   [{ QUEUE_MAX_SIZE: '10', QUEUE_BATCH_SIZE: '20' }, 'N8N_KAFKA_LOGGER_QUEUE_BATCH_SIZE (option queueBatchSize) must be an integer from 1 to QUEUE_MAX_SIZE: 20 is larger than N8N_KAFKA_LOGGER_QUEUE_MAX_SIZE (option queueMaxSize) = 10'],
   [{ QUEUE_FLUSH_INTERVAL: '5s' }, 'N8N_KAFKA_LOGGER_QUEUE_FLUSH_INTERVAL (option queueFlushInterval) must be milliseconds, an integer from 10 to 600000, got "5s"'],
   [{ CB_FAILURE_THRESHOLD: '0' }, 'N8N_KAFKA_LOGGER_CB_FAILURE_THRESHOLD (option cbFailureThreshold) must be an integer from 1 to 10000, got "0"'],
-  [{ CB_RESET_TIMEOUT: '99' }, 'N8N_KAFKA_LOGGER_CB_RESET_TIMEOUT (option cbResetTimeout) must be milliseconds, an integer from 100 to 3600000, got "99"'],
+  [{ CB_RESET_TIMEOUT: '0' }, 'N8N_KAFKA_LOGGER_CB_RESET_TIMEOUT (option cbResetTimeout) must be milliseconds, an integer from 100 to 3600000, got "0"'],
   [{ CB_MONITORING_PERIOD: 'x' }, 'N8N_KAFKA_LOGGER_CB_MONITORING_PERIOD (option cbMonitoringPeriod) must be milliseconds, an integer from 100 to 3600000, got "x"'],
-  [{ TIMEOUT_CONNECT: '1e4' }, 'N8N_KAFKA_LOGGER_TIMEOUT_CONNECT (option timeoutConnect) must be milliseconds, an integer from 100 to 600000, got "1e4"'],
-  [{ TIMEOUT_SEND: '700000' }, 'N8N_KAFKA_LOGGER_TIMEOUT_SEND (option timeoutSend) must be milliseconds, an integer from 100 to 600000, got "700000"'],
+  [{ TIMEOUT_CONNECT: '1e4' }, 'N8N_KAFKA_LOGGER_TIMEOUT_CONNECT (option timeoutConnect) must be milliseconds, an integer from 1000 to 600000, got "1e4"'],
+  [{ TIMEOUT_SEND: '-1' }, 'N8N_KAFKA_LOGGER_TIMEOUT_SEND (option timeoutSend) must be milliseconds, an integer from 100 to 600000, got "-1"'],
   [{ TIMEOUT_DISCONNECT: 'soon' }, 'N8N_KAFKA_LOGGER_TIMEOUT_DISCONNECT (option timeoutDisconnect) must be milliseconds, an integer from 0 to 600000, got "soon"'],
   [{ BROKERS: 'kafka' }, 'N8N_KAFKA_LOGGER_BROKERS (option brokers) must be a comma-separated list of host:port, got "kafka"'],
   [{ BROKERS: 'kafka:0' }, 'N8N_KAFKA_LOGGER_BROKERS (option brokers) must be a comma-separated list of host:port, got "kafka:0"'],
@@ -50,7 +50,7 @@ const cases = [
   [{ BROKERS: ' , ' }, 'N8N_KAFKA_LOGGER_BROKERS (option brokers) must be a comma-separated list of host:port, got ","'],
   [{ TOPIC: 'bad topic' }, 'N8N_KAFKA_LOGGER_TOPIC (option topic) must be a Kafka topic name (letters, digits, \'.\', \'_\', \'-\'; at most 249), got "bad topic"'],
   [{ TOPIC: '..' }, 'N8N_KAFKA_LOGGER_TOPIC (option topic) must be a Kafka topic name (letters, digits, \'.\', \'_\', \'-\'; at most 249), got ".."'],
-  [{ SASL_MECHANISM: 'gssapi' }, 'N8N_KAFKA_LOGGER_SASL_MECHANISM (option saslMechanism) must be one of plain, scram-sha-256, scram-sha-512, got "gssapi"'],
+  [{ AUTH_ENABLED: 'true', USERNAME: 'alice', PASSWORD: 'pw', SASL_MECHANISM: 'gssapi' }, 'N8N_KAFKA_LOGGER_SASL_MECHANISM (option saslMechanism) must be one of plain, scram-sha-256, scram-sha-512, got "gssapi"'],
   [{ AUTH_ENABLED: 'true' }, 'N8N_KAFKA_LOGGER_USERNAME (option username) is required when N8N_KAFKA_LOGGER_AUTH_ENABLED (option authEnabled) is true (a non-empty string)'],
   [{ AUTH_ENABLED: 'true', USERNAME: 'alice' }, 'N8N_KAFKA_LOGGER_PASSWORD (option password) is required when N8N_KAFKA_LOGGER_AUTH_ENABLED (option authEnabled) is true (a non-empty string)'],
   [{ SSL: 'true', SSL_CA: unreadable }, `N8N_KAFKA_LOGGER_SSL_CA (option sslCa) must be a file path or inline PEM: cannot read the file "${unreadable}": No such file or directory (os error 2)`],
@@ -105,10 +105,11 @@ test('options override the environment, which is read from process.env by defaul
   }
 })
 
-test('isConfigured needs ENABLED=true (any letter case) and brokers', () => {
+test('isConfigured needs ENABLED=true (any letter case); without BROKERS it logs to localhost:9092 as the fork did', () => {
   assert.equal(KafkaExecutionLogger.isConfigured(env({ ENABLED: 'true', BROKERS: 'k:9092' })), true)
   assert.equal(KafkaExecutionLogger.isConfigured(env({ ENABLED: 'TRUE', BROKERS: 'k:9092' })), true)
-  assert.equal(KafkaExecutionLogger.isConfigured(env({ ENABLED: 'true' })), false)
+  assert.equal(KafkaExecutionLogger.isConfigured(env({ ENABLED: 'true' })), true)
+  assert.equal(KafkaExecutionLogger.isConfigured(env({ BROKERS: 'k:9092' })), false)
   assert.equal(KafkaExecutionLogger.isConfigured(env({ ENABLED: '1', BROKERS: 'k:9092' })), false)
   assert.equal(KafkaExecutionLogger.isConfigured({}), false)
 })

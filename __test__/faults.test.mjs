@@ -158,7 +158,7 @@ test('a permanent failure (record too large for the topic) goes to the dead-lett
   createTopic(topic, 1, {}, { 'max.message.bytes': 2000 })
   const logger = new KafkaExecutionLogger({ spoolDir: spoolDir(), brokers: broker.plaintext, topic, instanceId: 'i', logger: {} })
   await logger.initialize()
-  // Random text: lz4 must not shrink it under the topic's limit.
+  // Random text: compression (lz4 or any other) must not shrink it under the topic's limit.
   const big = { executionId: 'big-1', workflowId: 'w', status: 'error', error: { message: 'x', stack: randomBytes(9000).toString('base64') } }
   assert.equal(logger.logWorkflowFinished(big), true)
   // Kafka checks max.message.bytes per record batch: an event batched with the big one would fail with it.

@@ -7,7 +7,7 @@ import { LoggerMetrics } from './metrics';
 import { describeWiring, type Wiring } from './wiring';
 
 export const ENV_HINT =
-  'set N8N_KAFKA_LOGGER_ENABLED=true and N8N_KAFKA_LOGGER_BROKERS=host:port[,host:port] (optional: N8N_KAFKA_LOGGER_TOPIC, N8N_KAFKA_LOGGER_CLIENT_ID)';
+  'set N8N_KAFKA_LOGGER_ENABLED=true and N8N_KAFKA_LOGGER_BROKERS=host:port[,host:port] (default localhost:9092; optional: N8N_KAFKA_LOGGER_TOPIC, N8N_KAFKA_LOGGER_CLIENT_ID)';
 
 /** The native core from this package's root (dist/n8n/ -> ../../index.js). */
 export function loadCore(): KafkaLoggerClass {
@@ -26,7 +26,8 @@ export function isConfigured(env: NodeJS.ProcessEnv, core?: KafkaLoggerClass): b
   } catch {
     /* fall back to the documented rule */
   }
-  return envFlag(env, 'N8N_KAFKA_LOGGER_ENABLED') && !!env.N8N_KAFKA_LOGGER_BROKERS;
+  // Without BROKERS the core logs to localhost:9092, the fork's default.
+  return envFlag(env, 'N8N_KAFKA_LOGGER_ENABLED');
 }
 
 /** n8n's Logger (scoped when it can be), or the console. */

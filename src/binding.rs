@@ -66,8 +66,9 @@ fn scalar_text(value: &Unknown) -> Result<Option<String>> {
   })
 }
 
-/// Variables read besides the logger's own: the environment dimension and the spool's default folder.
-const OTHER_ENV: &[&str] = &["NODE_ENV", "N8N_USER_FOLDER", "HOME", "USERPROFILE"];
+/// Variables read besides the logger's own: the environment dimension (the fork's NODE_ENV and ENVIRONMENT), the
+/// spool's default folder, and the CA file Node's TLS trusted for the fork.
+const OTHER_ENV: &[&str] = &["NODE_ENV", "ENVIRONMENT", "N8N_USER_FOLDER", "HOME", "USERPROFILE", "NODE_EXTRA_CA_CERTS"];
 
 /// Only the logger's own variables (and OTHER_ENV) are copied out of the environment: no other secrets.
 fn env_map(env: &Env, source: Option<Unknown>) -> Result<HashMap<String, String>> {
@@ -300,7 +301,7 @@ impl KafkaExecutionLogger {
     Ok(Self { logger: build(&env, Some(env_source).flatten().filter(|v| v.get_type().is_ok_and(|t| t == ValueType::Object)), options)? })
   }
 
-  /// True when N8N_KAFKA_LOGGER_ENABLED is "true" and N8N_KAFKA_LOGGER_BROKERS is set.
+  /// True when N8N_KAFKA_LOGGER_ENABLED is "true" (any letter case); without BROKERS it logs to localhost:9092.
   #[napi(ts_args_type = "env?: Record<string, string | undefined>")]
   pub fn is_configured(env: Env, env_source: Option<Unknown>) -> Result<bool> {
     Ok(is_configured(&env_map(&env, env_source)?))

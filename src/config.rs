@@ -62,6 +62,9 @@ pub struct Sasl {
 #[derive(Debug, Clone, Default)]
 pub struct Tls {
   pub ca: Option<Pem>,
+  /// NODE_EXTRA_CA_CERTS (path, PEM text) while SSL_CA is unset: trusted besides the system's CAs, as Node's TLS
+  /// did for the fork.
+  pub extra_ca: Option<(String, String)>,
   pub cert: Option<Pem>,
   pub key: Option<Pem>,
   pub key_password: Option<Secret>,
@@ -105,6 +108,10 @@ pub struct Config {
   pub instance_type: &'static str,
   pub n8n_version: Option<String>,
   pub node_events: bool,
+  /// MESSAGE_FORMAT=fork: the fork's fields are written besides the current ones.
+  pub fork_format: bool,
+  /// KEY=message: the record key is the messageId instead of the execution id.
+  pub key_by_message: bool,
   pub health_token: Option<Secret>,
   /// librdkafka properties passed through verbatim, after the logger's own.
   pub rdkafka: Vec<(String, String)>,
@@ -144,6 +151,11 @@ impl Sources {
     Self { env, ..Self::default() }
   }
 
+  /// A variable outside the logger's prefix (NODE_ENV, ENVIRONMENT, ...), trimmed; None when unset or empty.
+  fn other(&self, name: &str) -> Option<String> {
+    self.env.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+  }
+
   fn raw(&self, setting: &Setting) -> Option<&str> {
     let value = self
       .options
@@ -154,10 +166,10 @@ impl Sources {
   }
 }
 
-/// True when the environment asks for the logger: ENABLED is true (any letter case) and BROKERS is set.
+/// True when the environment asks for the logger: ENABLED is true (any letter case). Without BROKERS it logs to
+/// localhost:9092 with a warning, as the fork did.
 pub fn is_configured(env: &HashMap<String, String>) -> bool {
-  let get = |name: &str| env.get(&format!("{ENV_PREFIX}{name}")).map(|v| v.trim());
-  get("ENABLED").and_then(parse_bool) == Some(true) && get("BROKERS").is_some_and(|b| !b.is_empty())
+  env.get(&format!("{ENV_PREFIX}ENABLED")).and_then(|v| parse_bool(v.trim())) == Some(true)
 }
 
 /// `true` or `false` in any letter case: the fork lower-cased values before comparing them with "true". Other
@@ -243,17 +255,33 @@ impl<'a> Parser<'a> {
     parse_bool(&value).ok_or_else(|| invalid(s, Some(&value)))
   }
 
-  fn int(&self, name: &str, min: u64, max: u64) -> Result<u64> {
+  /// An integer within the setting's range. Outside it, a setting the fork had takes the nearest bound with a
+  /// warning when the fork would have taken the value (digits, above 0); anything else (`10k`, `-5`, `1.5`) is
+  /// refused, although the fork's parseInt read some of it.
+  fn int(&mut self, name: &str) -> Result<u64> {
     let (s, value) = self.raw_or_default(name);
     let value = value.expect("integer settings have defaults");
-    match value.parse::<u64>() {
-      Ok(n) if (min..=max).contains(&n) => Ok(n),
+    let range = s.range.expect("integer settings have a range");
+    let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
+    // All digits but too long for u64: the fork took it, and it is above every bound.
+    let n = digits.then(|| value.parse::<u64>().unwrap_or(u64::MAX));
+    match n {
+      Some(n) if (range.min..=range.max).contains(&n) => Ok(n),
+      Some(n) if range.clamp && n > 0 => {
+        let nearest = n.clamp(range.min, range.max);
+        self.warnings.push(format!(
+          "{} must be {}, got {value:?}: using {nearest}, the nearest supported value",
+          describe(s),
+          s.form
+        ));
+        Ok(nearest)
+      }
       _ => Err(invalid(s, Some(&value))),
     }
   }
 
-  fn millis(&self, name: &str, min: u64, max: u64) -> Result<Duration> {
-    self.int(name, min, max).map(Duration::from_millis)
+  fn millis(&mut self, name: &str) -> Result<Duration> {
+    self.int(name).map(Duration::from_millis)
   }
 
   fn choice(&self, name: &str, choices: &[&'static str]) -> Result<&'static str> {
@@ -300,6 +328,23 @@ impl<'a> Parser<'a> {
     }
   }
 
+  /// NODE_EXTRA_CA_CERTS, read as Node reads it: a file of PEM certificates; unreadable or without one, it is
+  /// skipped with a warning (Node warns and starts too).
+  fn node_extra_ca_certs(&mut self) -> Option<(String, String)> {
+    let path = self.sources.other("NODE_EXTRA_CA_CERTS")?;
+    match read_start(&path) {
+      Ok(bytes) => {
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        if has_pem_block(&text, "CERTIFICATE") {
+          return Some((path, text));
+        }
+        self.warnings.push(format!("NODE_EXTRA_CA_CERTS: the file {path:?} holds no PEM certificate: ignored"));
+      }
+      Err(e) => self.warnings.push(format!("NODE_EXTRA_CA_CERTS: cannot read the file {path:?}: {e}: ignored")),
+    }
+    None
+  }
+
   fn brokers(&self) -> Result<Vec<String>> {
     let (s, value) = self.raw_or_default("BROKERS");
     let value = value.expect("brokers has a default");
@@ -324,7 +369,7 @@ impl<'a> Parser<'a> {
       None => {
         let home = ["N8N_USER_FOLDER", "HOME", "USERPROFILE"]
           .iter()
-          .find_map(|k| self.sources.env.get(*k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty()))
+          .find_map(|k| self.sources.other(k))
           .unwrap_or_else(|| ".".into());
         Some(std::path::Path::new(&home).join(".n8n").join("kafka-logger-spool"))
       }
@@ -382,8 +427,8 @@ impl Config {
     let validate_on_startup = p.bool("VALIDATE_ON_STARTUP")?;
     let node_events = p.bool("NODE_EVENTS")?;
 
-    let queue_max_size = p.int("QUEUE_MAX_SIZE", 1, 1_000_000)? as usize;
-    let queue_batch_size = p.int("QUEUE_BATCH_SIZE", 1, 1_000_000)? as usize;
+    let queue_max_size = p.int("QUEUE_MAX_SIZE")? as usize;
+    let queue_batch_size = p.int("QUEUE_BATCH_SIZE")? as usize;
     if queue_batch_size > queue_max_size {
       return Err(ConfigError(format!(
         "{} must be {}: {queue_batch_size} is larger than {} = {queue_max_size}",
@@ -393,6 +438,7 @@ impl Config {
       )));
     }
 
+    // SASL_MECHANISM is read only with AUTH_ENABLED=true, as the fork did: a leftover value does not stop logging.
     let sasl = if auth_enabled {
       let why = format!("{} is true", describe(setting("AUTH_ENABLED")));
       let mechanism = match p.choice("SASL_MECHANISM", &["plain", "scram-sha-256", "scram-sha-512"])? {
@@ -406,7 +452,6 @@ impl Config {
         password: Secret(p.required_string("PASSWORD", &why)?),
       })
     } else {
-      p.choice("SASL_MECHANISM", &["plain", "scram-sha-256", "scram-sha-512"])?;
       None
     };
 
@@ -429,7 +474,8 @@ impl Config {
           describe(setting("SSL_VERIFY"))
         ));
       }
-      Some(Tls { ca, cert, key, key_password, verify: ssl_verify })
+      let extra_ca = if ca.is_none() { p.node_extra_ca_certs() } else { None };
+      Some(Tls { ca, extra_ca, cert, key, key_password, verify: ssl_verify })
     } else {
       if let Some(name) = ["SSL_CA", "SSL_CERT", "SSL_KEY"].iter().zip(&tls_files).find(|(_, f)| f.is_some()).map(|(n, _)| n) {
         return Err(ConfigError(format!(
@@ -453,12 +499,21 @@ impl Config {
       )));
     }
 
+    // The fork's order: NODE_ENV, then the unprefixed ENVIRONMENT, then development.
     let environment = p
       .sources
       .raw(setting("ENVIRONMENT"))
       .map(str::to_string)
-      .or_else(|| p.sources.env.get("NODE_ENV").map(|v| v.trim().to_string()).filter(|v| !v.is_empty()))
+      .or_else(|| p.sources.other("NODE_ENV"))
+      .or_else(|| p.sources.other("ENVIRONMENT"))
       .unwrap_or_else(|| setting("ENVIRONMENT").default.to_string());
+    if enabled && p.sources.raw(setting("BROKERS")).is_none() {
+      p.warnings.push(format!(
+        "{} is not set: logging to {}, the fork's default",
+        describe(setting("BROKERS")),
+        setting("BROKERS").default
+      ));
+    }
 
     let topic = p.topic("TOPIC")?;
     let config = Config {
@@ -468,31 +523,33 @@ impl Config {
       dlq_topic: p.dlq_topic(&topic)?,
       durable: p.choice("DURABILITY", &["memory", "disk"])? == "disk",
       spool_dir: p.spool_dir(),
-      spool_max_bytes: p.int("SPOOL_MAX_BYTES", 1 << 20, 1 << 40)?,
-      spool_sync_interval: p.millis("SPOOL_SYNC_INTERVAL", 1, 60_000)?,
+      spool_max_bytes: p.int("SPOOL_MAX_BYTES")?,
+      spool_sync_interval: p.millis("SPOOL_SYNC_INTERVAL")?,
       topic,
       tls,
       sasl,
       queue_max_size,
       queue_batch_size,
-      queue_flush_interval: p.millis("QUEUE_FLUSH_INTERVAL", 10, 600_000)?,
-      cb_failure_threshold: p.int("CB_FAILURE_THRESHOLD", 1, 10_000)? as u32,
-      cb_reset_timeout: p.millis("CB_RESET_TIMEOUT", 100, 3_600_000)?,
-      cb_monitoring_period: p.millis("CB_MONITORING_PERIOD", 100, 3_600_000)?,
-      timeout_connect: p.millis("TIMEOUT_CONNECT", 100, 600_000)?,
-      timeout_send: p.millis("TIMEOUT_SEND", 100, 600_000)?,
-      timeout_disconnect: p.millis("TIMEOUT_DISCONNECT", 0, 600_000)?,
+      queue_flush_interval: p.millis("QUEUE_FLUSH_INTERVAL")?,
+      cb_failure_threshold: p.int("CB_FAILURE_THRESHOLD")? as u32,
+      cb_reset_timeout: p.millis("CB_RESET_TIMEOUT")?,
+      cb_monitoring_period: p.millis("CB_MONITORING_PERIOD")?,
+      timeout_connect: p.millis("TIMEOUT_CONNECT")?,
+      timeout_send: p.millis("TIMEOUT_SEND")?,
+      timeout_disconnect: p.millis("TIMEOUT_DISCONNECT")?,
       acks,
       compression: p.choice("COMPRESSION", &["none", "gzip", "snappy", "lz4", "zstd"])?,
-      linger_ms: p.int("LINGER_MS", 0, 900_000)?,
+      linger_ms: p.int("LINGER_MS")?,
       idempotent,
-      max_message_bytes: p.int("MAX_MESSAGE_BYTES", 1_000, 100_000_000)?,
+      max_message_bytes: p.int("MAX_MESSAGE_BYTES")?,
       validate_on_startup,
       environment,
       instance_id: p.string("INSTANCE_ID"),
       instance_type: p.choice("INSTANCE_TYPE", &["main", "worker", "webhook"])?,
       n8n_version: p.string("N8N_VERSION"),
       node_events,
+      fork_format: p.choice("MESSAGE_FORMAT", &["current", "fork"])? == "fork",
+      key_by_message: p.choice("KEY", &["execution", "message"])? == "message",
       health_token: p.string("HEALTH_TOKEN").map(Secret),
       rdkafka: p.rdkafka_passthrough()?,
       warnings: Vec::new(),
@@ -550,6 +607,7 @@ impl Config {
       "username": self.sasl.as_ref().map(|s| s.username.as_str()),
       "password": shown(self.sasl.is_some()),
       "sslCa": self.tls.as_ref().and_then(|t| pem(&t.ca).as_str().map(str::to_string)),
+      "sslExtraCa": self.tls.as_ref().and_then(|t| t.extra_ca.as_ref().map(|(path, _)| path.as_str())),
       "sslCert": self.tls.as_ref().and_then(|t| pem(&t.cert).as_str().map(str::to_string)),
       "sslKey": shown(self.tls.as_ref().is_some_and(|t| t.key.is_some())),
       "sslVerify": self.tls.as_ref().map(|t| t.verify),
@@ -571,6 +629,8 @@ impl Config {
       "environment": self.environment,
       "instanceType": self.instance_type,
       "nodeEvents": self.node_events,
+      "messageFormat": if self.fork_format { "fork" } else { "current" },
+      "key": if self.key_by_message { "message" } else { "execution" },
       "healthToken": shown(self.health_token.is_some()),
       "rdkafka": rdkafka,
     })
@@ -602,7 +662,9 @@ mod tests {
     assert_eq!(c.cb_failure_threshold, 5);
     assert_eq!(c.cb_reset_timeout, Duration::from_millis(60_000));
     assert_eq!(c.timeout_send, Duration::from_millis(5000));
-    assert_eq!((c.acks, c.compression, c.idempotent), ("all", "lz4", true));
+    assert_eq!((c.acks, c.compression, c.idempotent), ("all", "none", true));
+    assert_eq!(c.environment, "development");
+    assert!(!c.fork_format && !c.key_by_message);
     assert_eq!(c.security_protocol(), "plaintext");
   }
 
@@ -650,7 +712,11 @@ mod tests {
     assert_eq!(c.sasl.as_ref().unwrap().mechanism, SaslMechanism::ScramSha512);
     let shown = format!("{:?} {}", c, c.redacted_summary());
     assert!(!shown.contains("hunter2-secret"), "{shown}");
-    assert!(err(&[("SASL_MECHANISM", "gssapi")]).contains("one of plain, scram-sha-256, scram-sha-512"));
+    let auth = [("AUTH_ENABLED", "true"), ("USERNAME", "u"), ("PASSWORD", "p"), ("SASL_MECHANISM", "gssapi")];
+    assert!(err(&auth).contains("one of plain, scram-sha-256, scram-sha-512, got \"gssapi\""));
+    // The fork read SASL_MECHANISM only with auth on: a leftover value does not stop logging.
+    let c = parse(&[("AUTH_ENABLED", "false"), ("SASL_MECHANISM", "gssapi")]).unwrap();
+    assert!(c.sasl.is_none() && c.warnings.is_empty());
   }
 
   #[test]
@@ -732,13 +798,95 @@ mod tests {
   }
 
   #[test]
-  fn empty_values_mean_unset_and_is_configured_needs_both() {
+  fn empty_values_mean_unset_and_is_configured_needs_enabled() {
     assert_eq!(parse(&[("TOPIC", "  ")]).unwrap().topic, "n8n-executions");
     let env = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (format!("{ENV_PREFIX}{k}"), v.to_string())).collect();
     assert!(is_configured(&env(&[("ENABLED", "true"), ("BROKERS", "k:9092")])));
-    assert!(!is_configured(&env(&[("ENABLED", "true")])));
+    assert!(is_configured(&env(&[("ENABLED", "true")])));
+    assert!(!is_configured(&env(&[("BROKERS", "k:9092")])));
     assert!(is_configured(&env(&[("ENABLED", " TRUE "), ("BROKERS", "k:9092")])));
     assert!(!is_configured(&env(&[("ENABLED", "yes"), ("BROKERS", "k:9092")])));
     assert!(!is_configured(&env(&[("ENABLED", "1"), ("BROKERS", "k:9092")])));
+  }
+
+  #[test]
+  fn enabled_without_brokers_uses_the_forks_default_with_one_warning() {
+    let c = parse(&[("ENABLED", "true")]).unwrap();
+    assert_eq!(c.brokers, ["localhost:9092"]);
+    assert_eq!(
+      c.warnings,
+      ["N8N_KAFKA_LOGGER_BROKERS (option brokers) is not set: logging to localhost:9092, the fork's default"]
+    );
+    assert!(parse(&[("ENABLED", "true"), ("BROKERS", "k:9092")]).unwrap().warnings.is_empty());
+    assert!(parse(&[]).unwrap().warnings.is_empty());
+  }
+
+  #[test]
+  fn numbers_the_fork_took_are_clamped_with_one_warning_naming_the_setting() {
+    for (name, given, used, form) in [
+      ("QUEUE_MAX_SIZE", "2000000", 1_000_000, "an integer from 1 to 1000000"),
+      ("TIMEOUT_SEND", "50", 100, "milliseconds, an integer from 100 to 600000"),
+      ("TIMEOUT_CONNECT", "500", 1_000, "milliseconds, an integer from 1000 to 600000"),
+      ("CB_RESET_TIMEOUT", "99", 100, "milliseconds, an integer from 100 to 3600000"),
+      ("CB_FAILURE_THRESHOLD", "99999999999999999999999", 10_000, "an integer from 1 to 10000"),
+      ("TIMEOUT_DISCONNECT", "700000", 600_000, "milliseconds, an integer from 0 to 600000"),
+    ] {
+      let c = parse(&[(name, given)]).unwrap();
+      let option = settings::find(name).unwrap().option;
+      assert_eq!(
+        c.warnings,
+        [format!("N8N_KAFKA_LOGGER_{name} (option {option}) must be {form}, got {given:?}: using {used}, the nearest supported value")]
+      );
+      let summary = c.redacted_summary();
+      let shown = summary.as_object().unwrap().iter().find(|(k, _)| k.starts_with(option)).unwrap().1;
+      assert_eq!(shown, used, "{name}");
+    }
+    // Malformed values, 0 (the fork refused it too) and the package's own settings stay errors.
+    assert!(err(&[("QUEUE_MAX_SIZE", "10k")]).ends_with("must be an integer from 1 to 1000000, got \"10k\""));
+    assert!(err(&[("TIMEOUT_SEND", "0")]).contains("N8N_KAFKA_LOGGER_TIMEOUT_SEND"));
+    assert!(err(&[("TIMEOUT_SEND", "-5")]).contains("got \"-5\""));
+    assert!(err(&[("SPOOL_MAX_BYTES", "10")]).contains("from 1048576"));
+    let both = parse(&[("QUEUE_BATCH_SIZE", "2000000"), ("QUEUE_MAX_SIZE", "3000000")]).unwrap();
+    assert_eq!((both.queue_batch_size, both.queue_max_size, both.warnings.len()), (1_000_000, 1_000_000, 2));
+  }
+
+  #[test]
+  fn the_environment_dimension_falls_back_as_the_fork_read_it() {
+    let env = |pairs: &[(&str, &str)]| Sources::from_env(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+    let environment = |pairs: &[(&str, &str)]| Config::parse(&env(pairs)).unwrap().environment;
+    assert_eq!(environment(&[]), "development");
+    assert_eq!(environment(&[("ENVIRONMENT", "staging")]), "staging");
+    assert_eq!(environment(&[("ENVIRONMENT", "staging"), ("NODE_ENV", "production")]), "production");
+    assert_eq!(environment(&[("NODE_ENV", " "), ("ENVIRONMENT", "staging")]), "staging");
+    assert_eq!(environment(&[("NODE_ENV", "production"), ("N8N_KAFKA_LOGGER_ENVIRONMENT", "eu-1")]), "eu-1");
+  }
+
+  #[test]
+  fn node_extra_ca_certs_is_trusted_while_ssl_ca_is_unset() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.pem");
+    std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").unwrap();
+    let ca = ca.display().to_string();
+    let with = |pairs: &[(&str, &str)], extra: &str| {
+      let mut env: HashMap<String, String> = pairs.iter().map(|(k, v)| (format!("{ENV_PREFIX}{k}"), v.to_string())).collect();
+      env.insert("NODE_EXTRA_CA_CERTS".into(), extra.into());
+      Config::parse(&Sources::from_env(env)).unwrap()
+    };
+    let c = with(&[("SSL", "true")], &ca);
+    assert_eq!(c.tls.as_ref().unwrap().extra_ca.as_ref().map(|(p, _)| p.as_str()), Some(ca.as_str()));
+    assert_eq!(c.redacted_summary()["sslExtraCa"], ca.as_str());
+    assert!(with(&[("SSL", "true"), ("SSL_CA", &ca)], &ca).tls.unwrap().extra_ca.is_none());
+    assert!(with(&[], &ca).tls.is_none());
+    let missing = with(&[("SSL", "true")], "/nonexistent/extra.pem");
+    assert!(missing.tls.unwrap().extra_ca.is_none());
+    assert!(missing.warnings[0].starts_with("NODE_EXTRA_CA_CERTS: cannot read the file \"/nonexistent/extra.pem\""), "{:?}", missing.warnings);
+  }
+
+  #[test]
+  fn message_format_and_key() {
+    let c = parse(&[("MESSAGE_FORMAT", "fork"), ("KEY", "message")]).unwrap();
+    assert!(c.fork_format && c.key_by_message);
+    assert!(err(&[("MESSAGE_FORMAT", "v1")]).ends_with("N8N_KAFKA_LOGGER_MESSAGE_FORMAT (option messageFormat) must be one of current, fork, got \"v1\""));
+    assert!(err(&[("KEY", "random")]).contains("one of execution, message"));
   }
 }

@@ -168,6 +168,10 @@ pub struct EventContext {
   pub environment: String,
   /// The event's `context` object, the same for every event: written once here, copied into each event.
   context_json: Box<[u8]>,
+  /// MESSAGE_FORMAT=fork: the fork's fields besides the current ones (docs/migrating-from-the-fork.md).
+  fork: bool,
+  /// KEY=message: the record key is the messageId, as the fork keyed.
+  key_by_message: bool,
 }
 
 impl EventContext {
@@ -191,7 +195,20 @@ impl EventContext {
     json.string(LIBRARY_VERSION);
     json.end_object();
     json.end_object();
-    Self { instance_id, instance_type, n8n_version, environment, context_json: json.out.into_boxed_slice() }
+    Self {
+      instance_id,
+      instance_type,
+      n8n_version,
+      environment,
+      context_json: json.out.into_boxed_slice(),
+      fork: false,
+      key_by_message: false,
+    }
+  }
+
+  /// The logger's MESSAGE_FORMAT (fork or current) and KEY (message or execution) settings.
+  pub fn with_format(self, fork: bool, key_by_message: bool) -> Self {
+    Self { fork, key_by_message, ..self }
   }
 }
 
@@ -270,6 +287,26 @@ fn trigger_type(mode: &str) -> &str {
   }
 }
 
+/// The fork's trigger_type: manual, webhook and cli from the mode; other modes "trigger" when a trigger node
+/// started the run, else the mode. The fork also said "schedule" when its first trigger-typed node was a
+/// schedule or cron trigger: node types are not part of the input, so those runs read "trigger" here.
+fn fork_trigger_type<'a>(mode: &'a str, trigger_node: Option<&str>) -> &'a str {
+  match mode {
+    "manual" | "webhook" | "cli" => mode,
+    _ if trigger_node.is_some() => "trigger",
+    _ => mode,
+  }
+}
+
+/// The fork's status spellings: `cancelled` with two l, `crashed` reported as `error`.
+fn fork_status(status: &str) -> &str {
+  match status {
+    "canceled" => "cancelled",
+    "crashed" => "error",
+    other => other,
+  }
+}
+
 /// Writes one event: the message format of docs/message-format.md, in a fixed key order.
 struct Builder<'a> {
   input: &'a ExecutionInput,
@@ -308,12 +345,11 @@ impl Builder<'_> {
     self.json.time(i.event_time_ms());
     self.json.key("sentAt");
     self.json.time(self.sent_at_ms);
-    match &i.user_id {
-      Some(user) => self.text("userId", Some(user)),
-      None => {
-        self.json.key("anonymousId");
-        self.json.string(&self.ctx.instance_id);
-      }
+    self.text("userId", i.user_id.as_deref());
+    // The fork wrote an anonymousId on every event (it never knew the user).
+    if i.user_id.is_none() || self.ctx.fork {
+      self.json.key("anonymousId");
+      self.json.string(&self.ctx.instance_id);
     }
     self.json.key("properties");
     self.properties();
@@ -333,7 +369,31 @@ impl Builder<'_> {
     self.json.key("involves");
     self.involves();
     self.json.key("context");
-    self.json.encoded(&self.ctx.context_json);
+    if self.ctx.fork {
+      self.fork_context();
+    } else {
+      self.json.encoded(&self.ctx.context_json);
+    }
+    self.json.end_object();
+  }
+
+  /// The current context without its closing brace, then the fork's `instance` and `n8n` objects.
+  fn fork_context(&mut self) {
+    let ctx = self.ctx;
+    self.json.encoded(&ctx.context_json[..ctx.context_json.len() - 1]);
+    self.json.key("instance");
+    self.json.begin_object();
+    self.json.key("id");
+    self.json.string(&ctx.instance_id);
+    self.json.key("type");
+    self.json.string(&ctx.instance_type);
+    self.json.end_object();
+    self.json.key("n8n");
+    self.json.begin_object();
+    self.text("execution_mode", self.input.mode.as_deref());
+    self.json.key("instance_type");
+    self.json.string(&ctx.instance_type);
+    self.json.end_object();
     self.json.end_object();
   }
 
@@ -355,6 +415,9 @@ impl Builder<'_> {
     self.text("parent_execution_id", i.parent_execution_id.as_deref());
     self.text("trigger_node", i.trigger_node.as_deref());
     self.text("workflow_version_id", i.workflow_version_id.as_deref());
+    if self.ctx.fork {
+      self.text("workflow_version", i.workflow_version_id.as_deref());
+    }
     if let Some(node) = &i.node {
       self.text("node_name", Some(&node.name));
       self.text("node_type", node.node_type.as_deref());
@@ -380,18 +443,30 @@ impl Builder<'_> {
 
   fn dimensions(&mut self) {
     let i = self.input;
-    let status = match (&i.status, i.kind) {
-      (Some(s), _) => Some(s.as_str()),
+    let fork = self.ctx.fork;
+    // n8n's own `unknown` (it could not tell) is left out like a missing status.
+    let status = match (i.status.as_deref(), i.kind) {
+      // The fork's end events always carried a status: here the one the event name stands for.
+      (Some("unknown") | None, EventKind::Finished) if fork => {
+        Some(if i.event_name() == "Workflow Failed" { "error" } else { "success" })
+      }
+      (Some("unknown"), _) => None,
+      (Some(s), _) if fork => Some(fork_status(s)),
+      (Some(s), _) => Some(s),
       (None, EventKind::Started | EventKind::Resumed) => Some("running"),
       (None, _) => None,
     };
     let error_type = (i.error.is_some() || i.event_name() == "Workflow Failed")
       .then(|| i.error.as_ref().and_then(|e| e.name.as_deref()).unwrap_or("Error"));
     let mode = i.mode.as_deref();
+    let trigger = match mode {
+      Some(m) if fork => Some(fork_trigger_type(m, i.trigger_node.as_deref())),
+      m => m.map(trigger_type),
+    };
     let builtin = [
       ("execution_mode", mode),
       ("status", status),
-      ("trigger_type", mode.map(trigger_type)),
+      ("trigger_type", trigger),
       ("workflow_name", i.workflow_name.as_deref()),
       ("n8n_version", self.ctx.n8n_version.as_deref()),
     ];
@@ -404,6 +479,8 @@ impl Builder<'_> {
     self.json.key("environment");
     self.json.string(&self.ctx.environment);
     self.text("error_type", error_type);
+    let version = self.ctx.n8n_version.as_deref().filter(|_| fork);
+    self.text("version", version);
     if let Some(extras) = i.extras.as_deref() {
       let taken = [
         ("execution_mode", mode.is_some()),
@@ -414,6 +491,7 @@ impl Builder<'_> {
         ("instance_type", true),
         ("environment", true),
         ("error_type", error_type.is_some()),
+        ("version", version.is_some()),
       ];
       let text = self.limits.text;
       self.merge(&taken, &extras.dimensions, |json, v| json.capped(v, text));
@@ -427,15 +505,15 @@ impl Builder<'_> {
     self.json.begin_object();
     if let Some(d) = duration {
       self.json.key("duration_ms");
-      self.json.f64(d as f64);
+      self.json.int(d);
     }
     if let Some(n) = node_count {
       self.json.key("node_count");
-      self.json.f64(n);
+      self.json.number(n);
     }
     if let Some(extras) = self.input.extras.as_deref() {
       let taken = [("duration_ms", duration.is_some()), ("node_count", node_count.is_some())];
-      self.merge(&taken, &extras.metrics, |json, v| json.f64(*v));
+      self.merge(&taken, &extras.metrics, |json, v| json.number(*v));
     }
     self.json.end_object();
   }
@@ -518,7 +596,7 @@ pub fn prepare(input: &ExecutionInput, ctx: &EventContext, sent_at_ms: i64) -> P
     builder.write(&message_id);
   }
   PreparedEvent {
-    key: input.execution_id.clone(),
+    key: if ctx.key_by_message { message_id.clone() } else { input.execution_id.clone() },
     payload: builder.json.out,
     event_name: input.event_name(),
     message_id,
@@ -575,7 +653,8 @@ mod tests {
     assert!(v.get("userId").is_none());
     assert_eq!(v["properties"]["started_at"], "2023-11-14T22:13:20.000Z");
     assert_eq!(v["properties"]["finished_at"], "2023-11-14T22:13:21.500Z");
-    assert_eq!(v["metrics"]["duration_ms"], 1500.0);
+    assert!(v["metrics"]["duration_ms"].is_u64(), "{}", v["metrics"]);
+    assert_eq!(v["metrics"]["duration_ms"], 1500);
     assert_eq!(v["dimensions"]["trigger_type"], "webhook");
     assert_eq!(v["dimensions"]["status"], "success");
     assert_eq!(v["flags"]["is_retry"], false);
@@ -675,7 +754,7 @@ mod tests {
     let v = json(&i);
     assert_eq!(v["dimensions"]["region_name"], "eu");
     assert_eq!(v["dimensions"]["status"], "success");
-    assert_eq!(v["metrics"]["_9lives"], 9.0);
+    assert_eq!(v["metrics"]["_9lives"].as_u64(), Some(9));
     assert_eq!(v["flags"]["is_beta"], true);
   }
 
@@ -699,8 +778,131 @@ mod tests {
     i.tags = vec!["a".into(), "é".into()];
     i.user_id = Some("u-1".into());
     i.error = Some(Box::new(ErrorInput { message: Some("boom\u{1}".into()), name: Some("NodeOperationError".into()), ..Default::default() }));
-    let expected = r#"{"type":"track","event":"Workflow Failed","messageId":"cb13d01d-1b5b-5193-9e2f-15958a19766a","timestamp":"2023-11-14T22:13:21.500Z","sentAt":"2023-11-14T22:13:22.000Z","userId":"u-1","properties":{"workflow_id":"wf-1","workflow_name":"My \"flow\"\n","execution_id":"42","started_at":"2023-11-14T22:13:20.000Z","finished_at":"2023-11-14T22:13:21.500Z","error_message":"boom\u0001","instance_id":"inst-1"},"dimensions":{"execution_mode":"webhook","status":"error","trigger_type":"webhook","workflow_name":"My \"flow\"\n","n8n_version":"2.8.4","instance_type":"main","environment":"test","error_type":"NodeOperationError"},"metrics":{"duration_ms":1500.0,"node_count":7.0},"flags":{"is_manual_execution":false,"is_retry":false,"is_sub_execution":false},"tags":["a","é"],"involves":[{"role":"WorkflowExecution","entity_type":"WorkflowExecution","id":"42","id_type":"n8n"},{"role":"Workflow","entity_type":"Workflow","id":"wf-1","id_type":"n8n","label":"My \"flow\"\n"},{"role":"Initiator","entity_type":"Person","id":"u-1","id_type":"n8n"}],"context":{"app":{"name":"n8n","version":"2.8.4"},"library":{"name":"n8n-kafka-execution-logger","version":"VERSION"}}}"#;
+    let expected = r#"{"type":"track","event":"Workflow Failed","messageId":"cb13d01d-1b5b-5193-9e2f-15958a19766a","timestamp":"2023-11-14T22:13:21.500Z","sentAt":"2023-11-14T22:13:22.000Z","userId":"u-1","properties":{"workflow_id":"wf-1","workflow_name":"My \"flow\"\n","execution_id":"42","started_at":"2023-11-14T22:13:20.000Z","finished_at":"2023-11-14T22:13:21.500Z","error_message":"boom\u0001","instance_id":"inst-1"},"dimensions":{"execution_mode":"webhook","status":"error","trigger_type":"webhook","workflow_name":"My \"flow\"\n","n8n_version":"2.8.4","instance_type":"main","environment":"test","error_type":"NodeOperationError"},"metrics":{"duration_ms":1500,"node_count":7},"flags":{"is_manual_execution":false,"is_retry":false,"is_sub_execution":false},"tags":["a","é"],"involves":[{"role":"WorkflowExecution","entity_type":"WorkflowExecution","id":"42","id_type":"n8n"},{"role":"Workflow","entity_type":"Workflow","id":"wf-1","id_type":"n8n","label":"My \"flow\"\n"},{"role":"Initiator","entity_type":"Person","id":"u-1","id_type":"n8n"}],"context":{"app":{"name":"n8n","version":"2.8.4"},"library":{"name":"n8n-kafka-execution-logger","version":"VERSION"}}}"#;
     let payload = prepare(&i, &ctx(), 1_700_000_002_000).payload;
     assert_eq!(String::from_utf8(payload).unwrap(), expected.replace("VERSION", LIBRARY_VERSION));
+  }
+
+  fn fork_ctx() -> EventContext {
+    ctx().with_format(true, false)
+  }
+
+  fn fork_json(input: &ExecutionInput) -> Value {
+    serde_json::from_slice(&prepare(input, &fork_ctx(), 1_700_000_002_000).payload).unwrap()
+  }
+
+  #[test]
+  fn fork_format_adds_the_forks_fields_beside_the_current_ones() {
+    let mut i = finished("canceled");
+    i.workflow_version_id = Some("v-7".into());
+    i.node_count = Some(3.0);
+    i.user_id = Some("user-9".into());
+    let v = fork_json(&i);
+    assert_eq!((&v["userId"], &v["anonymousId"]), (&"user-9".into(), &"inst-1".into()));
+    assert_eq!(v["event"], "Workflow Cancelled");
+    assert_eq!(v["dimensions"]["status"], "cancelled");
+    assert_eq!(v["dimensions"]["version"], "2.8.4");
+    assert_eq!(v["dimensions"]["n8n_version"], "2.8.4");
+    assert_eq!(v["properties"]["workflow_version"], "v-7");
+    assert_eq!(v["properties"]["workflow_version_id"], "v-7");
+    assert_eq!(v["context"]["instance"], serde_json::json!({ "id": "inst-1", "type": "main" }));
+    assert_eq!(v["context"]["n8n"], serde_json::json!({ "execution_mode": "webhook", "instance_type": "main" }));
+    assert_eq!(v["context"]["library"]["name"], LIBRARY_NAME);
+    assert_eq!(v["metrics"]["node_count"].as_u64(), Some(3));
+    // Values stay right: event time, stable id, the duration the fork never filled.
+    assert_eq!(v["timestamp"], "2023-11-14T22:13:21.500Z");
+    assert_eq!(v["messageId"], json(&i)["messageId"]);
+    assert_eq!(v["metrics"]["duration_ms"], 1500);
+    assert_eq!(fork_json(&finished("crashed"))["dimensions"]["status"], "error");
+    assert_eq!(fork_json(&finished("waiting"))["dimensions"]["status"], "waiting");
+    assert_eq!(fork_json(&finished("waiting"))["event"], "Workflow Waiting");
+  }
+
+  #[test]
+  fn fork_trigger_types_follow_the_forks_mode_rules() {
+    let mut i = finished("success");
+    for (mode, trigger_node, expected) in [
+      ("manual", Some("When clicking"), "manual"),
+      ("webhook", Some("Webhook"), "webhook"),
+      ("cli", None, "cli"),
+      ("trigger", Some("Every hour"), "trigger"),
+      ("integrated", Some("Execute Workflow Trigger"), "trigger"),
+      ("retry", None, "retry"),
+    ] {
+      i.mode = Some(mode.into());
+      i.trigger_node = trigger_node.map(str::to_string);
+      assert_eq!(fork_json(&i)["dimensions"]["trigger_type"], expected, "{mode}");
+    }
+    i.mode = Some("integrated".into());
+    assert_eq!(json(&i)["dimensions"]["trigger_type"], "sub_workflow");
+  }
+
+  #[test]
+  fn an_unknown_status_is_omitted_and_fork_end_events_always_carry_one() {
+    assert!(json(&finished("unknown"))["dimensions"].get("status").is_none());
+    let mut i = finished("unknown");
+    assert_eq!(fork_json(&i)["dimensions"]["status"], "success");
+    i.error = Some(Box::default());
+    assert_eq!(fork_json(&i)["event"], "Workflow Failed");
+    assert_eq!(fork_json(&i)["dimensions"]["status"], "error");
+    i.kind = EventKind::Started;
+    i.status = None;
+    assert_eq!(fork_json(&i)["dimensions"]["status"], "running");
+  }
+
+  #[test]
+  fn fork_format_never_writes_a_key_twice() {
+    let mut i = finished("success");
+    i.extras = Some(Box::new(Extras {
+      dimensions: vec![("version".into(), "caller".into())],
+      ..Default::default()
+    }));
+    let text = String::from_utf8(prepare(&i, &fork_ctx(), 0).payload).unwrap();
+    let dimensions = text.split("\"dimensions\":{").nth(1).and_then(|rest| rest.split('}').next()).unwrap();
+    assert_eq!(dimensions.matches("\"version\"").count(), 1, "{text}");
+    let no_version = EventContext::new("i".into(), "worker".into(), None, "e".into()).with_format(true, false);
+    let v: Value = serde_json::from_slice(&prepare(&i, &no_version, 0).payload).unwrap();
+    assert_eq!(v["dimensions"]["version"], "caller");
+  }
+
+  #[test]
+  fn the_key_is_the_execution_id_or_the_message_id() {
+    let i = finished("success");
+    let by_execution = prepare(&i, &ctx(), 0);
+    assert_eq!(by_execution.key, "42");
+    let by_message = prepare(&i, &ctx().with_format(false, true), 0);
+    assert_eq!(by_message.key, by_message.message_id);
+    assert_eq!(by_message.payload, by_execution.payload);
+  }
+
+  /// prepare()'s CPU per event for the benchmarks' n8n-shaped input (BENCHMARKS.md):
+  /// `cargo test --release --target x86_64-unknown-linux-gnu prepare_cost -- --ignored --nocapture`.
+  #[test]
+  #[ignore = "a measurement, not a check"]
+  fn prepare_cost() {
+    let mut i = ExecutionInput::new(EventKind::Finished, "1000042".into(), "Xk3pQ9vLm2NwT7a2".into(), 1_700_000_009_000);
+    i.workflow_name = Some("Sync orders to the warehouse".into());
+    i.mode = Some("webhook".into());
+    i.status = Some("success".into());
+    i.started_at_ms = Some(1_700_000_000_000);
+    i.stopped_at_ms = Some(1_700_000_001_234);
+    i.node_count = Some(7.0);
+    i.trigger_node = Some("Webhook".into());
+    i.workflow_version_id = Some("5f0c3c9e-2b1a-4d8e-9f6a-7c3b2a1d0e9f".into());
+    i.tags = vec!["billing".into(), "production".into()];
+    i.user_id = Some("8d7e6f5a-4b3c-4d2e-9f1a-0b9c8d7e6f5a".into());
+    for (name, ctx) in [("current", ctx()), ("fork", fork_ctx())] {
+      let mut rounds = Vec::new();
+      for _ in 0..7 {
+        let start = Instant::now();
+        for _ in 0..200_000 {
+          std::hint::black_box(prepare(std::hint::black_box(&i), &ctx, 1_700_000_002_000));
+        }
+        rounds.push(start.elapsed().as_nanos() / 200_000);
+      }
+      let mut sorted = rounds.clone();
+      sorted.sort();
+      println!("prepare() {name}: ns per event by round {rounds:?}; median {}", sorted[3]);
+    }
   }
 }

@@ -110,8 +110,19 @@ impl Json {
     self.out.extend_from_slice(if value { b"true" } else { b"false" });
   }
 
-  pub fn f64(&mut self, value: f64) {
-    serde_json::to_writer(&mut self.out, &value).expect("writing to a Vec cannot fail");
+  pub fn int(&mut self, value: i64) {
+    self.out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
+  }
+
+  /// A metric: an integral value as a JSON integer (`1500`, never `1500.0`: typed consumers such as Go ints and
+  /// ClickHouse integer columns refuse a fraction), any other as serde_json writes it.
+  pub fn number(&mut self, value: f64) {
+    // Below 2^53 every integral f64 is exact, and the cast cannot saturate.
+    if value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0 {
+      self.int(value as i64);
+    } else {
+      serde_json::to_writer(&mut self.out, &value).expect("writing to a Vec cannot fail");
+    }
   }
 
   /// String contents as serde_json escapes them: '"', '\\' and control characters; the rest verbatim.
@@ -224,6 +235,17 @@ mod tests {
       let mut json = Json::with_capacity(0);
       json.string(&s);
       proptest::prop_assert_eq!(String::from_utf8(json.out).unwrap(), serde_string(&s));
+    }
+
+    #[test]
+    fn numbers_parse_back_to_the_same_value_and_integral_ones_have_no_fraction(v in proptest::num::f64::NORMAL | proptest::num::f64::ZERO, n in -1i64 << 53..1i64 << 53) {
+      for value in [v, n as f64] {
+        let mut json = Json::with_capacity(0);
+        json.number(value);
+        let text = String::from_utf8(json.out).unwrap();
+        proptest::prop_assert_eq!(text.parse::<f64>().unwrap(), value);
+        proptest::prop_assert_eq!(value.fract() == 0.0 && value.abs() < 9_007_199_254_740_992.0, !text.contains(['.', 'e', 'E']), "{}", text);
+      }
     }
 
     #[test]

@@ -110,7 +110,8 @@ impl Logger {
       config.instance_type.to_string(),
       config.n8n_version.clone(),
       config.environment.clone(),
-    );
+    )
+    .with_format(config.fork_format, config.key_by_message);
     let (commands, receiver) = command_channel();
     let shared = Arc::new(Shared {
       queue: EventQueue::new(config.queue_max_size),

@@ -210,6 +210,28 @@ fn set_pem(client: &mut ClientConfig, pem: &Option<Pem>, location: &str, inline:
   }
 }
 
+/// librdkafka's probe list for the system CA store (rdkafka_ssl.c), in its order.
+const SYSTEM_CA_PATHS: &[&str] = &[
+  "/etc/pki/tls/certs/ca-bundle.crt",
+  "/etc/ssl/certs/ca-bundle.crt",
+  "/etc/pki/tls/certs/ca-bundle.trust.crt",
+  "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem",
+  "/etc/ssl/ca-bundle.pem",
+  "/etc/pki/tls/cacert.pem",
+  "/etc/ssl/cert.pem",
+  "/etc/ssl/cacert.pem",
+  "/etc/certs/ca-certificates.crt",
+  "/etc/ssl/certs/ca-certificates.crt",
+  "/etc/ssl/certs",
+  "/usr/local/etc/ssl/cert.pem",
+  "/usr/local/etc/ssl/cacert.pem",
+  "/usr/local/etc/ssl/certs/cert.pem",
+  "/usr/local/etc/ssl/certs/cacert.pem",
+  "/usr/local/share/certs/ca-root-nss.crt",
+  "/etc/openssl/certs/ca-certificates.crt",
+  "/private/etc/ssl/cert.pem",
+];
+
 /// How to reach and authenticate to the cluster; shared by the producer and the command-line tools' consumer.
 pub fn connection_config(config: &Config) -> ClientConfig {
   let mut c = ClientConfig::new();
@@ -224,9 +246,17 @@ pub fn connection_config(config: &Config) -> ClientConfig {
   }
   if let Some(tls) = &config.tls {
     // The vendored OpenSSL does not know the system's CA paths: let librdkafka probe for them.
-    match &tls.ca {
-      None => drop(c.set("ssl.ca.location", "probe")),
-      ca => set_pem(&mut c, ca, "ssl.ca.location", "ssl.ca.pem"),
+    match (&tls.ca, &tls.extra_ca) {
+      (None, None) => drop(c.set("ssl.ca.location", "probe")),
+      // NODE_EXTRA_CA_CERTS is trusted besides the system's CAs. librdkafka does not probe once ssl.ca.pem is
+      // set, so the system store it would have found is named here.
+      (None, Some((_, extra))) => {
+        c.set("ssl.ca.pem", extra);
+        if let Some(system) = SYSTEM_CA_PATHS.iter().find(|p| std::path::Path::new(p).exists()) {
+          c.set("ssl.ca.location", *system);
+        }
+      }
+      (ca, _) => set_pem(&mut c, ca, "ssl.ca.location", "ssl.ca.pem"),
     }
     set_pem(&mut c, &tls.cert, "ssl.certificate.location", "ssl.certificate.pem");
     set_pem(&mut c, &tls.key, "ssl.key.location", "ssl.key.pem");

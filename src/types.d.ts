@@ -49,6 +49,10 @@ export interface KafkaLoggerOptions {
   instanceType?: 'main' | 'worker' | 'webhook'
   n8nVersion?: string
   nodeEvents?: boolean | string
+  /** 'fork': also every field the fork's logger wrote (docs/migrating-from-the-fork.md). */
+  messageFormat?: 'current' | 'fork'
+  /** Record key: the execution id (default) or the messageId. */
+  key?: 'execution' | 'message'
   healthToken?: string
   /** Any librdkafka property, e.g. { 'socket.keepalive.enable': true }. */
   rdkafka?: Record<string, string | number | boolean>

@@ -68,7 +68,7 @@ function toRecord(line) {
       value = JSON.parse(value)
     } catch {}
   }
-  return { key: j.key, value, headers, partition: j.partition, offset: j.offset, timestamp: j.ts }
+  return { key: j.key, value, raw: j.payload, headers, partition: j.partition, offset: j.offset, timestamp: j.ts }
 }
 
 function kcatArgs(brokers, kcatOptions) {
@@ -112,7 +112,7 @@ function runKcat(args, deadline, onRecord) {
 }
 
 /**
- * Reads `topic` with kcat's JSON envelope and returns [{ key, value (parsed JSON, else string), headers
+ * Reads `topic` with kcat's JSON envelope and returns [{ key, value (parsed JSON, else string), raw (the value's text), headers
  * (name -> string), partition, offset, timestamp (ms) }] in consumption order. With `count`, waits until that
  * many records arrived (the topic may not exist yet) or `timeoutMs` passed, then returns what it has: the caller
  * asserts. Without `count`, returns what the topic holds now. `partitionsCheck` (a number): first wait until the

@@ -51,6 +51,8 @@ export async function createClient(name, { brokers, topic, queueMaxSize }) {
     const { KafkaExecutionLogger } = require(process.env.BENCH_ADDON || '../../index.js')
     const l = new KafkaExecutionLogger({
       brokers, topic, instanceId: CTX.instanceId, n8nVersion: CTX.n8nVersion, logger: {},
+      // lz4 as the librdkafka peers it is compared with (the package's default is none, as the fork's).
+      compression: 'lz4',
       spoolDir: mkdtempSync(join(tmpdir(), 'bench-spool-')), ...(queueMaxSize ? { queueMaxSize } : {}),
     })
     await l.initialize()

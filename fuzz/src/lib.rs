@@ -4,7 +4,8 @@
 //!
 //! - `event_prepare`: `event::prepare` on arbitrary `ExecutionInput`s never panics and always yields a JSON
 //!   object (a Segment `track` call) of at most `event::MAX_EVENT_BYTES`, with a deterministic UUID messageId,
-//!   the execution id as key, and no `null` anywhere when every number given was finite.
+//!   the execution id (or with KEY=message the messageId) as key, and no `null` anywhere when every number given
+//!   was finite; in either MESSAGE_FORMAT.
 //! - `config_parse`: `config::Config::parse` on arbitrary env maps, options and librdkafka options never panics;
 //!   every error starts with "Invalid Kafka logger configuration"; an accepted config keeps its invariants; no
 //!   secret value (password, key password, health token, inline key, secret librdkafka property) shows up in
@@ -160,7 +161,8 @@ impl<'a> Arbitrary<'a> for EventCase {
       u.choose(&["main", "worker", "webhook"])?.to_string(),
       if u.arbitrary()? { Some(short(u)?) } else { None },
       short(u)?,
-    );
+    )
+    .with_format(u.arbitrary()?, u.arbitrary()?);
     let sent_at_ms = time(u)?.unwrap_or(accepted_at_ms);
     Ok(EventCase { input: i, ctx, sent_at_ms, finite })
   }
@@ -201,7 +203,12 @@ pub fn check_event(case: &EventCase) {
   assert_eq!(value["event"], prepared.event_name);
   assert_eq!(value["messageId"], prepared.message_id.as_str());
   assert!(uuid::Uuid::parse_str(&prepared.message_id).is_ok(), "messageId {:?} is no UUID", prepared.message_id);
-  assert_eq!(prepared.key, input.execution_id, "the key is the execution id");
+  // KEY=execution (the default) or KEY=message: the context was made with either.
+  assert!(
+    prepared.key == input.execution_id || prepared.key == prepared.message_id,
+    "the key {:?} is neither the execution id nor the messageId",
+    prepared.key
+  );
   assert!(value["properties"].is_object() && value["involves"].is_array() && value["tags"].is_array());
   if *finite {
     assert!(!contains_null(&value), "a null in an event built from finite numbers: {value}");
@@ -281,10 +288,20 @@ impl<'a> Arbitrary<'a> for ConfigCase {
           sources.env.insert(format!("{RDKAFKA_ENV_PREFIX}{key}"), value(u)?);
         }
         8 => sources.rdkafka_options.push((rdkafka_key(u)?, value(u)?)),
-        // Anything else in the environment (NODE_ENV, HOME, N8N_USER_FOLDER, look-alike names, bytes).
+        // Anything else in the environment (the other variables read, look-alike names, bytes).
         _ => {
           let key = match u.int_in_range(0u8..=3)? {
-            0 => u.choose(&["NODE_ENV", "HOME", "N8N_USER_FOLDER", "N8N_KAFKA_LOGGER_", "N8N_KAFKA_LOGGER_RDKAFKA_"])?.to_string(),
+            0 => u
+              .choose(&[
+                "NODE_ENV",
+                "ENVIRONMENT",
+                "NODE_EXTRA_CA_CERTS",
+                "HOME",
+                "N8N_USER_FOLDER",
+                "N8N_KAFKA_LOGGER_",
+                "N8N_KAFKA_LOGGER_RDKAFKA_",
+              ])?
+              .to_string(),
             1 => format!("{ENV_PREFIX}{}", String::arbitrary(u)?),
             _ => String::arbitrary(u)?,
           };

@@ -286,4 +286,9 @@ test('boolean settings read as the core reads them: true in any letter case', ()
   for (const value of ['true', 'TRUE', ' True ']) assert.equal(envFlag({ X: value }, 'X'), true, value);
   for (const value of [undefined, '', 'false', '1', 'yes']) assert.equal(envFlag({ X: value }, 'X'), false, String(value));
   assert.equal(isConfigured({ N8N_KAFKA_LOGGER_ENABLED: 'TRUE', N8N_KAFKA_LOGGER_BROKERS: 'k:9092' }), true);
+  // The fork logged to localhost:9092 without BROKERS: so do the core and the fallback rule.
+  const { KafkaExecutionLogger } = require('../../index.js');
+  assert.equal(isConfigured({ N8N_KAFKA_LOGGER_ENABLED: 'true' }, KafkaExecutionLogger), true);
+  assert.equal(isConfigured({ N8N_KAFKA_LOGGER_ENABLED: 'true' }), true);
+  assert.equal(isConfigured({ N8N_KAFKA_LOGGER_BROKERS: 'k:9092' }), false);
 });
