@@ -15,7 +15,7 @@ const CODE_NODE = { name: 'Explode', type: 'n8n-nodes-base.code', message: /boom
 /** In every data-bearing field of __test__/fixtures/workflows/no-data.json (parameters, notes, static and pinned data). */
 const NO_DATA_MARKER = 'KL-WORKFLOW-DATA-MARKER-5c1e07';
 
-export function regularScenarios({ version, mode = 'stock', label }) {
+export function regularScenarios({ version, mode = 'stock', label, hookFile }) {
   describe(`${label}: n8n ${version ?? 'pinned'} regular mode via ${mode === 'stock' ? 'the hook file' : 'the fork module'}`, () => {
     let ctx;
     let main;
@@ -25,7 +25,7 @@ export function regularScenarios({ version, mode = 'stock', label }) {
     before(async () => {
       const brokers = await kafkaUp();
       topic = new TopicReader(uniqueTopic(label), brokers);
-      ctx = await prepareN8n({ version, mode, topic: topic.topic, brokers });
+      ctx = await prepareN8n({ version, mode, topic: topic.topic, brokers, hookFile });
       main = await startMain(ctx);
       console.log(`# ${label}: n8n ready in ${main.readyMs} ms, setup ${Date.now() - t0} ms`);
     });

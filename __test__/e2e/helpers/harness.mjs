@@ -18,13 +18,14 @@ export function requireAddon() {
 
 /**
  * A prepared n8n: user folder with the fixtures imported and published, package staged.
- * mode 'stock' loads the hook file, 'fork' the backend module, 'none' neither.
+ * mode 'stock' loads the hook file, 'fork' the backend module, 'none' neither. `hookFile`: the absolute path of a
+ * hooks.js installed elsewhere (the image layout's own prefix); nothing is then staged into n8n's folder.
  */
-export async function prepareN8n({ version = I.PINNED(), mode = 'stock', topic, brokers, env: extra = {} } = {}) {
+export async function prepareN8n({ version = I.PINNED(), mode = 'stock', topic, brokers, env: extra = {}, hookFile } = {}) {
   requireAddon();
   let runVersion = version;
   if (mode === 'fork') runVersion = prepareFork(version);
-  I.stagePackage(runVersion);
+  if (!hookFile) I.stagePackage(runVersion);
   const userFolder = mkdtempSync(join(tmpdir(), 'kl-n8n-'));
   const port = await I.freePort();
   const runnerPort = await I.freePort();
@@ -32,7 +33,7 @@ export async function prepareN8n({ version = I.PINNED(), mode = 'stock', topic, 
     mode === 'none'
       ? {}
       : {
-          ...(mode === 'stock' ? { EXTERNAL_HOOK_FILES: 'n8n-kafka-execution-logger/hooks' } : { N8N_ENABLED_MODULES: 'kafka-logger' }),
+          ...(mode === 'stock' ? { EXTERNAL_HOOK_FILES: hookFile ?? 'n8n-kafka-execution-logger/hooks' } : { N8N_ENABLED_MODULES: 'kafka-logger' }),
           ...(topic ? { N8N_KAFKA_LOGGER_ENABLED: 'true', N8N_KAFKA_LOGGER_BROKERS: brokers, N8N_KAFKA_LOGGER_TOPIC: topic } : {}),
           N8N_KAFKA_LOGGER_QUEUE_FLUSH_INTERVAL: '200',
           N8N_KAFKA_LOGGER_HEALTH_TOKEN: SECRETS.HEALTH_TOKEN,
