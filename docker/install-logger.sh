@@ -13,7 +13,8 @@ shift
 # prebuilt in the optional per-platform package npm picks for this OS, CPU and libc).
 npm install --prefix "$prefix" --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error "$@"
 hooks="$prefix/node_modules/n8n-kafka-execution-logger/dist/n8n/hooks.js"
-# The build fails here, not at n8n's start, when the hook file or the native core cannot be loaded.
+# The build fails here, not at n8n's start, when the hook file or the native core cannot be loaded. (At build time
+# the hook file says that Kafka is not configured: the N8N_KAFKA_LOGGER_* variables only apply when n8n runs.)
 node -e '
   const [hooks, pkg] = process.argv.slice(1);
   const hookFile = require(hooks);
