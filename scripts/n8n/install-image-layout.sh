@@ -66,5 +66,5 @@ deployed=$(date +%s)
 rm -rf "$build"
 touch "$root/.installed"
 now=$(date +%s)
-echo "n8n image layout $spec: installed in $(( now - started )) s (pnpm deploy $(( deployed - started )) s," \
+echo "n8n image layout $spec: installed in $(( now - started )) s (Node, pnpm and the deploy $(( deployed - started )) s," \
   "sqlite3 rebuild $(( now - deployed )) s), $(du -sh "$n8n" | cut -f1) in $n8n"
