@@ -23,28 +23,31 @@ const HOOK_FILE = join(ROOT, dockerEnv('EXTERNAL_HOOK_FILES') ?? 'ENV EXTERNAL_H
 
 let release;
 
-// Before every suite of the file: the install as docker/Dockerfile makes it, into the reproduced image root.
-before(() => {
-  if (!existsSync(join(ROOT, '.installed'))) throw new Error(`the image layout ${SPEC} is not installed (${ROOT}): run scripts/n8n/install-image-layout.sh`);
-  const { nodeBin } = I.paths(SPEC);
-  release = packRelease();
-  rmSync(PREFIX, { recursive: true, force: true });
-  const started = Date.now();
-  // The Dockerfile's own install script, run by the image's Node (and npm on it), offline: the package is not on
-  // the registry, and npm must pick the platform package from the tarballs given, as it picks musl's in the image.
-  execFileSync('sh', [join(REPO, 'docker', 'install-logger.sh'), PREFIX, release.mainTarball, release.platformTarball], {
-    env: { ...process.env, PATH: `${dirname(nodeBin)}:${process.env.PATH}`, npm_config_offline: 'true' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  console.log(`# image-layout: logger installed into its prefix in ${Date.now() - started} ms`);
-});
-
 after(() => {
   if (release) rmSync(release.out, { recursive: true, force: true });
 });
 
+// Runs first (suites run in order): its before() makes the install the scenarios below use; a missing layout fails
+// its tests and, through prepareN8n, the scenarios' setup.
 describe(`image layout: n8n ${I.n8nVersionOf(SPEC)} pnpm-deployed, the logger in ${dockerArg('LOGGER_PREFIX')}`, () => {
-  const { dir: n8nDir, nodeBin } = I.paths(SPEC);
+  let n8nDir;
+  let nodeBin;
+
+  // The install as docker/Dockerfile makes it, into the reproduced image root.
+  before(() => {
+    if (!existsSync(join(ROOT, '.installed'))) throw new Error(`the image layout ${SPEC} is not installed (${ROOT}): run scripts/n8n/install-image-layout.sh`);
+    ({ dir: n8nDir, nodeBin } = I.paths(SPEC));
+    release = packRelease();
+    rmSync(PREFIX, { recursive: true, force: true });
+    const started = Date.now();
+    // The Dockerfile's own install script, run by the image's Node (and npm on it), offline: the package is not on
+    // the registry, and npm must pick the platform package from the tarballs given, as it picks musl's in the image.
+    execFileSync('sh', [join(REPO, 'docker', 'install-logger.sh'), PREFIX, release.mainTarball, release.platformTarball], {
+      env: { ...process.env, PATH: `${dirname(nodeBin)}:${process.env.PATH}`, npm_config_offline: 'true' },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
+    console.log(`# image-layout: logger installed into its prefix in ${Date.now() - started} ms`);
+  });
 
   it('docker/Dockerfile builds on the n8n this test runs', () => {
     assert.equal(dockerArg('N8N_VERSION'), I.n8nVersionOf(SPEC));

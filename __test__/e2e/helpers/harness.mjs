@@ -1,5 +1,5 @@
 // Starts a real n8n (stock hook file or fork module) wired to the real broker, with the fixture workflows imported and published.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as I from '../../../scripts/n8n/n8n-instance.mjs';
@@ -26,6 +26,7 @@ export async function prepareN8n({ version = I.PINNED(), mode = 'stock', topic, 
   let runVersion = version;
   if (mode === 'fork') runVersion = prepareFork(version);
   if (!hookFile) I.stagePackage(runVersion);
+  else if (!existsSync(hookFile)) throw new Error(`hook file ${hookFile} is not installed`);
   const userFolder = mkdtempSync(join(tmpdir(), 'kl-n8n-'));
   const port = await I.freePort();
   const runnerPort = await I.freePort();
