@@ -34,6 +34,8 @@ trap finish EXIT
 
 step system-deps bash scripts/install-system-deps.sh
 step build bash scripts/build.sh
+# hadolint on docker/Dockerfile, actionlint (+ shellcheck) on the workflows and the container scripts
+step lint-ci bash scripts/lint-ci-files.sh
 
 # Same target as `napi build`, so the two share one set of compiled dependencies.
 step cargo-test cargo test --release --target "$(rustc -vV | sed -n 's/^host: //p')"

@@ -23,7 +23,7 @@ export function expectedMechanism(version) {
 
 const MECHANISM_NAMES = { lifecycle: "n8n's lifecycle registry", 'run-hook': "a wrapper of n8n-core's ExecutionLifecycleHooks.runHook" };
 
-export function regularScenarios({ version, mode = 'stock', label }) {
+export function regularScenarios({ version, mode = 'stock', label, hookFile }) {
   describe(`${label}: n8n ${version ?? 'pinned'} regular mode via ${mode === 'stock' ? 'the hook file' : 'the fork module'}`, () => {
     let ctx;
     let main;
@@ -33,7 +33,7 @@ export function regularScenarios({ version, mode = 'stock', label }) {
     before(async () => {
       const brokers = await kafkaUp();
       topic = new TopicReader(uniqueTopic(label), brokers);
-      ctx = await prepareN8n({ version, mode, topic: topic.topic, brokers });
+      ctx = await prepareN8n({ version, mode, topic: topic.topic, brokers, hookFile });
       main = await startMain(ctx);
       console.log(`# ${label}: n8n ready in ${main.readyMs} ms, setup ${Date.now() - t0} ms`);
     });

@@ -63,3 +63,18 @@ node_bin_for() {
 
 # n8n_bin SPEC -> path of n8n's CLI script (run it with node_bin_for)
 n8n_bin() { echo "$(n8n_dir "$1")/node_modules/n8n/bin/n8n"; }
+
+# The official image's layout (scripts/n8n/install-image-layout.sh): n8n `pnpm deploy`ed the way n8n's image build
+# does it, in a folder that stands for the image's `/`, run by the Node the current image ships. A spec ending in
+# `-image` names that install of the variant (`2.41.1@26-image`).
+N8N_IMAGE_VARIANT="${N8N_IMAGE_VARIANT:-$N8N_LATEST_VERSION@26}"
+N8N_PNPM_VERSION="${N8N_PNPM_VERSION:-10.34.9}" # pnpm 10, the major n8n's monorepo pins in packageManager
+
+# image_root SPEC -> the folder standing for that image's `/`
+image_root() { local s="${1%-image}"; echo "$N8N_CACHE/image-$(variant_version "$s")-node$(variant_node "$s")"; }
+
+# image_n8n_dir SPEC -> n8n's folder in that image (/usr/local/lib/node_modules/n8n, as in n8n's Dockerfile)
+image_n8n_dir() { echo "$(image_root "$1")/usr/local/lib/node_modules/n8n"; }
+
+# pnpm_bin -> the pinned pnpm, installed into a prefix of its own in the cache
+pnpm_bin() { echo "$N8N_CACHE/pnpm-$N8N_PNPM_VERSION/node_modules/.bin/pnpm"; }

@@ -70,5 +70,7 @@ JSON
   echo "n8n $spec: installed in $(( $(date +%s) - started )) s, $(du -sh "$dir/node_modules" | cut -f1)"
 }
 
+# Sourced (scripts/n8n/install-image-layout.sh reuses install_node and install_apt_deps): functions only.
+[[ "${BASH_SOURCE[0]}" != "$0" ]] && return 0
 install_apt_deps
 for v in "${versions[@]}"; do install_n8n "$v"; done

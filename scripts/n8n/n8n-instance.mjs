@@ -20,12 +20,25 @@ export const LATEST = () => fromEnvSh('echo "$N8N_LATEST_VERSION"');
 export const FORK_BASE = () => fromEnvSh('echo "$N8N_FORK_BASE_VERSION"');
 export const LATEST_1X = () => fromEnvSh('echo "$N8N_1X_LATEST_VERSION"');
 
-/** The n8n version of a variant spec (`VERSION[@NODE][-OVERLAY...]`, scripts/n8n/env.sh). */
+export const IMAGE_VARIANT = () => fromEnvSh('echo "$N8N_IMAGE_VARIANT"');
+
+/** The n8n version of a variant spec (`VERSION[@NODE][-OVERLAY...]` or `VERSION@NODE-image`, scripts/n8n/env.sh). */
 export const n8nVersionOf = (spec) => String(spec).split('-')[0].split('@')[0];
 
+/** `VERSION@NODE-image`: that variant in the official image's layout (scripts/n8n/install-image-layout.sh). */
+const isImage = (spec) => String(spec).endsWith('-image');
+
+/** The folder standing for the `/` of an image-layout spec's image. */
+export const imageRoot = (spec) => fromEnvSh(`image_root ${spec}`);
+
 export function paths(version, { installed = true } = {}) {
-  const [dir, nodeBin, n8nBin] = fromEnvSh(`n8n_dir ${version}; node_bin_for ${version}; n8n_bin ${version}`).split('\n');
-  if (installed && !existsSync(n8nBin)) throw new Error(`n8n ${version} is not installed (${n8nBin}): run scripts/n8n/install.sh ${version}`);
+  const image = isImage(version);
+  const variant = image ? String(version).slice(0, -'-image'.length) : version;
+  const [dir, nodeBin, n8nBin] = fromEnvSh(
+    image ? `d=$(image_n8n_dir ${variant}); echo "$d"; node_bin_for ${variant}; echo "$d/bin/n8n"` : `n8n_dir ${version}; node_bin_for ${version}; n8n_bin ${version}`,
+  ).split('\n');
+  const install = image ? 'scripts/n8n/install-image-layout.sh' : 'scripts/n8n/install.sh';
+  if (installed && !existsSync(n8nBin)) throw new Error(`n8n ${version} is not installed (${n8nBin}): run ${install} ${variant}`);
   return { dir, nodeBin, n8nBin };
 }
 

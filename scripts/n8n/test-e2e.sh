@@ -15,6 +15,8 @@ fi
 
 started=$(date +%s)
 bash scripts/n8n/install.sh
+# the official image's layout (pnpm-deployed n8n on Node 26) for __test__/e2e/image-layout.test.mjs
+bash scripts/n8n/install-image-layout.sh
 echo "n8n installs ready in $(( $(date +%s) - started )) s"
 bash scripts/n8n/build.sh
 

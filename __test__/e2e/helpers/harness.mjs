@@ -1,5 +1,5 @@
 // Starts a real n8n (stock hook file or fork module) wired to the real broker, with the fixture workflows imported and published.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as I from '../../../scripts/n8n/n8n-instance.mjs';
@@ -19,12 +19,14 @@ export function requireAddon() {
 /**
  * A prepared n8n: user folder with the fixtures imported and published, package staged.
  * mode 'stock' loads the hook file, 'fork' the backend module, 'none' neither; `overlays` change the install
- * further (scripts/n8n/overlay.mjs).
+ * further (scripts/n8n/overlay.mjs). `hookFile`: the absolute path of a hooks.js installed elsewhere (the image
+ * layout's own prefix); nothing is then staged into n8n's folder.
  */
-export async function prepareN8n({ version = I.PINNED(), mode = 'stock', overlays = [], topic, brokers, env: extra = {} } = {}) {
+export async function prepareN8n({ version = I.PINNED(), mode = 'stock', overlays = [], topic, brokers, env: extra = {}, hookFile } = {}) {
   requireAddon();
-  const runVersion = prepareOverlay([version, ...(mode === 'fork' ? ['fork'] : []), ...overlays].join('-'));
-  I.stagePackage(runVersion);
+  const runVersion = hookFile ? version : prepareOverlay([version, ...(mode === 'fork' ? ['fork'] : []), ...overlays].join('-'));
+  if (!hookFile) I.stagePackage(runVersion);
+  else if (!existsSync(hookFile)) throw new Error(`hook file ${hookFile} is not installed`);
   const userFolder = mkdtempSync(join(tmpdir(), 'kl-n8n-'));
   const port = await I.freePort();
   const runnerPort = await I.freePort();
@@ -32,7 +34,7 @@ export async function prepareN8n({ version = I.PINNED(), mode = 'stock', overlay
     mode === 'none'
       ? {}
       : {
-          ...(mode === 'stock' ? { EXTERNAL_HOOK_FILES: 'n8n-kafka-execution-logger/hooks' } : { N8N_ENABLED_MODULES: 'kafka-logger' }),
+          ...(mode === 'stock' ? { EXTERNAL_HOOK_FILES: hookFile ?? 'n8n-kafka-execution-logger/hooks' } : { N8N_ENABLED_MODULES: 'kafka-logger' }),
           ...(topic ? { N8N_KAFKA_LOGGER_ENABLED: 'true', N8N_KAFKA_LOGGER_BROKERS: brokers, N8N_KAFKA_LOGGER_TOPIC: topic } : {}),
           N8N_KAFKA_LOGGER_QUEUE_FLUSH_INTERVAL: '200',
           N8N_KAFKA_LOGGER_HEALTH_TOKEN: SECRETS.HEALTH_TOKEN,
