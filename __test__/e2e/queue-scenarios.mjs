@@ -55,7 +55,10 @@ describe(`${label}: queue mode on n8n ${version}, main + worker + Redis (stock h
     const results = [];
     for (let i = 0; i < 25; i++) results.push(post(main.p.url, '/webhook/kl-ok'));
     for (let i = 0; i < 15; i++) results.push(post(main.p.url, '/webhook/kl-fail'));
-    const answers = await Promise.all(results);
+    const answers = await Promise.race([
+      Promise.all(results),
+      new Promise((_, reject) => setTimeout(() => reject(new Error(`webhooks unanswered after 120 s\nmain:\n${main.p.log.slice(-3000)}\nworker:\n${worker.log.slice(-3000)}`)), 120_000)),
+    ]);
     assert.equal(answers.filter((a) => a.status === 200).length, 25);
     assert.equal(answers.filter((a) => a.status === 500).length, 15);
     const webhookEvents = await topic.next(80, 120_000);

@@ -5,14 +5,15 @@ const ms = (iso) => new Date(iso).getTime();
 
 /** Checks a start + end pair (or more) of one execution and returns its execution id. */
 export function assertExecution(events, expected) {
-  const { workflowId, names, mode, status, errorNode, tags, version, instanceType = 'main' } = expected;
+  const { workflowId, names, mode, status, errorNode, tags, version, instanceType = 'main', key = 'executionId' } = expected;
   assert.deepEqual(events.map((e) => e.event), names, `event names of ${workflowId}`);
   const id = events[0].properties.execution_id;
   for (const e of events) {
     assert.equal(e.type, 'track');
     assert.equal(e.properties.execution_id, id, 'one execution');
     assert.equal(e.properties.workflow_id, workflowId);
-    assert.equal(e._key, id, 'Kafka key = execution id');
+    if (key === 'messageId') assert.equal(e._key, e.messageId, 'Kafka key = messageId (KEY=message)');
+    else assert.equal(e._key, id, 'Kafka key = execution id');
     if (mode) assert.equal(e.dimensions.execution_mode, mode);
     if (version) assert.equal(e.dimensions.n8n_version, version);
     assert.equal(e.dimensions.instance_type, instanceType);
