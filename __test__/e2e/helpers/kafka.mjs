@@ -7,7 +7,8 @@ export async function kafkaUp() {
   return ensureBroker().plaintext;
 }
 
-export const BROKERS = '127.0.0.1:29092';
+/** The shared test broker's PLAINTEXT listener (scripts/kafka/broker.sh, KAFKA_PORT_BASE). */
+export const BROKERS = `127.0.0.1:${process.env.KAFKA_PORT_BASE ?? 29092}`;
 
 /** Start/stop another broker instance of our own on other ports (so stopping it disturbs no other test). */
 export function spareBroker(portBase, cmd) {
