@@ -11,7 +11,7 @@ import { consume } from '../helpers/broker.mjs';
 import { kafkaUp, TopicReader, uniqueTopic } from './helpers/kafka.mjs';
 import { SECRETS } from '../helpers/secrets.mjs';
 
-const CODE_NODE = { name: 'Explode', type: 'n8n-nodes-base.code', message: /boom from the code node/ };
+export const CODE_NODE = { name: 'Explode', type: 'n8n-nodes-base.code', message: /boom from the code node/ };
 /** In every data-bearing field of __test__/fixtures/workflows/no-data.json (parameters, notes, static and pinned data). */
 const NO_DATA_MARKER = 'KL-WORKFLOW-DATA-MARKER-5c1e07';
 
