@@ -22,8 +22,8 @@ async function setActive(url, apiKey, id, active) {
 }
 
 /** n8n's own record of an execution (public API): the status it stored. */
-async function recorded(url, apiKey, id) {
-  const r = await publicApi(url, apiKey, 'GET', `/executions/${id}`);
+async function recorded(url, apiKey, id, includeData = false) {
+  const r = await publicApi(url, apiKey, 'GET', `/executions/${id}${includeData ? '?includeData=true' : ''}`);
   assert.equal(r.status, 200, r.text);
   return r.json;
 }
@@ -153,12 +153,17 @@ export function moreScenarios({ version, mode = 'stock', label }) {
       const events = await topic.next(2, 30_000);
       assert.equal(r.status, 200, r.text);
       const id = events[0].properties.execution_id;
-      const record = await recorded(url, ctx.apiKey, id);
+      const record = await recorded(url, ctx.apiKey, id, true);
       assert.ok(['canceled', 'error'].includes(record.status), `n8n records a timed-out run as canceled or error, not ${record.status}`);
       assertExecution(events, { workflowId: 'klTimeout0000001', names: [STARTED, END_EVENT[record.status]], mode: 'webhook', status: record.status });
       const took = events[1].metrics.duration_ms;
       assert.ok(took >= 1_900 && took < 7_000, `stopped by the 2 s timeout, not after the 8 s wait: ${took} ms`);
-      assert.match(events[1].properties.error_message ?? '', /timed out|timeout/i, 'the timeout is the error');
+      // the error as n8n records it: 2.x stores the timeout as the run's error, 1.x stores none
+      const error = record.data?.resultData?.error;
+      if (is1x) assert.equal(error, undefined, `n8n 1.x records no error for a timeout: ${JSON.stringify(error)}`);
+      else assert.match(error?.message ?? '', /timed out/, `n8n's record: ${JSON.stringify(error)}`);
+      assert.equal(events[1].properties.error_message, error?.message, 'the error message n8n records');
+      assert.equal(events[1].properties.error_node_name, error?.node?.name, 'the error node n8n records');
       console.log(`# ${label}: timed-out run recorded as ${record.status} after ${took} ms: ${events[1].event}`);
     });
 
