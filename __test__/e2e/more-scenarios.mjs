@@ -1,9 +1,9 @@
 // The second scenario list (error workflow, schedule, editor run, continue on fail, timeout, concurrency queue, pinned data, failing sub-workflow, SIGTERM) on one real n8n and the real broker.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { post, prepareN8n, startMain, waitForWebhook } from './helpers/harness.mjs';
+import { post, startMain, startSuiteN8n, waitForWebhook } from './helpers/harness.mjs';
 import { assertExecution } from './helpers/expect.mjs';
-import { byExecution, kafkaUp, ofWorkflow, TopicReader, uniqueTopic } from './helpers/kafka.mjs';
+import { byExecution, ofWorkflow } from './helpers/kafka.mjs';
 import { n8nVersionOf, publicApi } from '../../scripts/n8n/n8n-instance.mjs';
 import { CODE_NODE } from './scenarios.mjs';
 
@@ -70,10 +70,7 @@ export function moreScenarios({ version, mode = 'stock', label }) {
     const t0 = Date.now();
 
     before(async () => {
-      const brokers = await kafkaUp();
-      topic = new TopicReader(uniqueTopic(label), brokers);
-      ctx = await prepareN8n({ version, mode, topic: topic.topic, brokers });
-      main = await startMain(ctx);
+      ({ topic, ctx, main } = await startSuiteN8n({ label, version, mode }));
       url = main.p.url;
       is1x = n8nVersionOf(ctx.version).startsWith('1.');
       for (const id of [...(is1x ? [] : PUBLISHED_ON_2X), ...OWN_WEBHOOKS]) await setActive(url, ctx.apiKey, id, true);
