@@ -91,10 +91,20 @@ export function triggerNodeOf(workflow: unknown, executionData: unknown): string
   return str(dig(trigger, 'name'));
 }
 
-export function parentExecutionIdOf(executionData: unknown): string | undefined {
+/**
+ * The execution that started this one: the run's own link, 2.x's runtime context, else the start item's metadata
+ * (n8n 1.x hands an error workflow's run the failed execution only there, and keeps it in the trigger node's task
+ * data once the stack is consumed).
+ */
+export function parentExecutionIdOf(executionData: unknown, triggerNode?: string): string | undefined {
+  const stack = dig(executionData, 'executionData', 'nodeExecutionStack');
+  const startItem = Array.isArray(stack) && stack.length > 0 ? stack[0] : undefined;
+  const task = triggerNode ? dig(executionData, 'resultData', 'runData', triggerNode, '0') : undefined;
   return (
     str(dig(executionData, 'parentExecution', 'executionId')) ??
-    str(dig(runtimeData(executionData), 'parentExecutionId'))
+    str(dig(runtimeData(executionData), 'parentExecutionId')) ??
+    str(dig(startItem, 'metadata', 'parentExecution', 'executionId')) ??
+    str(dig(task, 'metadata', 'parentExecution', 'executionId'))
   );
 }
 
@@ -250,8 +260,8 @@ export function mapFinish(a: FinishArgs): ExecutionInput | undefined {
     input.startedAt = toDate(dig(a.run, 'startedAt')) ?? toDate(meta.startedAt);
     input.stoppedAt = toDate(dig(a.run, 'stoppedAt')) ?? a.now ?? new Date();
     input.retryOf = str(meta.retryOf);
-    input.parentExecutionId = parentExecutionIdOf(data) ?? str(meta.parentExecutionId);
     input.triggerNode = triggerNodeOf(a.workflow, data);
+    input.parentExecutionId = parentExecutionIdOf(data, input.triggerNode) ?? str(meta.parentExecutionId);
     input.userId = str(meta.userId) ?? str(dig(data, 'manualData', 'userId'));
     if (a.tags && a.tags.length > 0) input.tags = a.tags;
     if (status !== 'success' && status !== 'waiting') input.error = errorOf(a.run, a.workflow);

@@ -1,17 +1,16 @@
 // The regular-mode scenarios, run against one real n8n (any version, stock hook file or fork module) and the real broker.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { cliOutcome, prepareN8n, post, retryExecution, startMain, waitForWebhook } from './helpers/harness.mjs';
+import { cliOutcome, post, retryExecution, startSuiteN8n, waitForWebhook } from './helpers/harness.mjs';
 import { assertExecution } from './helpers/expect.mjs';
 import { screenshot } from './helpers/screenshot.mjs';
 import { n8nVersionOf, publicApi, REPO } from '../../scripts/n8n/n8n-instance.mjs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { consume } from '../helpers/broker.mjs';
-import { kafkaUp, TopicReader, uniqueTopic } from './helpers/kafka.mjs';
 import { SECRETS } from '../helpers/secrets.mjs';
 
-const CODE_NODE = { name: 'Explode', type: 'n8n-nodes-base.code', message: /boom from the code node/ };
+export const CODE_NODE = { name: 'Explode', type: 'n8n-nodes-base.code', message: /boom from the code node/ };
 /** In every data-bearing field of __test__/fixtures/workflows/no-data.json (parameters, notes, static and pinned data). */
 const NO_DATA_MARKER = 'KL-WORKFLOW-DATA-MARKER-5c1e07';
 
@@ -39,10 +38,7 @@ export function regularScenarios({ version, mode = 'stock', label, hookFile, cor
     const t0 = Date.now();
 
     before(async () => {
-      const brokers = await kafkaUp();
-      topic = new TopicReader(uniqueTopic(label), brokers);
-      ctx = await prepareN8n({ version, mode, topic: topic.topic, brokers, hookFile });
-      main = await startMain(ctx);
+      ({ topic, ctx, main } = await startSuiteN8n({ label, version, mode, hookFile }));
       console.log(`# ${label}: n8n ready in ${main.readyMs} ms, setup ${Date.now() - t0} ms`);
     });
 

@@ -96,6 +96,18 @@ test('a sub-execution does not take its parent trigger node', () => {
   assert.equal(mapFinish({ executionId: '2', workflow: wf, run }).triggerNode, 'Called');
 });
 
+test("n8n 1.x error workflow run: the failed execution from the start item's metadata, then from the trigger's task", () => {
+  const wf = { id: 'e', nodes: [{ name: 'On error', type: 'n8n-nodes-base.errorTrigger' }] };
+  const link = { metadata: { parentExecution: { executionId: '4', workflowId: 'src' } } };
+  const executionData = { executionData: { nodeExecutionStack: [{ node: { name: 'On error' }, ...link }] } };
+  assert.equal(mapStart({ executionId: '5', workflow: wf, executionData, meta: { mode: 'error' } }).parentExecutionId, '4');
+  const run = { status: 'success', mode: 'error', data: { resultData: { runData: { 'On error': [{ executionStatus: 'success', ...link }] } }, executionData: { nodeExecutionStack: [] } } };
+  const end = mapFinish({ executionId: '5', workflow: wf, run });
+  assert.equal(end.triggerNode, 'On error');
+  assert.equal(end.parentExecutionId, '4');
+  assert.equal(mapFinish({ executionId: '6', workflow: wf, run: { status: 'success', data: { resultData: { runData: { 'On error': [{}] } } } } }).parentExecutionId, undefined);
+});
+
 test('node events: started, completed, failed with timing', () => {
   const started = mapNode({ executionId: '1', workflow, nodeName: 'Code', taskData: { startTime: 1000 }, phase: 'before' });
   assert.equal(started.event, 'started');

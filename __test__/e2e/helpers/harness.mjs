@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import * as I from '../../../scripts/n8n/n8n-instance.mjs';
 import { prepareOverlay } from '../../../scripts/n8n/overlay.mjs';
 import { SECRETS } from '../../helpers/secrets.mjs';
+import { kafkaUp, TopicReader, uniqueTopic } from './kafka.mjs';
 
 export const FIXTURES = join(I.REPO, '__test__', 'fixtures', 'workflows');
 export const PUBLISHED = ['klWebhookOk00001', 'klWebhookFail001', 'klWaitResume0001', 'klSlow0000000001', 'klSubChild000001', 'klHostile0000001'];
@@ -83,6 +84,19 @@ export async function startMain(ctx, more = {}) {
   }
   await waitForWebhook(p.url, 'kl-ok');
   return { p, readyMs };
+}
+
+/** A scenario suite's n8n: a fresh topic on the test broker, n8n prepared for it (prepareN8n options) and started. */
+export async function startSuiteN8n({ label, ...options }) {
+  const brokers = await kafkaUp();
+  const topic = new TopicReader(uniqueTopic(label), brokers);
+  const ctx = await prepareN8n({ ...options, topic: topic.topic, brokers });
+  try {
+    return { topic, ctx, main: await startMain(ctx) };
+  } catch (e) {
+    await ctx.cleanup();
+    throw e;
+  }
 }
 
 /** A POST-only webhook answers GET with "not registered for GET" once it is registered. */
