@@ -62,6 +62,7 @@ deployed=$(date +%s)
 # As the image's Dockerfile does after copying the deployed tree in (sqlite3 compiles: its prebuilt download is
 # not reachable here).
 # JOBS: node-gyp compiles sqlite3.c and the binding side by side.
+# npm_config_sqlite (install.sh): linked to Debian's SQLite, not the bundled one the image compiles (minutes of CPU).
 (cd "$n8n" && JOBS=max npm rebuild sqlite3 --loglevel=error >/dev/null)
 rm -rf "$build"
 touch "$root/.installed"
