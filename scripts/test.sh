@@ -24,6 +24,7 @@ step() { # step NAME COMMAND...: runs COMMAND with its output on the console and
 
 finish() {
   local rc=$?
+  [ -z "${n8n_install:-}" ] || kill -- -"$n8n_install" 2>/dev/null || true
   bash scripts/kafka/broker.sh stop || true
   # After a failed step too: a leak in a failing run's output is a leak.
   env -u NODE_OPTIONS node scripts/check-secrets.mjs "${checked[@]}" || rc=1
@@ -35,7 +36,8 @@ trap finish EXIT
 step system-deps bash scripts/install-system-deps.sh
 # Every n8n variant of the matrix (scripts/n8n/env.sh) and the official image's layout: on an empty cache the longest
 # part of the run (downloads and sqlite3 builds), so it runs beside the Rust build and tests; n8n-e2e waits for it.
-(bash scripts/n8n/install.sh && bash scripts/n8n/install-image-layout.sh) >"$out/steps/n8n-install.log" 2>&1 &
+# Its own process group, so that a run ending early takes the installs with it (finish).
+setsid bash -c 'bash scripts/n8n/install.sh && bash scripts/n8n/install-image-layout.sh' >"$out/steps/n8n-install.log" 2>&1 &
 n8n_install=$!
 step build bash scripts/build.sh
 # hadolint on docker/Dockerfile, actionlint (+ shellcheck) on the workflows and the container scripts
