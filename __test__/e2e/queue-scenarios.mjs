@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '../../scripts/n8n/n8n-instance.mjs';
 import { byExecution, kafkaUp, TopicReader, uniqueTopic } from './helpers/kafka.mjs';
-import { post, prepareN8n, retryExecution, startMain } from './helpers/harness.mjs';
+import { cliOutcome, post, prepareN8n, retryExecution, startMain } from './helpers/harness.mjs';
 
 async function startRedis() {
   const port = await freePort();
@@ -69,7 +69,7 @@ describe(`${label}: queue mode on n8n ${version}, main + worker + Redis (stock h
     }
     for (const id of ['klSuccess0000001', 'klSuccess0000001', 'klSuccess0000001', 'klSubParent00001', 'klSubParent00001']) {
       const r = await ctx.cli(['execute', '--id', id], { EXECUTIONS_MODE: 'queue' });
-      assert.equal(r.code, 0, r.output.slice(-2000));
+      assert.equal(cliOutcome(r), 'success', r.output.slice(-2000));
     }
     const rest = await topic.next(10 + 6 + 8, 120_000);
     const all = [...webhookEvents, ...rest];
