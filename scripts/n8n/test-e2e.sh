@@ -14,9 +14,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 started=$(date +%s)
-bash scripts/n8n/install.sh
-# the official image's layout (pnpm-deployed n8n on Node 26) for __test__/e2e/image-layout.test.mjs
-bash scripts/n8n/install-image-layout.sh
+# every npm variant and the official image's layout (pnpm-deployed n8n on Node 26, __test__/e2e/image-layout.test.mjs)
+bash scripts/n8n/install-all.sh
 echo "n8n installs ready in $(( $(date +%s) - started )) s"
 bash scripts/n8n/build.sh
 
