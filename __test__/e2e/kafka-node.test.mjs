@@ -90,10 +90,17 @@ function besideKafkaNode({ version, label, kafkaNodes }) {
     let brokers;
     let credential;
     let nodeVersions;
+    /** The Kafka node's topic per version, made before n8n starts: createTopic blocks this process for seconds,
+     * long enough for n8n to close an idle keep-alive connection that fetch would then reuse ("fetch failed"). */
+    const nodeTopics = {};
 
     before(async () => {
       const t0 = Date.now();
       brokers = await kafkaUp();
+      for (const v of kafkaNodes) {
+        nodeTopics[v] = uniqueTopic(`${label}-kafka-node-v${v}-out`);
+        createTopic(nodeTopics[v], 1);
+      }
       topic = new TopicReader(uniqueTopic(`${label}-kafka-node`), brokers);
       ctx = await prepareN8n({ version, mode: 'stock', topic: topic.topic, brokers });
       main = await startMain(ctx);
@@ -113,8 +120,7 @@ function besideKafkaNode({ version, label, kafkaNodes }) {
     for (const typeVersion of kafkaNodes) {
       const { client, mapped } = KAFKA_NODE[typeVersion];
       it(`Kafka node v${typeVersion} (${client}): ${RUNS} webhook runs in a row, each message in its topic and each execution's events in the logger's`, async () => {
-        const nodeTopic = uniqueTopic(`${label}-kafka-node-v${typeVersion}-out`);
-        createTopic(nodeTopic, 1);
+        const nodeTopic = nodeTopics[typeVersion];
         await useKafkaNode(main.p.url, ctx.apiKey, { typeVersion, topic: nodeTopic, credential });
 
         const markers = [];
