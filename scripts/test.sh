@@ -37,7 +37,7 @@ step system-deps bash scripts/install-system-deps.sh
 # Every n8n variant of the matrix (scripts/n8n/env.sh) and the official image's layout: on an empty cache the longest
 # part of the run (downloads and sqlite3 builds), so it runs beside the Rust build and tests; n8n-e2e waits for it.
 # Its own process group, so that a run ending early takes the installs with it (finish).
-setsid bash scripts/n8n/install-all.sh >"$out/steps/n8n-install.log" 2>&1 &
+setsid bash scripts/n8n/install-all.sh >"$out/steps/n8n-install-background.log" 2>&1 &
 n8n_install=$!
 step build bash scripts/build.sh
 # hadolint on docker/Dockerfile, actionlint (+ shellcheck) on the workflows and the container scripts
@@ -56,14 +56,11 @@ step broker-start bash scripts/kafka/broker.sh start
 
 step node-tests node --test --test-concurrency=1 __test__/*.test.mjs
 
-# Real n8n from npm (pinned 2.8.x on Node 20, newest 2.x on Node 24), real Kafka, Redis and Chromium.
-n8n_install_wait() {
-  local rc=0
-  wait "$n8n_install" || rc=$?
-  cat "$out/steps/n8n-install.log"
-  return "$rc"
-}
-step n8n-install n8n_install_wait
+# Real n8n from npm (every variant of scripts/n8n/env.sh and the image layout), real Kafka, Redis and Chromium.
+# `wait` here, in the shell that started the installs: a step runs in a pipeline (a subshell), where it cannot.
+n8n_install_rc=0
+wait "$n8n_install" || n8n_install_rc=$?
+step n8n-install bash -c 'cat "$1"; exit "$2"' _ "$out/steps/n8n-install-background.log" "$n8n_install_rc"
 step n8n-e2e bash scripts/n8n/test-e2e.sh
 
 # The fault-injection matrix (RELIABILITY.md, `ci` profile, about 4 min): its own brokers on their own ports.
