@@ -8,7 +8,7 @@ import { kafkaUp, ofWorkflow, spareBroker as broker, TopicReader, uniqueTopic } 
 import { SECRETS } from '../helpers/secrets.mjs';
 
 /** A second broker of our own, on other ports, so stopping it disturbs no other test. */
-const SPARE_BASE = 29292;
+const SPARE_BASE = Number(process.env.KAFKA_PORT_BASE ?? 29092) + 200; // beside the shared broker, on ports of its own
 const spareBroker = (cmd) => broker(SPARE_BASE, cmd);
 
 describe('resilience (stock hook file, n8n pinned)', () => {

@@ -12,9 +12,13 @@ export const BROKER_SH = fileURLToPath(new URL('../../scripts/kafka/broker.sh', 
  */
 export function brokerScript(...args) {
   const env = args.length && typeof args[0] === 'object' ? args.shift() : {}
+  const inherited = { ...process.env }
+  // Another instance (its own port base) has its own state folder: an inherited KAFKA_STATE would point it at
+  // the shared broker's, and `wipe` would delete that broker's data under every other test.
+  if (env.KAFKA_PORT_BASE !== undefined) delete inherited.KAFKA_STATE
   try {
     return execFileSync('bash', [BROKER_SH, ...args.map(String)], {
-      env: { ...process.env, ...env },
+      env: { ...inherited, ...env },
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
       timeout: 300_000,

@@ -21,7 +21,9 @@ export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
  */
 export function brokerSh(env, ...args) {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [BROKER_SH, ...args.map(String)], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    // Its own port base means its own state folder, never an inherited KAFKA_STATE (the shared broker's).
+    const { KAFKA_STATE, ...inherited } = process.env
+    const child = spawn('bash', [BROKER_SH, ...args.map(String)], { env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
     let err = ''
     child.stdout.on('data', (d) => (out += d))
