@@ -84,5 +84,5 @@ export interface KafkaLoggerOptions {
 
 export interface KafkaLoggerClass {
   new (options?: KafkaLoggerOptions): KafkaLoggerLike;
-  isConfigured(env?: NodeJS.ProcessEnv): boolean;
+  isConfigured(env?: Record<string, string | undefined>): boolean;
 }
