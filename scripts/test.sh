@@ -16,10 +16,13 @@ export NODE_OPTIONS="--require \"$PWD/scripts/capture-output.cjs\"${NODE_OPTIONS
 checked=("$out" target/fuzz/logs target/audit)
 
 step() { # step NAME COMMAND...: runs COMMAND with its output on the console and in $out/steps/NAME.log
-  local name=$1
+  local name=$1 rc=0
   shift
   echo "== $name: $*"
-  "$@" 2>&1 | tee "$out/steps/$name.log"
+  "$@" 2>&1 | tee "$out/steps/$name.log" || rc=$?
+  # scripts/run-summary.mjs reads this list and the logs for the summary line
+  if [ "$rc" -eq 0 ]; then echo "$name ok"; else echo "$name failed"; fi >>"$out/steps/steps.txt"
+  return "$rc"
 }
 
 finish() {
@@ -29,6 +32,7 @@ finish() {
   # After a failed step too: a leak in a failing run's output is a leak.
   env -u NODE_OPTIONS node scripts/check-secrets.mjs "${checked[@]}" || rc=1
   echo "test output kept in $out"
+  env -u NODE_OPTIONS node scripts/run-summary.mjs "$out/steps" || true
   exit "$rc"
 }
 trap finish EXIT
