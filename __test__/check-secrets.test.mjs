@@ -2,12 +2,13 @@
 // capture preload really puts a process's output and fetched bodies where the check looks.
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { test } from 'node:test'
 import { fileURLToPath } from 'node:url'
-import { brokerScript } from './helpers/broker.mjs'
+import { removeKeeping } from '../scripts/keep-for-scan.mjs'
+import { brokerScript, ensureBroker, uniqueTopic } from './helpers/broker.mjs'
 import { SECRETS } from './helpers/secrets.mjs'
 
 const script = (name) => fileURLToPath(new URL(`../scripts/${name}`, import.meta.url))
@@ -84,4 +85,29 @@ test('the capture preload records stdout, stderr and locally fetched bodies, and
 
 test("the list's broker password is the one scripts/kafka/broker.sh configures", () => {
   assert.equal(JSON.parse(brokerScript('info')).password, SECRETS.BROKER_SASL_PASSWORD)
+})
+
+test('the data plane is scanned: a deleted topic and a removed spool folder are kept for the check first', () => {
+  withDir((dir) => {
+    const keep = join(dir, 'kept')
+    const brokers = ensureBroker().plaintext
+    const topic = uniqueTopic('secret-scan')
+    spawnSync('kcat', ['-b', brokers, '-q', '-P', '-t', topic, '-k', 'key'], { input: `{"error":"${SECRETS.CONFIG_SECRET}"}\n`, timeout: 30_000 })
+    brokerScript({ KL_KEEP_DIR: keep }, 'delete-topic', topic)
+    const spool = mkdtempSync(join(dir, 'spool-'))
+    writeFileSync(join(spool, 'segment'), `frame ${SECRETS.HEALTH_TOKEN}`)
+    const before = process.env.KL_KEEP_DIR
+    process.env.KL_KEEP_DIR = keep
+    try {
+      removeKeeping(spool)
+    } finally {
+      if (before === undefined) delete process.env.KL_KEEP_DIR
+      else process.env.KL_KEEP_DIR = before
+    }
+    assert.ok(!existsSync(spool), 'the spool folder is gone from where it was')
+    const r = check(keep)
+    assert.equal(r.code, 1, r.out)
+    assert.match(r.out, new RegExp(`LEAK CONFIG_SECRET \\(utf-8\\) in .*topics-\\d+/${topic}\\.jsonl`))
+    assert.match(r.out, /LEAK HEALTH_TOKEN \(utf-8\) in .*folders\/spool-/)
+  })
 })

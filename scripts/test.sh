@@ -7,10 +7,12 @@ cd "$(dirname "$0")/.."
 # Everything the run prints or leaves goes to $out (kept; its path is printed at the end) and is scanned by
 # scripts/check-secrets.mjs: steps/<name>.log (each step's stdout and stderr, also shown here), node/ (what every
 # Node process wrote, n8n and its CLI runs included, plus the health, status page and /metrics bodies the tests
-# fetched: scripts/capture-output.cjs) and tmp/ (the run's TMPDIR: spool folders and files tests leave).
+# fetched: scripts/capture-output.cjs), tmp/ (the run's TMPDIR: spool folders and files tests leave) and kept/
+# (the data plane: every topic's records, keys and headers, dumped before a broker is wiped, a topic deleted or the
+# run ends (broker.sh dump), and the spool folders tests delete (scripts/keep-for-scan.mjs)).
 out=$(mktemp -d "${TMPDIR:-/tmp}/kl-test-run.XXXXXX")
-mkdir -p "$out/steps" "$out/node" "$out/tmp"
-export KL_CAPTURE_DIR=$out/node TMPDIR=$out/tmp
+mkdir -p "$out/steps" "$out/node" "$out/tmp" "$out/kept"
+export KL_CAPTURE_DIR=$out/node TMPDIR=$out/tmp KL_KEEP_DIR=$out/kept
 export NODE_OPTIONS="--require \"$PWD/scripts/capture-output.cjs\"${NODE_OPTIONS:+ $NODE_OPTIONS}"
 # Log folders steps write beside their console output.
 checked=("$out" target/fuzz/logs target/audit)
@@ -28,6 +30,7 @@ step() { # step NAME COMMAND...: runs COMMAND with its output on the console and
 finish() {
   local rc=$?
   [ -z "${n8n_install:-}" ] || kill -- -"$n8n_install" 2>/dev/null || true
+  bash scripts/kafka/broker.sh dump || true
   bash scripts/kafka/broker.sh stop || true
   # After a failed step too: a leak in a failing run's output is a leak.
   env -u NODE_OPTIONS node scripts/check-secrets.mjs "${checked[@]}" || rc=1

@@ -299,6 +299,27 @@ topic_cmd() {
   tool org.apache.kafka.tools.TopicCommand --bootstrap-server "127.0.0.1:$P_PLAIN" "$@"
 }
 
+# cmd_dump [TOPIC...]: with KL_KEEP_DIR set and this broker running, every record (key, headers, value, as kcat's
+# JSON envelope) of the named topics, or of every topic, into KL_KEEP_DIR/topics-PORT/TOPIC.jsonl. `npm test` sets
+# KL_KEEP_DIR so that what the run produced is scanned for secrets (scripts/check-secrets.mjs) before `wipe`,
+# `delete-topic` or the end of the run deletes it. Without KL_KEEP_DIR, or with the broker down, it does nothing.
+cmd_dump() {
+  [[ -n ${KL_KEEP_DIR:-} ]] && is_running || return 0
+  [[ $(awk '{print $3}' "/proc/$(pid)/stat") != T ]] || return 0 # frozen: nothing would answer
+  local dir="$KL_KEEP_DIR/topics-$KAFKA_PORT_BASE" topics=("$@") t
+  command -v kcat >/dev/null || die "dump needs kcat"
+  if [[ ${#topics[@]} -eq 0 ]]; then
+    mapfile -t topics < <(timeout 30 kcat -b "127.0.0.1:$P_PLAIN" -L 2>/dev/null | sed -n 's/^  topic "\([^_][^"]*\)" with .*/\1/p')
+  fi
+  mkdir -p "$dir"
+  local i=0
+  for t in "${topics[@]}"; do # 8 at a time: each read is mostly waiting for the end of its partitions
+    timeout 60 kcat -b "127.0.0.1:$P_PLAIN" -q -u -C -J -e -o beginning -t "$t" >>"$dir/$t.jsonl" 2>/dev/null &
+    ((++i % 8)) || wait
+  done
+  wait
+}
+
 # --- 3-node KRaft quorum on loopback: node i uses ports KAFKA_CLUSTER_PORT_BASE + 10*(i-1) + 0..5.
 CLUSTER_BASE=${KAFKA_CLUSTER_PORT_BASE:-29492}
 CLUSTER_DIR=${KAFKA_CLUSTER_STATE:-$REPO_ROOT/.cache/kafka/cluster-$CLUSTER_BASE}
@@ -336,10 +357,10 @@ cmd_cluster_node() { # cmd_cluster_node I|all SUBCOMMAND [ARGS...]: run a subcom
 usage() {
   cat <<EOF
 usage: $0 COMMAND
-  install | certs | start | stop | kill | freeze | thaw | restart | status | wipe | logs [N] | info
+  install | certs | start | stop | kill | freeze | thaw | restart | status | wipe | logs [N] | info | dump [TOPIC...]
   create-topic NAME [PARTITIONS] [KEY=VALUE ...] | delete-topic NAME
   cluster-start [N] | cluster-stop | cluster-wipe | cluster-status | cluster-node I COMMAND [ARGS]
-env: KAFKA_PORT_BASE (29092) KAFKA_STATE KAFKA_CACHE KAFKA_AUTO_CREATE_TOPICS KAFKA_MESSAGE_MAX_BYTES KAFKA_OVERRIDES
+env: KAFKA_PORT_BASE (29092) KAFKA_STATE KAFKA_CACHE KAFKA_AUTO_CREATE_TOPICS KAFKA_MESSAGE_MAX_BYTES KAFKA_OVERRIDES KL_KEEP_DIR
 EOF
 }
 
@@ -354,7 +375,8 @@ case "${1:-}" in
   restart) cmd_stop && cmd_start ;;
   status) cmd_status ;;
   info) cmd_info ;;
-  wipe) cmd_stop && rm -rf "$KAFKA_STATE" ;;
+  dump) shift && cmd_dump "$@" ;;
+  wipe) cmd_dump && cmd_stop && rm -rf "$KAFKA_STATE" ;;
   logs) tail -n "${2:-100}" "$LOG_FILE" ;;
   create-topic)
     [[ -n ${2:-} ]] || die "usage: create-topic NAME [PARTITIONS] [KEY=VALUE ...]"
@@ -364,6 +386,7 @@ case "${1:-}" in
     ;;
   delete-topic)
     [[ -n ${2:-} ]] || die "usage: delete-topic NAME"
+    cmd_dump "$2"
     topic_cmd --delete --if-exists --topic "$2" >/dev/null
     ;;
   _start-nowait) lock && start_nowait ;;
@@ -375,7 +398,11 @@ case "${1:-}" in
     ;;
   cluster-status) cmd_cluster_node all status ;;
   cluster-node) shift && cmd_cluster_node "${1:?node number}" "${2:?command}" "${@:3}" ;;
-  cluster-wipe) if [[ -d $CLUSTER_DIR ]]; then "$0" cluster-stop; fi && rm -rf "$CLUSTER_DIR" ;;
+  cluster-wipe) # the replicated topics once, through the first node that runs
+    if [[ -d $CLUSTER_DIR ]]; then
+      for ((i = 1; i <= $(cluster_size); i++)); do cmd_cluster_node "$i" status >/dev/null 2>&1 && { cmd_cluster_node "$i" dump; break; }; done
+      "$0" cluster-stop
+    fi && rm -rf "$CLUSTER_DIR" ;;
   -h | --help | help) usage ;;
   *) usage >&2; exit 2 ;;
 esac

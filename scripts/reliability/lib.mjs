@@ -2,11 +2,12 @@
 // reading a spool's segments, and the accounting (sent, delivered, lost, duplicates, dead letters).
 import { spawn, execFile } from 'node:child_process'
 import { createInterface } from 'node:readline'
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs'
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { BROKER_SH, consume, uniqueTopic } from '../../__test__/helpers/broker.mjs'
+import { removeKeeping } from '../keep-for-scan.mjs'
 
 export { uniqueTopic }
 export const REPO = fileURLToPath(new URL('../..', import.meta.url))
@@ -520,5 +521,5 @@ export function freshSpool(label) {
 }
 
 export function removeTempDirs() {
-  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+  for (const dir of tempDirs.splice(0)) removeKeeping(dir)
 }

@@ -1,8 +1,9 @@
 // Starts a real n8n (stock hook file or fork module) wired to the real broker, with the fixture workflows imported and published.
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as I from '../../../scripts/n8n/n8n-instance.mjs';
+import { removeKeeping } from '../../../scripts/keep-for-scan.mjs';
 import { prepareOverlay } from '../../../scripts/n8n/overlay.mjs';
 import { SECRETS } from '../../helpers/secrets.mjs';
 import { kafkaUp, TopicReader, uniqueTopic } from './kafka.mjs';
@@ -58,7 +59,7 @@ export async function prepareN8n({ version = I.PINNED(), mode = 'stock', overlay
     },
     async cleanup() {
       await Promise.all(ctx.procs.map((p) => p.kill9()));
-      rmSync(userFolder, { recursive: true, force: true });
+      removeKeeping(userFolder, [join('.n8n', 'kafka-logger-spool')]);
     },
   };
   await I.importWorkflows(runVersion, env, FIXTURES);
