@@ -3,7 +3,8 @@ import { BackendModule, Get, GlobalScope, LOWEST_SHUTDOWN_PRIORITY, OnLifecycleE
 import { Container, Service } from '@n8n/di';
 import { sendHealth } from './health';
 import { createHost } from './host';
-import { ENV_HINT, envFlag, isConfigured, loadCore, LoggerRuntime, n8nLog } from './runtime';
+import { ENV_HINT, KafkaLoggerConfig } from './kafka-logger.config';
+import { loadCore, LoggerRuntime, n8nLog } from './runtime';
 import { isProbe, LifecycleWiring } from './wiring';
 
 export const MODULE_NAME = 'kafka-logger';
@@ -25,13 +26,14 @@ export class KafkaExecutionLoggerService {
     const log = n8nLog(this.host);
     try {
       const Core = loadCore();
-      if (!isConfigured(process.env, Core)) {
+      const config = new KafkaLoggerConfig(process.env);
+      if (!config.isConfigured(Core)) {
         log.warn(`[kafka-logger] Kafka is not configured, the execution logger is off: ${ENV_HINT}`);
         return false;
       }
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const prom = require('prom-client');
-      this.runtime = new LoggerRuntime({ host: this.host, env: process.env, log, Core, prom });
+      this.runtime = new LoggerRuntime({ host: this.host, config, log, Core, prom });
       this.runtime.setWiring(lifecycle?.decide() ?? { mechanism: 'none', proof: '', notUsed: ['the module was not set up when n8n imported it'] });
       if (mechanism() === 'lifecycle') this.subscribeSubExecutions();
       if (mechanism() === 'lifecycle' && this.runtime.nodeEvents) {
@@ -125,10 +127,10 @@ export class KafkaLoggerModule {
  */
 function wireAtImport(): void {
   try {
-    if (!isConfigured(process.env, loadCore())) return;
+    const config = new KafkaLoggerConfig(process.env);
+    if (!config.isConfigured(loadCore())) return;
     const service = () => Container.get(KafkaExecutionLoggerService);
-    const nodeEvents = envFlag(process.env, 'N8N_KAFKA_LOGGER_NODE_EVENTS');
-    lifecycle = new LifecycleWiring(createHost(), () => service().events(), nodeEvents, KafkaExecutionLoggerService, true);
+    lifecycle = new LifecycleWiring(createHost(), () => service().events(), config.nodeEvents, KafkaExecutionLoggerService, true);
   } catch {
     /* init() reports that nothing is wired */
   }

@@ -1,7 +1,8 @@
 // Stock-n8n entry (EXTERNAL_HOOK_FILES=n8n-kafka-execution-logger/hooks): registers the logger when Kafka is configured; never throws while loading.
 import type { KafkaLoggerClass } from './core-types';
 import { createHost, type N8nHost } from './host';
-import { ENV_HINT, isConfigured, loadCore, LoggerRuntime, n8nLog } from './runtime';
+import { ENV_HINT, KafkaLoggerConfig } from './kafka-logger.config';
+import { loadCore, LoggerRuntime, n8nLog } from './runtime';
 import { installStockRoute } from './stock-route';
 import { isProbe, LifecycleWiring, verifyPostExecute } from './wiring';
 
@@ -70,7 +71,7 @@ function postExecuteFallback(host: N8nHost, runtime: LoggerRuntime, notUsed: str
 }
 
 function build(): HookFile {
-  const env = process.env;
+  const config = new KafkaLoggerConfig(process.env);
   let host: N8nHost | undefined;
   let log = { warn: console.warn, error: console.error, info: console.info, debug: console.debug };
   try {
@@ -83,11 +84,11 @@ function build(): HookFile {
       log.error(`[kafka-logger] the native core could not be loaded, the execution logger is off: ${String((e as Error)?.message ?? e)}`);
       return {};
     }
-    if (!isConfigured(env, Core)) {
+    if (!config.isConfigured(Core)) {
       log.warn(`[kafka-logger] Kafka is not configured, the execution logger is off: ${ENV_HINT}`);
       return {};
     }
-    const runtime = new LoggerRuntime({ host, env, log, Core, prom: host.require('prom-client') });
+    const runtime = new LoggerRuntime({ host, config, log, Core, prom: host.require('prom-client') });
     const h = host;
     const wiring = new LifecycleWiring(h, () => runtime.events, runtime.nodeEvents, registerLifecycle(h, runtime)).decide();
     void runtime.start();
@@ -98,7 +99,7 @@ function build(): HookFile {
           function (server: any) {
             try {
               runtime.metrics?.register();
-              const path = installStockRoute(server?.app, h, runtime, env.N8N_KAFKA_LOGGER_HEALTH_TOKEN || undefined);
+              const path = installStockRoute(server?.app, h, runtime, config.healthToken);
               log.info(`[kafka-logger] health at ${path}`);
             } catch (e) {
               log.warn(`[kafka-logger] health route not added: ${String((e as Error)?.message ?? e)}`);

@@ -3,31 +3,14 @@ import * as path from 'node:path';
 import type { DiagnosticsLogger, HealthSnapshot, KafkaLoggerClass, KafkaLoggerLike } from './core-types';
 import { ExecutionEvents } from './emitter';
 import type { N8nHost } from './host';
+import type { KafkaLoggerConfig } from './kafka-logger.config';
 import { LoggerMetrics } from './metrics';
 import { describeWiring, type Wiring } from './wiring';
-
-export const ENV_HINT =
-  'set N8N_KAFKA_LOGGER_ENABLED=true and N8N_KAFKA_LOGGER_BROKERS=host:port[,host:port] (default localhost:9092; optional: N8N_KAFKA_LOGGER_TOPIC, N8N_KAFKA_LOGGER_CLIENT_ID)';
 
 /** The native core from this package's root (dist/n8n/ -> ../../index.js). */
 export function loadCore(): KafkaLoggerClass {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(path.join(__dirname, '..', '..', 'index.js')).KafkaExecutionLogger;
-}
-
-/** A boolean setting the way the core reads it: `true` in any letter case, surrounding spaces ignored. */
-export function envFlag(env: NodeJS.ProcessEnv, name: string): boolean {
-  return String(env[name] ?? '').trim().toLowerCase() === 'true';
-}
-
-export function isConfigured(env: NodeJS.ProcessEnv, core?: KafkaLoggerClass): boolean {
-  try {
-    if (core && typeof core.isConfigured === 'function') return core.isConfigured(env);
-  } catch {
-    /* fall back to the documented rule */
-  }
-  // Without BROKERS the core logs to localhost:9092, the fork's default.
-  return envFlag(env, 'N8N_KAFKA_LOGGER_ENABLED');
 }
 
 /** n8n's Logger (scoped when it can be), or the console. */
@@ -52,7 +35,7 @@ export function n8nLog(host: N8nHost): DiagnosticsLogger {
 
 export interface RuntimeOptions {
   host: N8nHost;
-  env: NodeJS.ProcessEnv;
+  config: KafkaLoggerConfig;
   log: DiagnosticsLogger;
   Core?: KafkaLoggerClass;
   prom?: any;
@@ -69,7 +52,7 @@ export class LoggerRuntime {
 
   constructor(private readonly o: RuntimeOptions) {
     const Core = o.Core ?? loadCore();
-    const { host, env } = o;
+    const { host, config } = o;
     this.core = new Core({
       logger: o.log,
       instanceId: host.instanceId(),
@@ -77,7 +60,7 @@ export class LoggerRuntime {
       n8nVersion: host.version(),
     });
     const oneShot = ['execute', 'execute-batch'].includes(String(host.command()));
-    this.nodeEvents = envFlag(env, 'N8N_KAFKA_LOGGER_NODE_EVENTS');
+    this.nodeEvents = config.nodeEvents;
     this.metrics = o.prom ? new LoggerMetrics(o.prom, () => this.snapshot()) : undefined;
     this.events = new ExecutionEvents({
       host,
@@ -85,7 +68,7 @@ export class LoggerRuntime {
       log: o.log,
       nodeEvents: this.nodeEvents,
       onEvent: (kind, status, accepted) => this.metrics?.onEvent(kind, status, accepted),
-      flushOnFinishMs: oneShot ? Number(env.N8N_KAFKA_LOGGER_TIMEOUT_DISCONNECT ?? 5000) || 5000 : undefined,
+      flushOnFinishMs: oneShot ? config.disconnectMs : undefined,
     });
   }
 
@@ -127,8 +110,8 @@ export class LoggerRuntime {
    */
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
-      const graceMs = (Number(this.o.env.N8N_GRACEFUL_SHUTDOWN_TIMEOUT ?? 30) || 30) * 1000;
-      const coreMs = Number(this.o.env.N8N_KAFKA_LOGGER_TIMEOUT_DISCONNECT ?? 5000) || 5000;
+      const graceMs = this.o.config.gracefulShutdownMs;
+      const coreMs = this.o.config.disconnectMs;
       const waitUntil = Date.now() + Math.max(1000, graceMs - coreMs - 3000);
       while (Date.now() < waitUntil && this.runningExecutions() > 0) await new Promise((r) => setTimeout(r, 100));
       await this.events.settled();
