@@ -3,7 +3,7 @@ import { BackendModule, Get, GlobalScope, LOWEST_SHUTDOWN_PRIORITY, OnLifecycleE
 import { Container, Service } from '@n8n/di';
 import { sendHealth } from './health';
 import { createHost } from './host';
-import { ENV_HINT, KafkaLoggerConfig } from './kafka-logger.config';
+import { KafkaLoggerConfig } from './kafka-logger.config';
 import { loadCore, LoggerRuntime, n8nLog } from './runtime';
 import { isProbe, LifecycleWiring } from './wiring';
 
@@ -25,24 +25,16 @@ export class KafkaExecutionLoggerService {
     this.attempted = true;
     const log = n8nLog(this.host);
     try {
-      const Core = loadCore();
-      const config = new KafkaLoggerConfig(process.env);
-      if (!config.isConfigured(Core)) {
-        log.warn(`[kafka-logger] Kafka is not configured, the execution logger is off: ${ENV_HINT}`);
-        return false;
-      }
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const prom = require('prom-client');
-      this.runtime = new LoggerRuntime({ host: this.host, config, log, Core, prom });
-      this.runtime.setWiring(lifecycle?.decide() ?? { mechanism: 'none', proof: '', notUsed: ['the module was not set up when n8n imported it'] });
-      if (mechanism() === 'lifecycle') this.subscribeSubExecutions();
-      if (mechanism() === 'lifecycle' && this.runtime.nodeEvents) {
+      this.runtime = LoggerRuntime.open({ host: this.host, config: new KafkaLoggerConfig(process.env), log, prom: () => require('prom-client') });
+      if (!this.runtime) return false;
+      const wiring = lifecycle?.decide() ?? { mechanism: 'none', proof: '', notUsed: ['the module was not set up when n8n imported it'] };
+      if (wiring.mechanism === 'lifecycle' && this.runtime.nodeEvents) {
         const proto = KafkaExecutionLoggerService.prototype as any;
         OnLifecycleEvent('nodeExecuteBefore')(proto, 'nodeBefore', Object.getOwnPropertyDescriptor(proto, 'nodeBefore')!);
         OnLifecycleEvent('nodeExecuteAfter')(proto, 'nodeAfter', Object.getOwnPropertyDescriptor(proto, 'nodeAfter')!);
       }
-      void this.runtime.start();
-      this.runtime.metrics?.keepRegistered();
+      this.runtime.begin(wiring);
       return true;
     } catch (e) {
       log.error(`[kafka-logger] disabled after a setup error: ${String((e as Error)?.message ?? e)}`);
@@ -59,13 +51,6 @@ export class KafkaExecutionLoggerService {
   /** The decorated handlers' events: only while n8n's lifecycle registry is the mechanism in use. */
   private lifecycleEvents() {
     return mechanism() === 'lifecycle' ? this.events() : undefined;
-  }
-
-  private subscribeSubExecutions(): void {
-    const eventService = this.host.service('dist/events/event.service.js', 'EventService');
-    if (typeof eventService?.on !== 'function') return;
-    eventService.on('workflow-pre-execute', (p: unknown) => this.runtime?.events.onEventPreExecute(p));
-    eventService.on('workflow-post-execute', (p: unknown) => this.runtime?.events.onEventPostExecute(p));
   }
 
   @OnLifecycleEvent('workflowExecuteBefore')

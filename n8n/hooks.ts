@@ -1,8 +1,7 @@
 // Stock-n8n entry (EXTERNAL_HOOK_FILES=n8n-kafka-execution-logger/hooks): registers the logger when Kafka is configured; never throws while loading.
-import type { KafkaLoggerClass } from './core-types';
 import { createHost, type N8nHost } from './host';
-import { ENV_HINT, KafkaLoggerConfig } from './kafka-logger.config';
-import { loadCore, LoggerRuntime, n8nLog } from './runtime';
+import { KafkaLoggerConfig } from './kafka-logger.config';
+import { LoggerRuntime, n8nLog } from './runtime';
 import { installStockRoute } from './stock-route';
 import { isProbe, LifecycleWiring, verifyPostExecute } from './wiring';
 
@@ -49,14 +48,6 @@ function registerLifecycle(host: N8nHost, runtime: LoggerRuntime): unknown {
   return KafkaExecutionLoggerHooks;
 }
 
-/** Sub-executions get no lifecycle handlers in n8n 2.8-2.19: take their start and end from n8n's EventService. */
-function subscribeSubExecutions(host: N8nHost, runtime: LoggerRuntime): void {
-  const eventService = host.service('dist/events/event.service.js', 'EventService');
-  if (typeof eventService?.on !== 'function') return;
-  eventService.on('workflow-pre-execute', (p: unknown) => runtime.events.onEventPreExecute(p));
-  eventService.on('workflow-post-execute', (p: unknown) => runtime.events.onEventPostExecute(p));
-}
-
 /**
  * Last resort of the stock hook file: `workflow.postExecute`. Proven once n8n has registered this file's hooks
  * (right after it returns), else the process reports that nothing is wired.
@@ -72,34 +63,21 @@ function postExecuteFallback(host: N8nHost, runtime: LoggerRuntime, notUsed: str
 
 function build(): HookFile {
   const config = new KafkaLoggerConfig(process.env);
-  let host: N8nHost | undefined;
   let log = { warn: console.warn, error: console.error, info: console.info, debug: console.debug };
   try {
-    host = createHost();
+    const host = createHost();
     log = n8nLog(host);
-    let Core: KafkaLoggerClass | undefined;
-    try {
-      Core = loadCore();
-    } catch (e) {
-      log.error(`[kafka-logger] the native core could not be loaded, the execution logger is off: ${String((e as Error)?.message ?? e)}`);
-      return {};
-    }
-    if (!config.isConfigured(Core)) {
-      log.warn(`[kafka-logger] Kafka is not configured, the execution logger is off: ${ENV_HINT}`);
-      return {};
-    }
-    const runtime = new LoggerRuntime({ host, config, log, Core, prom: host.require('prom-client') });
-    const h = host;
-    const wiring = new LifecycleWiring(h, () => runtime.events, runtime.nodeEvents, registerLifecycle(h, runtime)).decide();
-    void runtime.start();
-    runtime.metrics?.keepRegistered();
+    const runtime = LoggerRuntime.open({ host, config, log, prom: () => host.require('prom-client') });
+    if (!runtime) return {};
+    const wiring = new LifecycleWiring(host, () => runtime.events, runtime.nodeEvents, registerLifecycle(host, runtime)).decide();
+    runtime.begin(wiring.mechanism === 'none' ? undefined : wiring);
     const hooks: HookFile = {
       n8n: {
         ready: [
           function (server: any) {
             try {
               runtime.metrics?.register();
-              const path = installStockRoute(server?.app, h, runtime, config.healthToken);
+              const path = installStockRoute(server?.app, host, runtime, config.healthToken);
               log.info(`[kafka-logger] health at ${path}`);
             } catch (e) {
               log.warn(`[kafka-logger] health route not added: ${String((e as Error)?.message ?? e)}`);
@@ -110,12 +88,7 @@ function build(): HookFile {
       },
       worker: { ready: [() => runtime.metrics?.register()] },
     };
-    if (wiring.mechanism === 'none') {
-      hooks.workflow = postExecuteFallback(h, runtime, wiring.notUsed);
-    } else {
-      if (wiring.mechanism === 'lifecycle') subscribeSubExecutions(h, runtime);
-      runtime.setWiring(wiring);
-    }
+    if (wiring.mechanism === 'none') hooks.workflow = postExecuteFallback(host, runtime, wiring.notUsed);
     return hooks;
   } catch (e) {
     try {

@@ -1,9 +1,9 @@
-// One process's logger runtime shared by both entry points: the core, the event emitter, metrics, and the draining shutdown.
+// One process's logger runtime shared by both entry points: opening the core, the event emitter, metrics, taking up the wiring, and the draining shutdown.
 import * as path from 'node:path';
 import type { DiagnosticsLogger, HealthSnapshot, KafkaLoggerClass, KafkaLoggerLike } from './core-types';
 import { ExecutionEvents } from './emitter';
 import type { N8nHost } from './host';
-import type { KafkaLoggerConfig } from './kafka-logger.config';
+import { ENV_HINT, type KafkaLoggerConfig } from './kafka-logger.config';
 import { LoggerMetrics } from './metrics';
 import { describeWiring, type Wiring } from './wiring';
 
@@ -12,6 +12,8 @@ export function loadCore(): KafkaLoggerClass {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(path.join(__dirname, '..', '..', 'index.js')).KafkaExecutionLogger;
 }
+
+const message = (e: unknown) => String((e as Error)?.message ?? e);
 
 /** n8n's Logger (scoped when it can be), or the console. */
 export function n8nLog(host: N8nHost): DiagnosticsLogger {
@@ -41,6 +43,11 @@ export interface RuntimeOptions {
   prom?: any;
 }
 
+/** What an entry point opens the runtime with: prom-client is asked for only once the logger is on (each entry finds it elsewhere). */
+export interface OpenOptions extends Omit<RuntimeOptions, 'Core' | 'prom'> {
+  prom: () => any;
+}
+
 export class LoggerRuntime {
   readonly core: KafkaLoggerLike;
   readonly events: ExecutionEvents;
@@ -49,6 +56,22 @@ export class LoggerRuntime {
   /** How this process reaches n8n's execution lifecycle; `none` until an entry point proved a mechanism. */
   wiring: Wiring = { mechanism: 'none', proof: '', notUsed: ['not wired yet'] };
   private stopping: Promise<void> | undefined;
+
+  /** This process's runtime when the native core loads and Kafka is configured; otherwise undefined, after one line that says why. */
+  static open(o: OpenOptions): LoggerRuntime | undefined {
+    let Core: KafkaLoggerClass;
+    try {
+      Core = loadCore();
+    } catch (e) {
+      o.log.error(`[kafka-logger] the native core could not be loaded, the execution logger is off: ${message(e)}`);
+      return undefined;
+    }
+    if (!o.config.isConfigured(Core)) {
+      o.log.warn(`[kafka-logger] Kafka is not configured, the execution logger is off: ${ENV_HINT}`);
+      return undefined;
+    }
+    return new LoggerRuntime({ host: o.host, config: o.config, log: o.log, Core, prom: o.prom() });
+  }
 
   constructor(private readonly o: RuntimeOptions) {
     const Core = o.Core ?? loadCore();
@@ -72,8 +95,29 @@ export class LoggerRuntime {
     });
   }
 
+  /**
+   * Takes up the mechanism an entry point proved (undefined: the entry proves one later and calls setWiring), then
+   * starts the core and keeps the metrics registered.
+   */
+  begin(wiring: Wiring | undefined): void {
+    if (wiring) {
+      this.setWiring(wiring);
+      if (wiring.mechanism === 'lifecycle') this.subscribeSubExecutions();
+    }
+    void this.start();
+    this.metrics?.keepRegistered();
+  }
+
+  /** Sub-executions get no lifecycle handlers in n8n 2.8-2.19: take their start and end from n8n's EventService. */
+  private subscribeSubExecutions(): void {
+    const eventService = this.o.host.service('dist/events/event.service.js', 'EventService');
+    if (typeof eventService?.on !== 'function') return;
+    eventService.on('workflow-pre-execute', (p: unknown) => this.events.onEventPreExecute(p));
+    eventService.on('workflow-post-execute', (p: unknown) => this.events.onEventPostExecute(p));
+  }
+
   /** Starts the core; resolves even when Kafka is down (the core queues). */
-  start(): Promise<void> {
+  private start(): Promise<void> {
     return this.core.initialize().then(
       () => this.o.log.info('[kafka-logger] started'),
       (e) => this.o.log.error(`[kafka-logger] initialize failed: ${String(e?.message ?? e)}`),
@@ -119,7 +163,7 @@ export class LoggerRuntime {
         const r = await this.core.shutdown(coreMs);
         this.o.log.info(`[kafka-logger] stopped: ${r.delivered} delivered, ${r.pending} pending, ${r.dropped} dropped`);
       } catch (e) {
-        this.o.log.error(`[kafka-logger] shutdown failed: ${String((e as Error)?.message ?? e)}`);
+        this.o.log.error(`[kafka-logger] shutdown failed: ${message(e)}`);
       }
       this.metrics?.stop();
     })();
