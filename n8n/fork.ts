@@ -1,11 +1,12 @@
-// Fork entry (n8n-kafka-execution-logger/n8n): a @BackendModule, a @Service with @OnLifecycleEvent/@OnShutdown handlers, a @RestController health route.
+// Fork entry (n8n-kafka-execution-logger/n8n): a @BackendModule, a @Service with lifecycle and @OnShutdown handlers, a @RestController health route.
 import { BackendModule, Get, GlobalScope, LOWEST_SHUTDOWN_PRIORITY, OnLifecycleEvent, OnShutdown, RestController } from '@n8n/decorators';
 import { Container, Service } from '@n8n/di';
 import { sendHealth } from './health';
 import { createHost } from './host';
 import { KafkaLoggerConfig } from './kafka-logger.config';
+import { LifecycleHandlers, NODE_HANDLERS, registerHandlers, WORKFLOW_HANDLERS } from './lifecycle-handlers';
 import { loadCore, LoggerRuntime, n8nLog } from './runtime';
-import { isProbe, LifecycleWiring } from './wiring';
+import { LifecycleWiring } from './wiring';
 
 export const MODULE_NAME = 'kafka-logger';
 
@@ -14,7 +15,7 @@ let lifecycle: LifecycleWiring | undefined;
 const mechanism = () => lifecycle?.wiring?.mechanism ?? 'none';
 
 @Service()
-export class KafkaExecutionLoggerService {
+export class KafkaExecutionLoggerService extends LifecycleHandlers {
   private readonly host = createHost();
   private runtime: LoggerRuntime | undefined;
   private attempted = false;
@@ -29,11 +30,7 @@ export class KafkaExecutionLoggerService {
       this.runtime = LoggerRuntime.open({ host: this.host, config: new KafkaLoggerConfig(process.env), log, prom: () => require('prom-client') });
       if (!this.runtime) return false;
       const wiring = lifecycle?.decide() ?? { mechanism: 'none', proof: '', notUsed: ['the module was not set up when n8n imported it'] };
-      if (wiring.mechanism === 'lifecycle' && this.runtime.nodeEvents) {
-        const proto = KafkaExecutionLoggerService.prototype as any;
-        OnLifecycleEvent('nodeExecuteBefore')(proto, 'nodeBefore', Object.getOwnPropertyDescriptor(proto, 'nodeBefore')!);
-        OnLifecycleEvent('nodeExecuteAfter')(proto, 'nodeAfter', Object.getOwnPropertyDescriptor(proto, 'nodeAfter')!);
-      }
+      if (wiring.mechanism === 'lifecycle' && this.runtime.nodeEvents) registerHandlers(OnLifecycleEvent, KafkaExecutionLoggerService, NODE_HANDLERS);
       this.runtime.begin(wiring);
       return true;
     } catch (e) {
@@ -48,32 +45,8 @@ export class KafkaExecutionLoggerService {
     return this.runtime?.events;
   }
 
-  /** The decorated handlers' events: only while n8n's lifecycle registry is the mechanism in use. */
-  private lifecycleEvents() {
+  protected lifecycleEvents() {
     return mechanism() === 'lifecycle' ? this.events() : undefined;
-  }
-
-  @OnLifecycleEvent('workflowExecuteBefore')
-  onBefore(ctx: unknown): void {
-    if (!isProbe(ctx)) this.lifecycleEvents()?.onBefore(ctx);
-  }
-
-  @OnLifecycleEvent('workflowExecuteResume')
-  onResume(ctx: unknown): void {
-    this.lifecycleEvents()?.onResume(ctx);
-  }
-
-  @OnLifecycleEvent('workflowExecuteAfter')
-  onAfter(ctx: unknown): Promise<void> | void {
-    return this.lifecycleEvents()?.onAfter(ctx);
-  }
-
-  nodeBefore(ctx: unknown): void {
-    this.lifecycleEvents()?.onNode(ctx, 'before');
-  }
-
-  nodeAfter(ctx: unknown): void {
-    this.lifecycleEvents()?.onNode(ctx, 'after');
   }
 
   @OnShutdown(LOWEST_SHUTDOWN_PRIORITY)
@@ -85,6 +58,7 @@ export class KafkaExecutionLoggerService {
     sendHealth(req, res, this.runtime, this.host);
   }
 }
+registerHandlers(OnLifecycleEvent, KafkaExecutionLoggerService, WORKFLOW_HANDLERS);
 
 @RestController('/kafka-logger')
 export class KafkaLoggerController {

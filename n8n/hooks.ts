@@ -1,50 +1,31 @@
 // Stock-n8n entry (EXTERNAL_HOOK_FILES=n8n-kafka-execution-logger/hooks): registers the logger when Kafka is configured; never throws while loading.
 import { createHost, type N8nHost } from './host';
 import { KafkaLoggerConfig } from './kafka-logger.config';
+import { LifecycleHandlers, NODE_HANDLERS, registerHandlers, WORKFLOW_HANDLERS } from './lifecycle-handlers';
 import { LoggerRuntime, n8nLog } from './runtime';
 import { installStockRoute } from './stock-route';
-import { isProbe, LifecycleWiring, verifyPostExecute } from './wiring';
+import { LifecycleWiring, verifyPostExecute } from './wiring';
 
 type HookFn = (...args: any[]) => unknown;
 type HookFile = Record<string, Record<string, HookFn[]>>;
 
-/**
- * Registers lifecycle handlers through n8n's own @n8n/decorators and @n8n/di; returns their class (undefined when
- * they cannot be had). Registered is not wired: LifecycleWiring proves it or takes the handlers out again.
- */
+class KafkaExecutionLoggerHooks extends LifecycleHandlers {
+  constructor(private readonly runtime: LoggerRuntime) {
+    super();
+  }
+
+  protected lifecycleEvents() {
+    return this.runtime.wiring.mechanism === 'lifecycle' ? this.runtime.events : undefined;
+  }
+}
+
+/** Registers the lifecycle handlers through n8n's own @n8n/decorators and @n8n/di; returns their class (undefined when they cannot be had). */
 function registerLifecycle(host: N8nHost, runtime: LoggerRuntime): unknown {
   const decorators = host.require('@n8n/decorators');
   const Container = host.require('@n8n/di')?.Container;
   if (typeof decorators?.OnLifecycleEvent !== 'function' || !Container) return undefined;
-  const events = () => (runtime.wiring.mechanism === 'lifecycle' ? runtime.events : undefined);
-  class KafkaExecutionLoggerHooks {
-    before(ctx: unknown) {
-      if (!isProbe(ctx)) events()?.onBefore(ctx);
-    }
-    resume(ctx: unknown) {
-      events()?.onResume(ctx);
-    }
-    after(ctx: unknown) {
-      return events()?.onAfter(ctx);
-    }
-    nodeBefore(ctx: unknown) {
-      events()?.onNode(ctx, 'before');
-    }
-    nodeAfter(ctx: unknown) {
-      events()?.onNode(ctx, 'after');
-    }
-  }
-  const proto = KafkaExecutionLoggerHooks.prototype as any;
-  const wanted: Array<[string, string]> = [
-    ['workflowExecuteBefore', 'before'],
-    ['workflowExecuteResume', 'resume'],
-    ['workflowExecuteAfter', 'after'],
-  ];
-  if (runtime.nodeEvents) wanted.push(['nodeExecuteBefore', 'nodeBefore'], ['nodeExecuteAfter', 'nodeAfter']);
-  Container.set(KafkaExecutionLoggerHooks, new KafkaExecutionLoggerHooks());
-  for (const [event, method] of wanted) {
-    decorators.OnLifecycleEvent(event)(proto, method, Object.getOwnPropertyDescriptor(proto, method));
-  }
+  Container.set(KafkaExecutionLoggerHooks, new KafkaExecutionLoggerHooks(runtime));
+  registerHandlers(decorators.OnLifecycleEvent, KafkaExecutionLoggerHooks, runtime.nodeEvents ? [...WORKFLOW_HANDLERS, ...NODE_HANDLERS] : WORKFLOW_HANDLERS);
   return KafkaExecutionLoggerHooks;
 }
 
