@@ -40,5 +40,5 @@ export interface KafkaLoggerLike {
 
 export interface KafkaLoggerClass {
   new (options?: KafkaLoggerOptions): KafkaLoggerLike;
-  isConfigured(env?: NodeJS.ProcessEnv): boolean;
+  isConfigured(env?: Record<string, string | undefined>): boolean;
 }

@@ -1,16 +1,19 @@
 // The adapters' own settings, read from the environment when asked (the core reads its connection settings itself); both entry points use it.
 import type { KafkaLoggerClass } from './core-types';
 
+/** process.env's shape, spelled without Node's types so that the shipped declarations need none. */
+export type Environment = Record<string, string | undefined>;
+
 export const ENV_HINT =
   'set N8N_KAFKA_LOGGER_ENABLED=true and N8N_KAFKA_LOGGER_BROKERS=host:port[,host:port] (default localhost:9092; optional: N8N_KAFKA_LOGGER_TOPIC, N8N_KAFKA_LOGGER_CLIENT_ID)';
 
 /** A boolean setting the way the core reads it: `true` in any letter case, surrounding spaces ignored. */
-export function envFlag(env: NodeJS.ProcessEnv, name: string): boolean {
+export function envFlag(env: Environment, name: string): boolean {
   return String(env[name] ?? '').trim().toLowerCase() === 'true';
 }
 
 export class KafkaLoggerConfig {
-  constructor(private readonly env: NodeJS.ProcessEnv) {}
+  constructor(private readonly env: Environment) {}
 
   /** ENABLED is true, by the core's own rule when the core is given. */
   isConfigured(core?: KafkaLoggerClass): boolean {
