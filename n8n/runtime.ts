@@ -39,7 +39,7 @@ export interface RuntimeOptions {
   host: N8nHost;
   config: KafkaLoggerConfig;
   log: DiagnosticsLogger;
-  Core?: KafkaLoggerClass;
+  Core: KafkaLoggerClass;
   prom?: any;
 }
 
@@ -73,10 +73,9 @@ export class LoggerRuntime {
     return new LoggerRuntime({ host: o.host, config: o.config, log: o.log, Core, prom: o.prom() });
   }
 
-  constructor(private readonly o: RuntimeOptions) {
-    const Core = o.Core ?? loadCore();
+  private constructor(private readonly o: RuntimeOptions) {
     const { host, config } = o;
-    this.core = new Core({
+    this.core = new o.Core({
       logger: o.log,
       instanceId: host.instanceId(),
       instanceType: host.instanceType(),
