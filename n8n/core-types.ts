@@ -1,43 +1,8 @@
 // The JS contract of the native core (KafkaExecutionLogger) as the n8n adapters use it.
+import type { ExecutionErrorInput, ExecutionInput, KafkaLoggerOptions, NodeEventInput } from 'n8n-kafka-execution-logger';
 
-export type ExecutionStatus = 'success' | 'error' | 'crashed' | 'canceled' | 'waiting' | 'unknown' | string;
-
-export interface ErrorInput {
-  message?: string;
-  name?: string;
-  stack?: string;
-  nodeName?: string;
-  nodeId?: string;
-  nodeType?: string;
-}
-
-export interface ExecutionInput {
-  executionId: string;
-  workflowId: string;
-  workflowName?: string;
-  mode?: string;
-  status?: ExecutionStatus;
-  startedAt?: Date | string | number;
-  stoppedAt?: Date | string | number;
-  nodeCount?: number;
-  retryOf?: string;
-  parentExecutionId?: string;
-  triggerNode?: string;
-  workflowVersionId?: string;
-  tags?: string[];
-  userId?: string;
-  error?: ErrorInput;
-  dimensions?: Record<string, string>;
-  metrics?: Record<string, number>;
-  flags?: Record<string, boolean>;
-}
-
-export interface NodeEventInput extends ExecutionInput {
-  nodeName: string;
-  nodeType?: string;
-  nodeId?: string;
-  event: 'started' | 'completed' | 'failed';
-}
+/** The log calls' inputs and the constructor's options, as the package declares them (index.d.ts). */
+export type { ExecutionErrorInput as ErrorInput, ExecutionInput, KafkaLoggerOptions, NodeEventInput };
 
 export interface DiagnosticsLogger {
   warn(message: string): void;
@@ -71,15 +36,6 @@ export interface KafkaLoggerLike {
   getHealthMetrics(): HealthSnapshot;
   flush(timeoutMs?: number): Promise<{ delivered: number; pending: number }>;
   shutdown(timeoutMs?: number): Promise<{ delivered: number; pending: number; dropped: number }>;
-}
-
-export interface KafkaLoggerOptions {
-  logger?: DiagnosticsLogger;
-  instanceId?: string;
-  instanceType?: string;
-  n8nVersion?: string;
-  environment?: string;
-  [key: string]: unknown;
 }
 
 export interface KafkaLoggerClass {

@@ -1,13 +1,11 @@
-// One process's logger runtime shared by both entry points: the core, the event emitter, metrics, and the draining shutdown.
+// One process's logger runtime shared by both entry points: opening the core, the event emitter, metrics, taking up the wiring, and the draining shutdown.
 import * as path from 'node:path';
 import type { DiagnosticsLogger, HealthSnapshot, KafkaLoggerClass, KafkaLoggerLike } from './core-types';
 import { ExecutionEvents } from './emitter';
 import type { N8nHost } from './host';
+import { ENV_HINT, type KafkaLoggerConfig } from './kafka-logger.config';
 import { LoggerMetrics } from './metrics';
 import { describeWiring, type Wiring } from './wiring';
-
-export const ENV_HINT =
-  'set N8N_KAFKA_LOGGER_ENABLED=true and N8N_KAFKA_LOGGER_BROKERS=host:port[,host:port] (default localhost:9092; optional: N8N_KAFKA_LOGGER_TOPIC, N8N_KAFKA_LOGGER_CLIENT_ID)';
 
 /** The native core from this package's root (dist/n8n/ -> ../../index.js). */
 export function loadCore(): KafkaLoggerClass {
@@ -15,20 +13,7 @@ export function loadCore(): KafkaLoggerClass {
   return require(path.join(__dirname, '..', '..', 'index.js')).KafkaExecutionLogger;
 }
 
-/** A boolean setting the way the core reads it: `true` in any letter case, surrounding spaces ignored. */
-export function envFlag(env: NodeJS.ProcessEnv, name: string): boolean {
-  return String(env[name] ?? '').trim().toLowerCase() === 'true';
-}
-
-export function isConfigured(env: NodeJS.ProcessEnv, core?: KafkaLoggerClass): boolean {
-  try {
-    if (core && typeof core.isConfigured === 'function') return core.isConfigured(env);
-  } catch {
-    /* fall back to the documented rule */
-  }
-  // Without BROKERS the core logs to localhost:9092, the fork's default.
-  return envFlag(env, 'N8N_KAFKA_LOGGER_ENABLED');
-}
+const message = (e: unknown) => String((e as Error)?.message ?? e);
 
 /** n8n's Logger (scoped when it can be), or the console. */
 export function n8nLog(host: N8nHost): DiagnosticsLogger {
@@ -52,10 +37,15 @@ export function n8nLog(host: N8nHost): DiagnosticsLogger {
 
 export interface RuntimeOptions {
   host: N8nHost;
-  env: NodeJS.ProcessEnv;
+  config: KafkaLoggerConfig;
   log: DiagnosticsLogger;
-  Core?: KafkaLoggerClass;
+  Core: KafkaLoggerClass;
   prom?: any;
+}
+
+/** What an entry point opens the runtime with: prom-client is asked for only once the logger is on (each entry finds it elsewhere). */
+export interface OpenOptions extends Omit<RuntimeOptions, 'Core' | 'prom'> {
+  prom: () => any;
 }
 
 export class LoggerRuntime {
@@ -67,17 +57,32 @@ export class LoggerRuntime {
   wiring: Wiring = { mechanism: 'none', proof: '', notUsed: ['not wired yet'] };
   private stopping: Promise<void> | undefined;
 
-  constructor(private readonly o: RuntimeOptions) {
-    const Core = o.Core ?? loadCore();
-    const { host, env } = o;
-    this.core = new Core({
+  /** This process's runtime when the native core loads and Kafka is configured; otherwise undefined, after one line that says why. */
+  static open(o: OpenOptions): LoggerRuntime | undefined {
+    let Core: KafkaLoggerClass;
+    try {
+      Core = loadCore();
+    } catch (e) {
+      o.log.error(`[kafka-logger] the native core could not be loaded, the execution logger is off: ${message(e)}`);
+      return undefined;
+    }
+    if (!o.config.isConfigured(Core)) {
+      o.log.warn(`[kafka-logger] Kafka is not configured, the execution logger is off: ${ENV_HINT}`);
+      return undefined;
+    }
+    return new LoggerRuntime({ host: o.host, config: o.config, log: o.log, Core, prom: o.prom() });
+  }
+
+  private constructor(private readonly o: RuntimeOptions) {
+    const { host, config } = o;
+    this.core = new o.Core({
       logger: o.log,
       instanceId: host.instanceId(),
       instanceType: host.instanceType(),
       n8nVersion: host.version(),
     });
     const oneShot = ['execute', 'execute-batch'].includes(String(host.command()));
-    this.nodeEvents = envFlag(env, 'N8N_KAFKA_LOGGER_NODE_EVENTS');
+    this.nodeEvents = config.nodeEvents;
     this.metrics = o.prom ? new LoggerMetrics(o.prom, () => this.snapshot()) : undefined;
     this.events = new ExecutionEvents({
       host,
@@ -85,12 +90,33 @@ export class LoggerRuntime {
       log: o.log,
       nodeEvents: this.nodeEvents,
       onEvent: (kind, status, accepted) => this.metrics?.onEvent(kind, status, accepted),
-      flushOnFinishMs: oneShot ? Number(env.N8N_KAFKA_LOGGER_TIMEOUT_DISCONNECT ?? 5000) || 5000 : undefined,
+      flushOnFinishMs: oneShot ? config.disconnectMs : undefined,
     });
   }
 
+  /**
+   * Takes up the mechanism an entry point proved (undefined: the entry proves one later and calls setWiring), then
+   * starts the core and keeps the metrics registered.
+   */
+  begin(wiring: Wiring | undefined): void {
+    if (wiring) {
+      this.setWiring(wiring);
+      if (wiring.mechanism === 'lifecycle') this.subscribeSubExecutions();
+    }
+    void this.start();
+    this.metrics?.keepRegistered();
+  }
+
+  /** Sub-executions get no lifecycle handlers in n8n 2.8-2.19: take their start and end from n8n's EventService. */
+  private subscribeSubExecutions(): void {
+    const eventService = this.o.host.service('dist/events/event.service.js', 'EventService');
+    if (typeof eventService?.on !== 'function') return;
+    eventService.on('workflow-pre-execute', (p: unknown) => this.events.onEventPreExecute(p));
+    eventService.on('workflow-post-execute', (p: unknown) => this.events.onEventPostExecute(p));
+  }
+
   /** Starts the core; resolves even when Kafka is down (the core queues). */
-  start(): Promise<void> {
+  private start(): Promise<void> {
     return this.core.initialize().then(
       () => this.o.log.info('[kafka-logger] started'),
       (e) => this.o.log.error(`[kafka-logger] initialize failed: ${String(e?.message ?? e)}`),
@@ -127,8 +153,8 @@ export class LoggerRuntime {
    */
   shutdown(): Promise<void> {
     this.stopping ??= (async () => {
-      const graceMs = (Number(this.o.env.N8N_GRACEFUL_SHUTDOWN_TIMEOUT ?? 30) || 30) * 1000;
-      const coreMs = Number(this.o.env.N8N_KAFKA_LOGGER_TIMEOUT_DISCONNECT ?? 5000) || 5000;
+      const graceMs = this.o.config.gracefulShutdownMs;
+      const coreMs = this.o.config.disconnectMs;
       const waitUntil = Date.now() + Math.max(1000, graceMs - coreMs - 3000);
       while (Date.now() < waitUntil && this.runningExecutions() > 0) await new Promise((r) => setTimeout(r, 100));
       await this.events.settled();
@@ -136,7 +162,7 @@ export class LoggerRuntime {
         const r = await this.core.shutdown(coreMs);
         this.o.log.info(`[kafka-logger] stopped: ${r.delivered} delivered, ${r.pending} pending, ${r.dropped} dropped`);
       } catch (e) {
-        this.o.log.error(`[kafka-logger] shutdown failed: ${String((e as Error)?.message ?? e)}`);
+        this.o.log.error(`[kafka-logger] shutdown failed: ${message(e)}`);
       }
       this.metrics?.stop();
     })();

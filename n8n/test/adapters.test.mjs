@@ -294,7 +294,8 @@ test("metrics: queue, breaker and spool gauges and totals in n8n's own prom-clie
 });
 
 test('boolean settings read as the core reads them: true in any letter case', () => {
-  const { envFlag, isConfigured } = require('../../dist/n8n/runtime.js');
+  const { envFlag, KafkaLoggerConfig } = require('../../dist/n8n/kafka-logger.config.js');
+  const isConfigured = (env, core) => new KafkaLoggerConfig(env).isConfigured(core);
   for (const value of ['true', 'TRUE', ' True ']) assert.equal(envFlag({ X: value }, 'X'), true, value);
   for (const value of [undefined, '', 'false', '1', 'yes']) assert.equal(envFlag({ X: value }, 'X'), false, String(value));
   assert.equal(isConfigured({ N8N_KAFKA_LOGGER_ENABLED: 'TRUE', N8N_KAFKA_LOGGER_BROKERS: 'k:9092' }), true);
