@@ -23,6 +23,8 @@ export interface ExecutionInput {
   retryOf?: string;
   parentExecutionId?: string;
   triggerNode?: string;
+  /** The n8n node type of triggerNode; MESSAGE_FORMAT=fork derives the fork's trigger_type (`schedule`) from it. */
+  triggerNodeType?: string;
   workflowVersionId?: string;
   tags?: string[];
   userId?: string;
