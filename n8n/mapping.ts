@@ -58,7 +58,15 @@ function nodesOf(workflow: unknown): Obj[] {
 
 function findNode(workflow: unknown, name: string | undefined): Obj | undefined {
   if (!name) return undefined;
-  return nodesOf(workflow).find((n) => dig(n, 'name') === name);
+  const nodes = dig(workflow, 'nodes');
+  if (!Array.isArray(nodes)) return undefined;
+  // A loop, not nodesOf(): no array and closure per call (it runs on every start and end event).
+  try {
+    for (const n of nodes) if (n !== null && typeof n === 'object' && dig(n, 'name') === name) return n as Obj;
+  } catch {
+    // a proxy or throwing getter in place of the array: no node
+  }
+  return undefined;
 }
 
 /** The n8n node type (`n8n-nodes-base.scheduleTrigger`) of the workflow's node named `name`. */
