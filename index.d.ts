@@ -81,7 +81,13 @@ export interface ExecutionInput {
   nodeCount?: number
   retryOf?: string
   parentExecutionId?: string
+  /** The node that started the run. */
   triggerNode?: string
+  /**
+   * Its n8n node type, e.g. `n8n-nodes-base.scheduleTrigger`. Only `MESSAGE_FORMAT=fork` reads it, for the fork's
+   * `dimensions.trigger_type` (`schedule` for a schedule trigger); without it a named trigger node reads `trigger`.
+   */
+  triggerNodeType?: string
   workflowVersionId?: string
   tags?: string[]
   userId?: string

@@ -33,6 +33,7 @@ function execution(id, extra = {}) {
     stoppedAt: stopped,
     nodeCount: 4,
     triggerNode: 'Webhook',
+    triggerNodeType: 'n8n-nodes-base.webhook',
     workflowVersionId: 'v-7',
     tags: ['billing', 'prod'],
     ...extra,
@@ -205,12 +206,19 @@ test('the JS fast path and the exact N-API reader build the same event, unusual 
     { workflowName: 'split pair \uD83D', mode: '\uDE00 second half' }, // lone halves in two fields
     { workflowName: 'emoji \uD83D\uDE00 and ü', triggerNode: 'Ωmega' },
     { error: { message: 'boom\nline 2', name: 'TypeError', stack: 'TypeError: boom\n    at x', nodeName: 'Code' }, status: 'error' },
+    // The last string slot, between the error's slots and the tags.
+    {
+      mode: 'trigger', triggerNode: 'Every hour', triggerNodeType: 'n8n-nodes-base.scheduleTrigger', status: 'error', tags: ['ü', '\uD83D\uDE00'],
+      error: { message: 'm', name: 'NodeApiError', stack: 's', nodeName: 'HTTP Request', nodeId: 'n-3', nodeType: 'n8n-nodes-base.httpRequest' },
+    },
+    { mode: 'trigger', triggerNodeType: 'ünïcode \uD83D\uDE00 scheduleTrigger', error: 'plain text' },
   ]
   const inputs = cases.flatMap((extra, i) => [
     ['logWorkflowFinished', execution(`fast-${i}`, extra)],
     ['logWorkflowFinished', execution(`exact-${i}`, { ...extra, dimensions: {} })],
   ])
-  const { messages } = await deliver({ brokers: broker.plaintext }, inputs)
+  // The fork format writes everything the current one does, and reads triggerNodeType for its trigger_type.
+  const { messages } = await deliver({ brokers: broker.plaintext, messageFormat: 'fork' }, inputs)
   const byKey = new Map(messages.map((m) => [m.key, m.value]))
   const comparable = (v, id) => JSON.parse(JSON.stringify({ ...v, sentAt: 'SENT' }).replaceAll(v.messageId, 'ID').replaceAll(id, 'EXEC'))
   cases.forEach((_, i) => {
@@ -220,6 +228,9 @@ test('the JS fast path and the exact N-API reader build the same event, unusual 
     assert.deepEqual(comparable(fast, `fast-${i}`), comparable(exact, `exact-${i}`), `case ${i}`)
   })
   assert.equal(byKey.get('fast-0').properties.workflow_name, 'NUL\u0000inside')
+  assert.deepEqual(['fast-0', 'fast-4', 'fast-5'].map((k) => byKey.get(k).dimensions.trigger_type), ['webhook', 'schedule', 'schedule'])
+  assert.deepEqual(byKey.get('fast-4').tags, ['ü', '\uD83D\uDE00'])
+  assert.equal(byKey.get('fast-4').properties.error_node_type, 'n8n-nodes-base.httpRequest')
 })
 
 test('a getter that logs while its own call is being read does not corrupt either event', async () => {

@@ -19,16 +19,21 @@ const started = new Date(Math.floor(Date.now() / 1000) * 1000 - 60_000)
 const stopped = new Date(started.getTime() + 2345)
 const base = { workflowId: 'wf-42', workflowName: 'Order sync', workflowVersionId: 'v-7', nodeCount: 4, startedAt: started }
 
+const webhook = { mode: 'webhook', triggerNode: 'Webhook', triggerNodeType: 'n8n-nodes-base.webhook' }
+const manual = { mode: 'manual', triggerNode: "When clicking 'Execute workflow'", triggerNodeType: 'n8n-nodes-base.manualTrigger' }
+const schedule = { mode: 'trigger', triggerNode: 'Schedule Trigger', triggerNodeType: 'n8n-nodes-base.scheduleTrigger' }
+const rabbitmq = { mode: 'trigger', triggerNode: 'RabbitMQ Trigger', triggerNodeType: 'n8n-nodes-base.rabbitmqTrigger' }
+
 /** One input per event the fork sent, and one it never sent (Waiting), as the n8n adapters hand them over. */
 const INPUTS = [
-  ['logWorkflowStarted', { ...base, executionId: '1042', mode: 'webhook', triggerNode: 'Webhook' }],
-  ['logWorkflowFinished', { ...base, executionId: '1042', mode: 'webhook', triggerNode: 'Webhook', status: 'success', stoppedAt: stopped }],
+  ['logWorkflowStarted', { ...base, executionId: '1042', ...webhook }],
+  ['logWorkflowFinished', { ...base, executionId: '1042', ...webhook, status: 'success', stoppedAt: stopped }],
   ['logWorkflowFinished', {
-    ...base, executionId: '1043', mode: 'manual', triggerNode: "When clicking 'Execute workflow'", status: 'error', stoppedAt: stopped, userId: 'user-1',
+    ...base, executionId: '1043', ...manual, status: 'error', stoppedAt: stopped, userId: 'user-1',
     error: { message: 'The resource you are requesting could not be found', name: 'NodeApiError', stack: 'NodeApiError: ...', nodeName: 'HTTP Request', nodeId: 'node-http', nodeType: 'n8n-nodes-base.httpRequest' },
   }],
-  ['logWorkflowFinished', { ...base, executionId: '1044', mode: 'trigger', triggerNode: 'RabbitMQ Trigger', status: 'canceled', stoppedAt: stopped }],
-  ['logWorkflowFinished', { ...base, executionId: '1045', mode: 'trigger', triggerNode: 'RabbitMQ Trigger', status: 'waiting', stoppedAt: stopped }],
+  ['logWorkflowFinished', { ...base, executionId: '1044', ...schedule, status: 'canceled', stoppedAt: stopped }],
+  ['logWorkflowFinished', { ...base, executionId: '1045', ...rabbitmq, status: 'waiting', stoppedAt: stopped }],
 ]
 
 /** The records one logger with `options` writes for INPUTS, by event name. */
@@ -69,6 +74,11 @@ test('fork mode: every path the fork wrote is there with its type, status spelli
     assert.deepEqual(checkForkRecord(record.raw), [], `${event}: ${record.raw}`)
     assert.equal(record.key, record.value.messageId, event)
   }
+  // trigger_type as the fork derived it: webhook, manual, schedule (Cancelled), and trigger for the RabbitMQ run.
+  for (const [event, record] of Object.entries(FORK.records)) {
+    assert.equal(fork[event].value.dimensions.trigger_type, record.dimensions.trigger_type, event)
+  }
+  assert.equal(fork['Workflow Waiting'].value.dimensions.trigger_type, 'trigger')
   assert.equal(fork['Workflow Cancelled'].value.dimensions.status, 'cancelled')
   assert.equal(fork['Workflow Waiting'].value.dimensions.status, 'waiting')
   assert.equal(fork['Workflow Started'].value.context.instance.id, 'n8n-main-0')
@@ -85,7 +95,9 @@ test('current mode differs from the fork exactly where the migration guide says'
     const ours = pathTypes(current[event].value)
     return [...pathTypes(fork).keys()].filter((path) => !ours.has(path))
   })
-  const differing = new Set([...problems.map(problemPath), ...absent])
+  // A value consumers group by: where current mode writes another one than the fork did, that is a difference too.
+  const triggerTypes = Object.entries(FORK.records).filter(([event, fork]) => current[event].value.dimensions.trigger_type !== fork.dimensions.trigger_type)
+  const differing = new Set([...problems.map(problemPath), ...absent, ...(triggerTypes.length ? ['dimensions.trigger_type'] : [])])
   assert.ok(differing.has('dimensions.version') && differing.has('context.instance'), problems.join('\n'))
   const rows = guideRows()
   for (const path of differing) {

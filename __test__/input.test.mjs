@@ -39,6 +39,7 @@ test('required fields and wrong types are rejected with the field named', () => 
   rejected({ executionId: 42, workflowId: 'w' }, /^executionId must be a string$/)
   rejected({ executionId: 'e' }, /^workflowId must be a non-empty string$/)
   rejected({ ...valid, workflowName: 7 }, /^workflowName must be a string$/)
+  rejected({ ...valid, triggerNodeType: { type: 'n8n-nodes-base.scheduleTrigger' } }, /^triggerNodeType must be a string$/)
   rejected({ ...valid, tags: 'a,b' }, /^tags must be an array of strings$/)
   rejected({ ...valid, nodeCount: '3' }, /^nodeCount must be a finite number$/)
   rejected({ ...valid, dimensions: ['x'] }, /^dimensions must be a plain object$/)

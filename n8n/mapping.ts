@@ -58,7 +58,20 @@ function nodesOf(workflow: unknown): Obj[] {
 
 function findNode(workflow: unknown, name: string | undefined): Obj | undefined {
   if (!name) return undefined;
-  return nodesOf(workflow).find((n) => dig(n, 'name') === name);
+  const nodes = dig(workflow, 'nodes');
+  if (!Array.isArray(nodes)) return undefined;
+  // A loop, not nodesOf(): no array and closure per call (it runs on every start and end event).
+  try {
+    for (const n of nodes) if (n !== null && typeof n === 'object' && dig(n, 'name') === name) return n as Obj;
+  } catch {
+    // a proxy or throwing getter in place of the array: no node
+  }
+  return undefined;
+}
+
+/** The n8n node type (`n8n-nodes-base.scheduleTrigger`) of the workflow's node named `name`. */
+function nodeTypeOf(workflow: unknown, name: string | undefined): string | undefined {
+  return str(dig(findNode(workflow, name), 'type'));
 }
 
 /** Copies the defined values only, so the core never sees `undefined` keys. */
@@ -125,6 +138,7 @@ class Execution implements ExecutionInput {
   retryOf: string | undefined = undefined;
   parentExecutionId: string | undefined = undefined;
   triggerNode: string | undefined = undefined;
+  triggerNodeType: string | undefined = undefined;
   userId: string | undefined = undefined;
   tags: string[] | undefined = undefined;
   error: ErrorInput | undefined = undefined;
@@ -230,6 +244,7 @@ export function mapStart(a: StartArgs): ExecutionInput | undefined {
     input.retryOf = str(meta.retryOf);
     input.parentExecutionId = parentExecutionIdOf(a.executionData) ?? str(meta.parentExecutionId);
     input.triggerNode = triggerNodeOf(a.workflow, a.executionData);
+    input.triggerNodeType = nodeTypeOf(a.workflow, input.triggerNode);
     input.userId = str(meta.userId);
     if (a.tags && a.tags.length > 0) input.tags = a.tags;
     return input;
@@ -261,6 +276,7 @@ export function mapFinish(a: FinishArgs): ExecutionInput | undefined {
     input.stoppedAt = toDate(dig(a.run, 'stoppedAt')) ?? a.now ?? new Date();
     input.retryOf = str(meta.retryOf);
     input.triggerNode = triggerNodeOf(a.workflow, data);
+    input.triggerNodeType = nodeTypeOf(a.workflow, input.triggerNode);
     input.parentExecutionId = parentExecutionIdOf(data, input.triggerNode) ?? str(meta.parentExecutionId);
     input.userId = str(meta.userId) ?? str(dig(data, 'manualData', 'userId'));
     if (a.tags && a.tags.length > 0) input.tags = a.tags;

@@ -87,6 +87,10 @@ pub struct ExecutionInput {
   pub retry_of: Option<String>,
   pub parent_execution_id: Option<String>,
   pub trigger_node: Option<String>,
+  /// The n8n node type of `trigger_node` (`n8n-nodes-base.scheduleTrigger`). Read only for the fork format's
+  /// `trigger_type`; the current format does not publish it: its messages stay as documented, and the type is
+  /// the workflow's, which consumers can look up by `properties.trigger_node`.
+  pub trigger_node_type: Option<String>,
   pub workflow_version_id: Option<String>,
   pub user_id: Option<String>,
   pub tags: Vec<String>,
@@ -114,6 +118,7 @@ impl ExecutionInput {
       retry_of: None,
       parent_execution_id: None,
       trigger_node: None,
+      trigger_node_type: None,
       workflow_version_id: None,
       user_id: None,
       tags: Vec::new(),
@@ -287,14 +292,27 @@ fn trigger_type(mode: &str) -> &str {
   }
 }
 
-/// The fork's trigger_type: manual, webhook and cli from the mode; other modes "trigger" when a trigger node
-/// started the run, else the mode. The fork also said "schedule" when its first trigger-typed node was a
-/// schedule or cron trigger: node types are not part of the input, so those runs read "trigger" here.
-fn fork_trigger_type<'a>(mode: &'a str, trigger_node: Option<&str>) -> &'a str {
-  match mode {
-    "manual" | "webhook" | "cli" => mode,
-    _ if trigger_node.is_some() => "trigger",
-    _ => mode,
+/// The fork's trigger_type (its `determineTriggerType`): manual, webhook and cli from the mode; else from the
+/// workflow's first node whose type contains `trigger` or `Trigger`: `schedule` when that type contains `cron` or
+/// `schedule` (`n8n-nodes-base.scheduleTrigger`), `webhook` when it contains `webhook`, else `trigger`; with no
+/// such node, the mode. The legacy Cron node (`n8n-nodes-base.cron`) has no `trigger` in its type, so its runs
+/// read the mode (`trigger`), as they did in the fork. Here that node is the one that started the run, whose
+/// type the n8n adapters pass; a caller that names the node without its type gets `trigger`.
+fn fork_trigger_type<'a>(mode: &'a str, trigger_node: Option<&str>, trigger_node_type: Option<&str>) -> &'a str {
+  match (mode, trigger_node_type) {
+    ("manual" | "webhook" | "cli", _) => mode,
+    (_, Some(t)) if t.contains("trigger") || t.contains("Trigger") => {
+      if t.contains("cron") || t.contains("schedule") {
+        "schedule"
+      } else if t.contains("webhook") {
+        "webhook"
+      } else {
+        "trigger"
+      }
+    }
+    (_, Some(_)) => mode,
+    (_, None) if trigger_node.is_some() => "trigger",
+    (_, None) => mode,
   }
 }
 
@@ -460,7 +478,7 @@ impl Builder<'_> {
       .then(|| i.error.as_ref().and_then(|e| e.name.as_deref()).unwrap_or("Error"));
     let mode = i.mode.as_deref();
     let trigger = match mode {
-      Some(m) if fork => Some(fork_trigger_type(m, i.trigger_node.as_deref())),
+      Some(m) if fork => Some(fork_trigger_type(m, i.trigger_node.as_deref(), i.trigger_node_type.as_deref())),
       m => m.map(trigger_type),
     };
     let builtin = [
@@ -835,6 +853,51 @@ mod tests {
     }
     i.mode = Some("integrated".into());
     assert_eq!(json(&i)["dimensions"]["trigger_type"], "sub_workflow");
+  }
+
+  #[test]
+  fn fork_trigger_types_follow_the_forks_node_type_rules() {
+    let mut i = finished("success");
+    for (mode, node_type, expected) in [
+      ("trigger", "n8n-nodes-base.scheduleTrigger", "schedule"),
+      // The legacy Cron node: no `trigger` in its type, so the fork never took it for a trigger node.
+      ("trigger", "n8n-nodes-base.cron", "trigger"),
+      ("trigger", "n8n-nodes-base.rabbitmqTrigger", "trigger"),
+      ("integrated", "n8n-nodes-base.executeWorkflowTrigger", "trigger"),
+      ("error", "n8n-nodes-base.errorTrigger", "trigger"),
+      // The fork's substring rule as written, on made-up types: cron before webhook, either only on a trigger type.
+      ("trigger", "example.cronWebhookTrigger", "schedule"),
+      ("trigger", "example.webhookTrigger", "webhook"),
+      ("retry", "n8n-nodes-base.webhook", "retry"),
+      // The mode decides first.
+      ("manual", "n8n-nodes-base.scheduleTrigger", "manual"),
+      ("webhook", "n8n-nodes-base.webhook", "webhook"),
+      ("cli", "n8n-nodes-base.scheduleTrigger", "cli"),
+    ] {
+      i.mode = Some(mode.into());
+      i.trigger_node = Some("Start".into());
+      i.trigger_node_type = Some(node_type.into());
+      assert_eq!(fork_json(&i)["dimensions"]["trigger_type"], expected, "{mode} {node_type}");
+    }
+    // No type: a named trigger node reads `trigger`, no node the mode.
+    i.mode = Some("trigger".into());
+    i.trigger_node_type = None;
+    assert_eq!(fork_json(&i)["dimensions"]["trigger_type"], "trigger");
+    i.mode = Some("retry".into());
+    i.trigger_node = None;
+    assert_eq!(fork_json(&i)["dimensions"]["trigger_type"], "retry");
+  }
+
+  #[test]
+  fn the_current_format_does_not_publish_the_trigger_node_type() {
+    let mut i = finished("success");
+    i.mode = Some("trigger".into());
+    i.trigger_node = Some("Every hour".into());
+    let without = prepare(&i, &ctx(), 0).payload;
+    i.trigger_node_type = Some("n8n-nodes-base.scheduleTrigger".into());
+    assert_eq!(prepare(&i, &ctx(), 0).payload, without);
+    assert_eq!(fork_json(&i)["dimensions"]["trigger_type"], "schedule");
+    assert!(!String::from_utf8(prepare(&i, &fork_ctx(), 0).payload).unwrap().contains("scheduleTrigger"));
   }
 
   #[test]

@@ -25,9 +25,11 @@
   const isArray = Array.isArray;
   const MAX = 4096; // UTF-16 units; a longer string takes the exact path, which copies it capped
   // nums: [0] presence bits, [1] startedAt, [2] stoppedAt, [3] nodeCount, [4] tags, [5] kind,
-  // [6] packed length, [7 + slot] string lengths, [29 + i] tag lengths (UTF-16 units). Keep in step with js_input.rs.
+  // [6] packed length, [7 + slot] string lengths, [30 + i] tag lengths (UTF-16 units). Bits 0-22 of [0]: string
+  // slots 0-22 in packing order (src/packed.rs); 0x800000 startedAt, 0x1000000 stoppedAt, 0x2000000 nodeCount
+  // as numbers, 0x4000000 error as a string, 0x8000000 as an object. Keep in step with js_input.rs.
   const LEN = 7;
-  const TAG_LEN = 29;
+  const TAG_LEN = 30;
   let busy = false;
 
   /** The packed string, or undefined when the exact reader must decide. */
@@ -43,14 +45,14 @@
       v = o.mode; if (typeof v === 'string') { if (v.length > MAX) return; m |= 8; s += v; nums[LEN + 3] = v.length; } else if (v != null) return;
       v = o.status; if (typeof v === 'string') { if (v.length > MAX) return; m |= 16; s += v; nums[LEN + 4] = v.length; } else if (v != null) return;
       v = o.startedAt;
-      if (typeof v === 'number') { m |= 0x400000; nums[1] = v; }
-      else if (typeof v === 'object' && v !== null) { m |= 0x400000; nums[1] = getTime.call(v); }
+      if (typeof v === 'number') { m |= 0x800000; nums[1] = v; }
+      else if (typeof v === 'object' && v !== null) { m |= 0x800000; nums[1] = getTime.call(v); }
       else if (typeof v === 'string') { if (v.length > MAX) return; m |= 32; s += v; nums[LEN + 5] = v.length; } else if (v != null) return;
       v = o.stoppedAt;
-      if (typeof v === 'number') { m |= 0x800000; nums[2] = v; }
-      else if (typeof v === 'object' && v !== null) { m |= 0x800000; nums[2] = getTime.call(v); }
+      if (typeof v === 'number') { m |= 0x1000000; nums[2] = v; }
+      else if (typeof v === 'object' && v !== null) { m |= 0x1000000; nums[2] = getTime.call(v); }
       else if (typeof v === 'string') { if (v.length > MAX) return; m |= 64; s += v; nums[LEN + 6] = v.length; } else if (v != null) return;
-      v = o.nodeCount; if (typeof v === 'number') { m |= 0x1000000; nums[3] = v; } else if (v != null) return;
+      v = o.nodeCount; if (typeof v === 'number') { m |= 0x2000000; nums[3] = v; } else if (v != null) return;
       v = o.retryOf; if (typeof v === 'string') { if (v.length > MAX) return; m |= 128; s += v; nums[LEN + 7] = v.length; } else if (v != null) return;
       v = o.parentExecutionId; if (typeof v === 'string') { if (v.length > MAX) return; m |= 256; s += v; nums[LEN + 8] = v.length; } else if (v != null) return;
       v = o.triggerNode; if (typeof v === 'string') { if (v.length > MAX) return; m |= 512; s += v; nums[LEN + 9] = v.length; } else if (v != null) return;
@@ -65,9 +67,9 @@
       const e = o.error;
       if (typeof e === 'string') {
         if (e.length > MAX) return;
-        m |= 0x2000000 | 65536; s += e; nums[LEN + 16] = e.length;
+        m |= 0x4000000 | 65536; s += e; nums[LEN + 16] = e.length;
       } else if (typeof e === 'object' && e !== null) {
-        m |= 0x4000000;
+        m |= 0x8000000;
         // Loose fields: a value that is not a string is ignored, as on the exact path.
         v = e.message; if (typeof v === 'string') { if (v.length > MAX) return; m |= 65536; s += v; nums[LEN + 16] = v.length; }
         v = e.name; if (typeof v === 'string') { if (v.length > MAX) return; m |= 131072; s += v; nums[LEN + 17] = v.length; }
@@ -78,6 +80,8 @@
       } else if (e !== undefined && e !== null) {
         return;
       }
+      // Slot 22 follows the error's slots: the text is split in slot order.
+      v = o.triggerNodeType; if (typeof v === 'string') { if (v.length > MAX) return; m |= 0x400000; s += v; nums[LEN + 22] = v.length; } else if (v != null) return;
       let tags = 0;
       v = o.tags;
       if (v !== undefined && v !== null) {

@@ -38,12 +38,15 @@ pub struct Reader {
 // string, extras, a throw) goes to the native method and the N-API reader, so results and rejection reasons are
 // the same on both paths. The accepted text is queued whole and split into fields on the worker (src/packed.rs).
 
-/// Bits of `nums[N_MASK]`: which slots hold a value. String slots first, in packing order (src/packed.rs).
-const B_STARTED_MS: u32 = 1 << 22;
-const B_STOPPED_MS: u32 = 1 << 23;
-const B_NODE_COUNT: u32 = 1 << 24;
-const B_ERROR_STRING: u32 = 1 << 25;
-const B_ERROR_OBJECT: u32 = 1 << 26;
+/// Bits of `nums[N_MASK]`: which slots hold a value. String slots first, in packing order (src/packed.rs), then
+/// these flags. src/fast_log.js writes the same bits and offsets: keep in step.
+const B_STARTED_MS: u32 = 1 << SLOT_COUNT;
+const B_STOPPED_MS: u32 = 1 << (SLOT_COUNT + 1);
+const B_NODE_COUNT: u32 = 1 << (SLOT_COUNT + 2);
+const B_ERROR_STRING: u32 = 1 << (SLOT_COUNT + 3);
+const B_ERROR_OBJECT: u32 = 1 << (SLOT_COUNT + 4);
+// fast_log.js builds the mask with int32 bit operations: bit 31 would make it negative.
+const _: () = assert!(B_ERROR_OBJECT < 1 << 31);
 /// The layout of `nums`, shared with src/fast_log.js.
 const N_MASK: usize = 0;
 const N_STARTED_MS: usize = 1;
@@ -628,6 +631,7 @@ impl Reader {
     input.retry_of = self.opt_string(value, c"retryOf", MAX_TEXT_BYTES)?;
     input.parent_execution_id = self.opt_string(value, c"parentExecutionId", MAX_TEXT_BYTES)?;
     input.trigger_node = self.opt_string(value, c"triggerNode", MAX_TEXT_BYTES)?;
+    input.trigger_node_type = self.opt_string(value, c"triggerNodeType", MAX_TEXT_BYTES)?;
     input.workflow_version_id = self.opt_string(value, c"workflowVersionId", MAX_TEXT_BYTES)?;
     input.user_id = self.opt_string(value, c"userId", MAX_TEXT_BYTES)?;
     input.tags = self.tags(value)?;

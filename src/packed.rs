@@ -3,7 +3,7 @@
 //!
 //! The fast path (src/fast_log.js, src/js_input.rs) validates on the JS thread but leaves the splitting, the
 //! per-field strings and their caps to the worker: one or two allocations on the JS thread per event instead
-//! of a dozen, and a 192-byte queue slot instead of a 368-byte `ExecutionInput` moved into its own. The worker splits
+//! of a dozen, and a 200-byte queue slot instead of a 392-byte `ExecutionInput` moved into its own. The worker splits
 //! into one `ExecutionInput` it keeps, so once warm it allocates nothing for that either.
 
 use std::time::{Duration, Instant};
@@ -12,7 +12,7 @@ use crate::event::{EventKind, ExecutionInput};
 use crate::json::prefix;
 
 /// String slots of the packed text, in packing order (src/fast_log.js).
-pub const SLOT_COUNT: usize = 22;
+pub const SLOT_COUNT: usize = 23;
 pub const EXECUTION_ID: usize = 0;
 pub const WORKFLOW_ID: usize = 1;
 const WORKFLOW_NAME: usize = 2;
@@ -35,6 +35,7 @@ const ERROR_STACK: usize = 18;
 const ERROR_NODE_NAME: usize = 19;
 const ERROR_NODE_ID: usize = 20;
 const ERROR_NODE_TYPE: usize = 21;
+const TRIGGER_NODE_TYPE: usize = 22;
 
 pub const MAX_STACK_BYTES: usize = 64 * 1024;
 pub const MAX_TEXT_BYTES: usize = 16 * 1024;
@@ -113,6 +114,7 @@ impl PackedInput {
       retry_of,
       parent_execution_id,
       trigger_node,
+      trigger_node_type,
       workflow_version_id,
       user_id,
       tags,
@@ -145,6 +147,7 @@ impl PackedInput {
     set_opt(retry_of, text(RETRY_OF));
     set_opt(parent_execution_id, text(PARENT_EXECUTION_ID));
     set_opt(trigger_node, text(TRIGGER_NODE));
+    set_opt(trigger_node_type, text(TRIGGER_NODE_TYPE));
     set_opt(workflow_version_id, text(WORKFLOW_VERSION_ID));
     set_opt(user_id, text(USER_ID));
     tags.truncate(self.tag_lens.len());
@@ -279,7 +282,7 @@ mod tests {
         Some(input.execution_id), Some(input.workflow_id), input.workflow_name, input.mode, input.status,
         None, None, input.retry_of, input.parent_execution_id, input.trigger_node, input.workflow_version_id,
         input.user_id, None, Some(node.name), node.node_type, node.id, error.message, error.name, error.stack,
-        error.node_name, error.node_id, error.node_type,
+        error.node_name, error.node_id, error.node_type, input.trigger_node_type,
       ];
       for (i, value) in values.iter().enumerate() {
         // Times and the node phase are read on the JS thread, not split on the worker; absent ids become "".

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { FORK_BASE } from '../../scripts/n8n/n8n-instance.mjs';
+import { FORK_BASE, publicApi } from '../../scripts/n8n/n8n-instance.mjs';
 import { consume } from '../helpers/broker.mjs';
 import { checkForkRecord } from '../helpers/fork-consumer.mjs';
 import { assertExecution } from './helpers/expect.mjs';
@@ -47,6 +47,24 @@ describe(`fork swap: the fork module on n8n ${FORK_BASE()} with the fork's docum
     for (const r of records) {
       assert.deepEqual(checkForkRecord(r.raw), [], `${r.value.event}: ${r.raw}`);
       assert.equal(r.key, r.value.messageId, 'KEY=message: the record key is the messageId');
+    }
+  });
+
+  it("a Schedule Trigger's runs read trigger_type schedule, as the fork wrote it", async () => {
+    const activate = async (active) => {
+      const r = await publicApi(main.p.url, ctx.apiKey, 'POST', `/workflows/klSchedule000001/${active ? 'activate' : 'deactivate'}`);
+      assert.equal(r.status, 200, r.text);
+    };
+    await activate(true);
+    const first = await topic.next(2, 30_000);
+    await activate(false);
+    await new Promise((r) => setTimeout(r, 3_000)); // runs begun before the deactivation end
+    const events = [...first, ...(await topic.rest())];
+    assert.ok(events.length >= 2);
+    for (const e of events) {
+      assert.equal(e.properties.workflow_id, 'klSchedule000001');
+      assert.equal(e.dimensions.trigger_type, 'schedule', `${e.event}: ${JSON.stringify(e.dimensions)}`);
+      assert.deepEqual(checkForkRecord(e), [], e.event);
     }
   });
 

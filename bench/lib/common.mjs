@@ -19,6 +19,7 @@ export function makeInput(i) {
     stoppedAt: new Date(stopped),
     nodeCount: 7,
     triggerNode: 'Webhook',
+    triggerNodeType: 'n8n-nodes-base.webhook',
     workflowVersionId: '5f0c3c9e-2b1a-4d8e-9f6a-7c3b2a1d0e9f',
     tags: ['billing', 'production'],
     userId: '8d7e6f5a-4b3c-4d2e-9f1a-0b9c8d7e6f5a',

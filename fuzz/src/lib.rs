@@ -164,6 +164,8 @@ impl<'a> Arbitrary<'a> for EventCase {
     )
     .with_format(u.arbitrary()?, u.arbitrary()?);
     let sent_at_ms = time(u)?.unwrap_or(accepted_at_ms);
+    // Decoded last, so the committed regression inputs decode to the cases they were.
+    i.trigger_node_type = opt_text(u)?;
     Ok(EventCase { input: i, ctx, sent_at_ms, finite })
   }
 }

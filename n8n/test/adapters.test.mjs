@@ -66,8 +66,30 @@ test('start maps id, workflow, mode, trigger, parent and meta', () => {
     retryOf: '3',
     parentExecutionId: '7',
     triggerNode: 'Start',
+    triggerNodeType: 'n8n-nodes-base.manualTrigger',
     userId: 'u1',
   });
+});
+
+test("the trigger node's type comes from the workflow's node of that name", () => {
+  const wf = {
+    id: 's',
+    nodes: [
+      { name: 'Code', type: 'n8n-nodes-base.code' },
+      { name: 'Every hour', type: 'n8n-nodes-base.scheduleTrigger' },
+      { name: 'On message', type: 'n8n-nodes-base.rabbitmqTrigger' },
+    ],
+  };
+  const scheduled = { executionData: { runtimeData: { source: 'trigger', triggerNode: { name: 'Every hour' } } } };
+  assert.equal(mapStart({ executionId: '1', workflow: wf, executionData: scheduled }).triggerNodeType, 'n8n-nodes-base.scheduleTrigger');
+  const run = { status: 'success', mode: 'trigger', data: { executionData: { nodeExecutionStack: [{ node: { name: 'On message' } }] } } };
+  const end = mapFinish({ executionId: '2', workflow: wf, run });
+  assert.deepEqual([end.triggerNode, end.triggerNodeType], ['On message', 'n8n-nodes-base.rabbitmqTrigger']);
+  // A name the workflow does not have, or a node without a type: no type.
+  const gone = mapStart({ executionId: '3', workflow: wf, executionData: { executionData: { runtimeData: { triggerNode: { name: 'Deleted' } } } } });
+  assert.deepEqual([gone.triggerNode, gone.triggerNodeType], ['Deleted', undefined]);
+  const untyped = mapStart({ executionId: '4', workflow: { id: 'u', nodes: [{ name: 'Every hour' }] }, executionData: scheduled });
+  assert.deepEqual([untyped.triggerNode, untyped.triggerNodeType], ['Every hour', undefined]);
 });
 
 test('finish finds the failing node from lastNodeExecuted when the error is a plain object', () => {
@@ -93,7 +115,8 @@ test('errorOf falls back to any task error when the run error is missing', () =>
 test('a sub-execution does not take its parent trigger node', () => {
   const run = { status: 'success', data: { parentExecution: { executionId: '1' }, executionData: { runtimeData: { triggerNode: { name: 'ParentStart' } } } } };
   const wf = { id: 'c', nodes: [{ name: 'Called', type: 'n8n-nodes-base.executeWorkflowTrigger' }] };
-  assert.equal(mapFinish({ executionId: '2', workflow: wf, run }).triggerNode, 'Called');
+  const end = mapFinish({ executionId: '2', workflow: wf, run });
+  assert.deepEqual([end.triggerNode, end.triggerNodeType], ['Called', 'n8n-nodes-base.executeWorkflowTrigger']);
 });
 
 test("n8n 1.x error workflow run: the failed execution from the start item's metadata, then from the trigger's task", () => {

@@ -147,7 +147,7 @@ export function render(run) {
       'SIGTERM it calls `shutdown(5000)` and prints the result. A restarted host continues the same numbering.',
   )
   out.push(
-    '- **Logger options**: the package defaults (memory durability, acks=all, idempotent, lz4, TIMEOUT_SEND 5 s, queue 10000, spool cap 1 GiB, ' +
+    '- **Logger options**: the package defaults (memory durability, acks=all, idempotent, no compression, TIMEOUT_SEND 5 s, queue 10000, spool cap 1 GiB, ' +
       'DLQ `<topic>.dlq`) except `cbResetTimeout: 5000` (60 s by default, so recoveries are not dominated by the breaker\'s wait), a fresh ' +
       '`spoolDir` per case (per trial), and what the case changes (durability, spool cap, credentials, CA).',
   )
