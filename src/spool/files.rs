@@ -221,6 +221,27 @@ mod tests {
     assert_eq!(ids(&read_all(&mut s2)), msg_ids([7]));
   }
 
+  #[test]
+  fn spool_status_reads_slots_without_taking_them() {
+    let tmp = TempDir::new().unwrap();
+    let base = tmp.path().join("base");
+    let (mut s0, _) = Spool::open_slot(&base, opts()).unwrap();
+    let (mut s1, dir1) = Spool::open_slot(&base, opts()).unwrap();
+    s0.append(&[rec(1, 50), rec(2, 50)]).unwrap();
+    s1.append_dead_letter(&rec(3, 10), "MessageTooLarge", "too big", 1).unwrap();
+    drop(s1);
+    let slots = inspect_slots(&base).unwrap();
+    assert_eq!(slots.len(), 2);
+    let (a, b) = (&slots[0], &slots[1]);
+    assert_eq!((a.in_use, a.locked_by, a.segments, a.dead_letters), (true, Some(std::process::id()), 1, 0));
+    assert_eq!(a.segment_bytes, frame_len(&rec(1, 50)) * 2);
+    assert_eq!((b.in_use, b.locked_by, b.dead_letters), (false, None, 1));
+    // A slot directory itself, and the status probe did not take it.
+    assert_eq!(inspect_slots(&dir1).unwrap().len(), 1);
+    let (_again, dir) = Spool::open_slot(&base, opts()).unwrap();
+    assert_eq!(dir, dir1);
+  }
+
   #[cfg(unix)]
   #[test]
   fn spool_file_modes() {

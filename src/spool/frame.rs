@@ -158,3 +158,82 @@ pub(crate) fn parse_header(h: &[u8]) -> (u64, u32) {
   crc.copy_from_slice(&h[4..8]);
   (u32::from_le_bytes(len) as u64, u32::from_le_bytes(crc))
 }
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+  use proptest::prelude::*;
+
+  fn record() -> impl Strategy<Value = SpoolRecord> {
+    (
+      ".{0,20}",
+      prop::collection::vec(any::<u8>(), 0..200),
+      ".{0,20}",
+      ".{0,20}",
+      any::<i64>(),
+      any::<u32>(),
+      any::<Option<i64>>(),
+    )
+      .prop_map(|(key, payload, event_name, message_id, event_time_ms, attempts, first_failure_ms)| SpoolRecord {
+        key,
+        payload,
+        event_name,
+        message_id,
+        event_time_ms,
+        attempts,
+        first_failure_ms,
+      })
+  }
+
+  proptest! {
+    #![proptest_config(ProptestConfig { cases: 512, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Every record survives encode + decode, and the header states the body's length and CRC.
+    #[test]
+    fn frame_round_trip(r in record(), prefix in prop::collection::vec(any::<u8>(), 0..16)) {
+      let mut out = prefix.clone();
+      encode_frame(&r, &mut out);
+      let frame = &out[prefix.len()..];
+      let (len, crc) = parse_header(&frame[..FRAME_HEADER]);
+      let body = &frame[FRAME_HEADER..];
+      prop_assert_eq!(len as usize, body.len());
+      prop_assert_eq!(body.len(), encoded_body_len(&r));
+      prop_assert!(plausible_len(len));
+      prop_assert_eq!(crc, crc32c::crc32c(body));
+      prop_assert_eq!(decode(body).map(|d| d.to_owned()), Some(r));
+    }
+
+    /// No byte content makes the decoder panic.
+    #[test]
+    fn frame_decode_never_panics(body in prop::collection::vec(any::<u8>(), 0..120)) {
+      let _ = decode(&body);
+    }
+  }
+
+  #[test]
+  fn frame_decode_rejects_what_v1_never_writes() {
+    let r = SpoolRecord {
+      key: "k".into(),
+      payload: b"{}".to_vec(),
+      event_name: "e".into(),
+      message_id: "m".into(),
+      event_time_ms: 1,
+      attempts: 0,
+      first_failure_ms: None,
+    };
+    let mut out = Vec::new();
+    encode_frame(&r, &mut out);
+    let body = out[FRAME_HEADER..].to_vec();
+    assert!(decode(&body).is_some());
+    let with = |i: usize, b: u8| {
+      let mut v = body.clone();
+      v[i] = b;
+      v
+    };
+    assert!(decode(&with(0, 2)).is_none(), "unknown version");
+    assert!(decode(&with(1, 2)).is_none(), "unknown flag");
+    assert!(decode(&[&body[..], &[0]].concat()).is_none(), "trailing byte");
+    assert!(decode(&body[..body.len() - 1]).is_none(), "cut short");
+    assert!(!plausible_len(MIN_BODY as u64 - 1) && !plausible_len(MAX_RECORD_BYTES as u64 + 1));
+  }
+}

@@ -102,3 +102,22 @@ impl Segments {
     }
   }
 }
+
+#[cfg(test)]
+mod tests {
+  use super::*;
+
+  #[test]
+  fn segments_normalize_moves_past_ends_and_gaps() {
+    let seg = |seq, len| Segment { seq, len, count: len / 10 };
+    let s = Segments::new([seg(3, 30), seg(4, 0), seg(7, 20)].into(), 8, 5, None);
+    let at = |seq, offset| Cursor { seq, offset, idx: 9 };
+    assert_eq!(s.normalize(at(3, 10)), at(3, 10), "inside a segment");
+    assert_eq!(s.normalize(at(3, 30)), Cursor::start(7), "past an end and an empty segment");
+    assert_eq!(s.normalize(at(5, 0)), Cursor::start(7), "a deleted segment");
+    assert_eq!(s.normalize(at(1, 4)), Cursor::start(3), "before the first segment");
+    assert_eq!(s.normalize(at(7, 20)), at(7, 20), "the end of the last segment stays");
+    assert_eq!(s.normalize(at(9, 0)), at(9, 0), "after the last segment");
+    assert_eq!(s.bytes, 50);
+  }
+}

@@ -159,8 +159,12 @@ impl Window {
 
 #[cfg(test)]
 mod tests {
+  use std::collections::BTreeMap;
+
+  use proptest::prelude::*;
   use tempfile::TempDir;
 
+  use super::*;
   use crate::spool::tests::support::*;
   use crate::spool::Spool;
 
@@ -213,5 +217,174 @@ mod tests {
     assert_eq!(ids(&s.read_next(3).unwrap()), msg_ids(10..13));
     s.rewind_unacked();
     assert_eq!(ids(&read_all(&mut s)), msg_ids(10..30));
+  }
+
+  // -- the window against a plain model ---------------------------------------------------------------------
+
+  #[derive(Debug, Clone)]
+  enum WOp {
+    /// Records become available to read.
+    Append(u8),
+    Read(u8),
+    /// A read during which the first known unacked record turns out damaged (lost).
+    ReadLosing(u8),
+    /// The next fresh read finds a damaged region standing for this many records.
+    Damage(u8),
+    /// Ack the n-th outstanding record (returned and not acked).
+    Ack(usize),
+    /// Ack an already acked position again, or a position the window never handed out.
+    AckBogus(usize),
+    Rewind,
+  }
+
+  fn wop() -> impl Strategy<Value = WOp> {
+    prop_oneof![
+      2 => (1u8..8).prop_map(WOp::Append),
+      3 => (1u8..6).prop_map(WOp::Read),
+      1 => (1u8..6).prop_map(WOp::ReadLosing),
+      1 => (1u8..4).prop_map(WOp::Damage),
+      4 => any::<usize>().prop_map(WOp::Ack),
+      1 => any::<usize>().prop_map(WOp::AckBogus),
+      1 => Just(WOp::Rewind),
+    ]
+  }
+
+  /// The model: every entry ever read in order, each acked or not, its weight and whether it is a lost record
+  /// (never returned); the prefix of popped entries; the read index; the records not read yet.
+  #[derive(Debug, Default)]
+  struct Model {
+    entries: Vec<(bool, u64)>,
+    prefix: usize,
+    read: usize,
+    available: u64,
+  }
+
+  impl Model {
+    fn settle(&mut self) -> u64 {
+      let mut weight = 0;
+      while self.prefix < self.entries.len() && self.entries[self.prefix].0 {
+        weight += self.entries[self.prefix].1;
+        self.prefix += 1;
+      }
+      self.read = self.read.max(self.prefix);
+      weight
+    }
+  }
+
+  /// Synthetic positions: record k of the log starts at offset 10 * k of segment 0.
+  fn entry(k: u64, weight: u64, acked: bool) -> Entry {
+    let next = Cursor { seq: 0, offset: 10 * (k + weight), idx: k + weight };
+    Entry { seq: 0, offset: 10 * k, next, acked, weight, event_time: Some(k as i64) }
+  }
+
+  proptest! {
+    #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Reads return what the model says (unacked entries in order after the read index, then fresh records),
+    /// acks in any order pop exactly the contiguous acked prefix with its weight, bogus and repeated acks change
+    /// nothing, and a rewind returns to the first unacked entry.
+    #[test]
+    fn window_matches_model(ops in prop::collection::vec(wop(), 1..120)) {
+      let id = |x: &Cursor| x.offset;
+      let mut w = Window::new(Cursor::start(0));
+      let mut m = Model::default();
+      let mut handed: BTreeMap<usize, SpoolPos> = BTreeMap::new();
+      let mut next_record = 0u64;
+      let mut pending_damage = None;
+      for op in ops {
+        let mut popped = Popped::default();
+        match op {
+          WOp::Append(n) => m.available += n as u64,
+          WOp::Damage(n) => pending_damage = Some(n as u64),
+          WOp::Read(max) | WOp::ReadLosing(max) => {
+            let mut lose = matches!(op, WOp::ReadLosing(_));
+            let (mut got, mut want) = (Vec::new(), Vec::new());
+            let mut skipped = false;
+            while got.len() < max as usize {
+              let at = w.read_cursor(|c| c);
+              if let Some((pos, e)) = w.known() {
+                let i = m.read;
+                prop_assert!(i < m.entries.len());
+                prop_assert_eq!(e.acked, m.entries[i].0);
+                if !e.acked {
+                  if lose {
+                    lose = false;
+                    w.lose(pos);
+                    m.entries[i].0 = true;
+                    skipped = true;
+                  } else {
+                    got.push(pos);
+                    want.push(i);
+                  }
+                }
+                w.pass_known();
+                m.read += 1;
+                continue;
+              }
+              prop_assert_eq!(m.read, m.entries.len(), "the window knows every entry the model read");
+              prop_assert_eq!(id(&at), 10 * next_record);
+              if m.available == 0 {
+                break;
+              }
+              if let Some(n) = pending_damage.take() {
+                let n = n.min(m.available);
+                w.push(entry(next_record, n, true));
+                m.entries.push((true, n));
+                m.available -= n;
+                next_record += n;
+                skipped = true;
+              } else {
+                let pos = w.push(entry(next_record, 1, false));
+                got.push(pos);
+                want.push(m.entries.len());
+                m.entries.push((false, 1));
+                m.available -= 1;
+                next_record += 1;
+              }
+              m.read += 1;
+            }
+            for (pos, i) in got.iter().zip(&want) {
+              prop_assert_eq!(pos.offset(), 10 * m.entries[..*i].iter().map(|e| e.1).sum::<u64>());
+              // A record read again after a rewind keeps its position.
+              prop_assert_eq!(*handed.entry(*i).or_insert(*pos), *pos);
+            }
+            if skipped {
+              popped = w.pop_acked(|c| c);
+            }
+          }
+          WOp::Ack(n) => {
+            let outstanding: Vec<usize> = handed.keys().copied().filter(|&i| !m.entries[i].0).collect();
+            if !outstanding.is_empty() {
+              let i = outstanding[n % outstanding.len()];
+              prop_assert!(w.ack(handed[&i]));
+              m.entries[i].0 = true;
+              popped = w.pop_acked(|c| c);
+            }
+          }
+          WOp::AckBogus(n) => {
+            let acked: Vec<usize> = handed.keys().copied().filter(|&i| m.entries[i].0).collect();
+            let pos = match acked.is_empty() {
+              false => handed[&acked[n % acked.len()]],
+              true => SpoolPos { seq: 0, offset: 10 * (n as u64 % 1000) + 3, rid: n as u64 % 1000 },
+            };
+            prop_assert!(!w.ack(pos));
+            prop_assert_eq!(w.pop_acked(|c| c), Popped::default());
+          }
+          WOp::Rewind => {
+            w.rewind();
+            m.read = m.prefix;
+          }
+        }
+        let before = m.prefix;
+        let weight = m.settle();
+        prop_assert_eq!(popped, Popped { entries: (m.prefix - before) as u64, records: weight });
+        prop_assert_eq!(w.ack_rid, m.prefix as u64);
+        prop_assert_eq!(w.read_rid, m.read as u64);
+        prop_assert_eq!(w.entries.len(), m.entries.len() - m.prefix);
+        let head: u64 = m.entries[..m.prefix].iter().map(|e| e.1).sum();
+        prop_assert_eq!(id(&w.ack_cursor()), 10 * head);
+        prop_assert_eq!(w.front().map(|e| e.offset), (m.prefix < m.entries.len()).then_some(10 * head));
+      }
+    }
   }
 }

@@ -167,10 +167,12 @@ impl<F: Filesystem> Writer<F> {
 #[cfg(test)]
 mod tests {
   use std::fs;
+  use std::path::Path;
 
   use tempfile::TempDir;
 
   use crate::spool::files::segment_name;
+  use crate::spool::tests::memfs::{MemFs, Op};
   use crate::spool::tests::support::*;
   use crate::spool::*;
 
@@ -294,5 +296,35 @@ mod tests {
     drop(s);
     let mut s = Spool::open(&dir, options).unwrap();
     assert_eq!(ids(&read_all(&mut s)), msg_ids([6, 7, 8, 9, 16, 17, 18, 19, 30]));
+  }
+
+  /// A write or an fdatasync that fails leaves no partial frame: the segment is cut back to its last complete
+  /// frame, the call's records are not counted, and the spool goes on (on memory, with injected faults).
+  #[test]
+  fn spool_failed_append_leaves_no_partial_frame() {
+    for (policy, op, partial) in [(FsyncPolicy::Never, Op::Write, 30), (FsyncPolicy::Always, Op::Sync, 0)] {
+      let fs = MemFs::default();
+      let dir = Path::new("/mem/spool");
+      let options = SpoolOptions { fsync: policy, ..opts() };
+      let mut s = Spool::open_in(fs.clone(), dir, options.clone()).unwrap();
+      s.append(&(0..5).map(|i| rec(i, 100)).collect::<Vec<_>>()).unwrap();
+      let segment = dir.join(segment_name(0));
+      let before = fs.read(&segment).unwrap().len();
+      fs.fail_next(op, "segment-", partial);
+      let err = s.append(&(5..8).map(|i| rec(i, 100)).collect::<Vec<_>>()).unwrap_err();
+      assert!(matches!(err, SpoolError::Io { action: "append to", .. }), "{err}");
+      assert_eq!(fs.pending_faults(), 0);
+      assert_eq!(fs.read(&segment).unwrap().len(), before, "{policy:?}: cut back");
+      assert_eq!((s.stats().records, s.stats().bytes), (5, before as u64));
+      s.append(&[rec(8, 100), rec(9, 100)]).unwrap();
+      let mut want = msg_ids(0..5);
+      want.extend(msg_ids([8, 9]));
+      assert_eq!(ids(&read_all(&mut s)), want);
+      drop(s);
+      let mut s = Spool::open_in(fs.clone(), dir, options).unwrap();
+      let r = s.recovery().clone();
+      assert_eq!((r.records, r.torn_tails, r.corrupted_records), (7, 0, 0), "{policy:?}");
+      assert_eq!(ids(&read_all(&mut s)), want);
+    }
   }
 }

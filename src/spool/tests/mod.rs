@@ -1,5 +1,7 @@
-//! Tests of the spool as a whole, the helpers the spool's tests share, and the speed report.
+//! Tests of the spool as a whole: helpers, the in-memory filesystem, the model-based test, the speed report.
 
+pub(crate) mod memfs;
+mod model;
 pub(crate) mod support;
 
 use std::fs;
