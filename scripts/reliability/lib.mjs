@@ -360,7 +360,7 @@ export function readDeadLetterFiles(base) {
 }
 
 /**
- * Keys of every well-formed record in a spool slot's segment files (the on-disk format of src/spool.rs:
+ * Keys of every well-formed record in a spool slot's segment files (the on-disk format of src/spool/frame.rs:
  * u32 length, u32 crc32c, body = version, flags, event time, attempts, [first failure], key, name, id, payload).
  * Stops at the first malformed frame of a segment. Used to tell what had reached the disk at a SIGKILL.
  */

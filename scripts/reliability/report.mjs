@@ -165,7 +165,7 @@ export function render(run) {
   )
   out.push(
     '- **What reached the disk at a SIGKILL** (cases 12-14): right after the kill, the slot\'s segment files are parsed (the frame format ' +
-      'documented in `src/spool.rs`) and the topic is read, so a loss can be told apart: events already on disk or in Kafka (must never be lost) ' +
+      'documented in `src/spool/frame.rs`) and the topic is read, so a loss can be told apart: events already on disk or in Kafka (must never be lost) ' +
       'versus events still in memory; in disk mode the progress file also tells which events had been acknowledged to disk.',
   )
   out.push(
