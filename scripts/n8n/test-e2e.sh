@@ -20,6 +20,14 @@ echo "n8n installs ready in $(( $(date +%s) - started )) s"
 bash scripts/n8n/build.sh
 
 files=("$@")
-[ ${#files[@]} -gt 0 ] || files=(n8n/test/*.test.mjs __test__/e2e/*.test.mjs)
-# one n8n at a time: the machine has 2 cores
-node --test --test-concurrency=1 "${files[@]}"
+if [ ${#files[@]} -eq 0 ]; then
+  # The longest suites first (each restarts n8n or Kafka several times), so that the last ones to finish are short.
+  slow=(__test__/e2e/wiring.test.mjs __test__/e2e/resilience.test.mjs __test__/e2e/queue-*.test.mjs __test__/e2e/more-*.test.mjs)
+  files=("${slow[@]}")
+  for f in n8n/test/*.test.mjs __test__/e2e/*.test.mjs; do
+    [[ " ${slow[*]} " == *" $f "* ]] || files+=("$f")
+  done
+fi
+# Suites side by side: most of a suite's time is waiting (n8n starting, Wait nodes, timeouts, Kafka reads), not CPU.
+# Each suite has its own n8n ports, topics, Redis and spare broker; E2E_CONCURRENCY=1 runs one at a time.
+node --test --test-concurrency="${E2E_CONCURRENCY:-3}" "${files[@]}"
