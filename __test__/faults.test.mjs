@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
 import { spoolDir } from './helpers/spool.mjs'
 import { randomBytes } from 'node:crypto'
-import { ensureBroker, brokerScript, consume, uniqueTopic, createTopic } from './helpers/broker.mjs'
+import { ensureBroker, brokerScript, consume, uniqueTopic, createTopic, privatePortBase } from './helpers/broker.mjs'
 import { SECRETS } from './helpers/secrets.mjs'
 
 const { KafkaExecutionLogger } = createRequire(import.meta.url)('../index.js')
@@ -28,7 +28,7 @@ async function waitFor(predicate, timeoutMs, what) {
 }
 
 // A second, private broker on its own ports, so stopping it disturbs no other test.
-const LATE_PORT_BASE = '29192'
+const LATE_PORT_BASE = String(privatePortBase(100))
 const late = (...args) => brokerScript({ KAFKA_PORT_BASE: LATE_PORT_BASE }, ...args)
 after(() => late('wipe'))
 

@@ -5,10 +5,10 @@ import { spawn } from 'node:child_process'
 import { createInterface } from 'node:readline'
 import { readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { brokerScript, consume, uniqueTopic } from './helpers/broker.mjs'
+import { brokerScript, consume, privatePortBase, uniqueTopic } from './helpers/broker.mjs'
 import { spoolDir } from './helpers/spool.mjs'
 
-const PORT_BASE = '29392'
+const PORT_BASE = String(privatePortBase(300))
 const brokers = `127.0.0.1:${PORT_BASE}`
 const broker = (...args) => brokerScript({ KAFKA_PORT_BASE: PORT_BASE }, ...args)
 after(() => broker('wipe'))

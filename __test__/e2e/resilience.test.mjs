@@ -5,10 +5,11 @@ import { PINNED } from '../../scripts/n8n/n8n-instance.mjs';
 import { assertExecution } from './helpers/expect.mjs';
 import { post, prepareN8n, startMain } from './helpers/harness.mjs';
 import { kafkaUp, ofWorkflow, spareBroker as broker, TopicReader, uniqueTopic } from './helpers/kafka.mjs';
+import { privatePortBase } from '../helpers/broker.mjs';
 import { SECRETS } from '../helpers/secrets.mjs';
 
 /** A second broker of our own, on other ports, so stopping it disturbs no other test. */
-const SPARE_BASE = Number(process.env.KAFKA_PORT_BASE ?? 29092) + 200; // beside the shared broker, on ports of its own
+const SPARE_BASE = privatePortBase(200); // beside the shared broker, on ports of its own
 const spareBroker = (cmd) => broker(SPARE_BASE, cmd);
 
 describe('resilience (stock hook file, n8n pinned)', () => {

@@ -6,6 +6,15 @@ import { fileURLToPath } from 'node:url'
 
 export const BROKER_SH = fileURLToPath(new URL('../../scripts/kafka/broker.sh', import.meta.url))
 
+/** The shared broker's port base (KAFKA_PORT_BASE, 29092 by default). */
+export const SHARED_PORT_BASE = Number(process.env.KAFKA_PORT_BASE ?? 29092)
+
+/**
+ * The port base of a private broker `offset` ports above the shared one: moving KAFKA_PORT_BASE moves every broker of
+ * a run, so two runs on one machine (a CI job beside a developer's) never share a port.
+ */
+export const privatePortBase = (offset) => SHARED_PORT_BASE + offset
+
 /**
  * Runs broker.sh synchronously and returns its stdout; throws with its output when it fails.
  * brokerScript('start') or brokerScript({ KAFKA_PORT_BASE: '29192' }, 'start') for another instance.

@@ -6,12 +6,14 @@ import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, re
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { BROKER_SH, consume, uniqueTopic } from '../../__test__/helpers/broker.mjs'
+import { BROKER_SH, consume, privatePortBase, uniqueTopic } from '../../__test__/helpers/broker.mjs'
 import { removeKeeping } from '../keep-for-scan.mjs'
 
 export { uniqueTopic }
 export const REPO = fileURLToPath(new URL('../..', import.meta.url))
 export const HOST = fileURLToPath(new URL('./host.mjs', import.meta.url))
+/** The matrix's private brokers: offsets from the shared broker's base (29092 by default: 29552, 29562, 29572, 29712). */
+export const PORTS = { outage: privatePortBase(460), outage2: privatePortBase(470), steady: privatePortBase(480), cluster: privatePortBase(620) }
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 // --- brokers ---------------------------------------------------------------------------------------------

@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { cpus, loadavg, totalmem, release } from 'node:os'
 import { join } from 'node:path'
-import { REPO } from './lib.mjs'
+import { SHARED_PORT_BASE } from '../../__test__/helpers/broker.mjs'
+import { PORTS, REPO } from './lib.mjs'
 
 const sh = (cmd, args) => {
   try {
@@ -152,9 +153,9 @@ export function render(run) {
       '`spoolDir` per case (per trial), and what the case changes (durability, spool cap, credentials, CA).',
   )
   out.push(
-    `- **Brokers**: \`scripts/kafka/broker.sh\` (Kafka from Maven jars, KRaft). Brokers A (port base 29552: cases ${casesIn('outage')}) and A2 (29562: cases ${casesIn('outage2')}) ` +
-      `are the ones stopped, killed and frozen; broker B (29572, \`auto.create.topics.enable=false\`, topics created explicitly: cases ${casesIn('steady', 'dead-letters')}) ` +
-      'stays up; the cluster uses base 29712 (nodes on 29712, 29722, 29732). All are wiped before and after a run; the shared broker on 29092 is ' +
+    `- **Brokers**: \`scripts/kafka/broker.sh\` (Kafka from Maven jars, KRaft). Brokers A (port base ${PORTS.outage}: cases ${casesIn('outage')}) and A2 (${PORTS.outage2}: cases ${casesIn('outage2')}) ` +
+      `are the ones stopped, killed and frozen; broker B (${PORTS.steady}, \`auto.create.topics.enable=false\`, topics created explicitly: cases ${casesIn('steady', 'dead-letters')}) ` +
+      `stays up; the cluster uses base ${PORTS.cluster} (nodes on ${PORTS.cluster}, ${PORTS.cluster + 10}, ${PORTS.cluster + 20}). All are wiped before and after a run; the shared broker on ${SHARED_PORT_BASE} is ` +
       'never touched.',
   )
   out.push(

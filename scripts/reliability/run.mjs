@@ -12,13 +12,12 @@ import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
 import { CASES, PROFILES } from './cases.mjs'
-import { Broker, Cluster, REPO, account, describeKeys, listTopics, readDeadLetterFiles, readTopic, removeTempDirs, startHost } from './lib.mjs'
+import { Broker, Cluster, PORTS, REPO, account, describeKeys, listTopics, readDeadLetterFiles, readTopic, removeTempDirs, startHost } from './lib.mjs'
 import { environment, render } from './report.mjs'
 
 /** Private instances of this matrix (docs/test-broker.md lists the ports other tests use). */
 // Bases below 32768, outside Linux's ephemeral port range: a client socket once took a matrix broker's port mid-run.
 // (Nobody else in the repo uses them: docs/test-broker.md.)
-export const PORTS = { outage: 29552, outage2: 29562, steady: 29572, cluster: 29712 }
 export const RSS_LIMIT_MB = 256
 /** Which private broker each lane uses: A and A2 are stopped, killed and frozen; B stays up; C is the cluster. */
 const BROKER_OF = { outage: 'A', outage2: 'A2', steady: 'B', 'dead-letters': 'B', cluster: 'C' }
