@@ -191,8 +191,16 @@ pub struct ProduceResult {
   pub errors: Vec<String>,
 }
 
+/// What `readTopic` returns: the records, and why the read stopped short when it did.
+#[napi(object)]
+pub struct TopicRead {
+  pub records: Vec<ConsumedRecord>,
+  /// Set when the read ended (at `maxMessages` or the timeout) before every partition was read to its end.
+  pub partial: Option<String>,
+}
+
 /// Reads a topic (from `sinceMs`, up to its end when the read began) with the logger's connection settings.
-#[napi(ts_args_type = "options: KafkaLoggerOptions | undefined, query: ReadTopicQuery", ts_return_type = "Promise<ConsumedRecord[]>")]
+#[napi(ts_args_type = "options: KafkaLoggerOptions | undefined, query: ReadTopicQuery", ts_return_type = "Promise<TopicRead>")]
 pub fn read_topic<'env>(env: &'env Env, options: Option<Unknown>, query: ReadTopicQuery) -> Result<Object<'env>> {
   let config = tool_config(env, options)?;
   on_thread(env, move || {
@@ -203,8 +211,9 @@ pub fn read_topic<'env>(env: &'env Env, options: Option<Unknown>, query: ReadTop
       max_messages: query.max_messages.unwrap_or(u32::MAX) as usize,
       timeout: Duration::from_millis(query.timeout_ms.unwrap_or(30_000) as u64),
     };
-    let records = tools::read_topic(&config, &query)?;
-    Ok(records
+    let read = tools::read_topic(&config, &query)?;
+    let records = read
+      .records
       .into_iter()
       .map(|r| ConsumedRecord {
         partition: r.partition,
@@ -214,7 +223,8 @@ pub fn read_topic<'env>(env: &'env Env, options: Option<Unknown>, query: ReadTop
         value: r.value,
         headers: r.headers.into_iter().collect(),
       })
-      .collect::<Vec<_>>())
+      .collect::<Vec<_>>();
+    Ok(TopicRead { records, partial: read.partial })
   })
 }
 

@@ -39,8 +39,17 @@ fn text(bytes: Option<&[u8]>) -> Option<String> {
   bytes.map(|b| String::from_utf8_lossy(b).into_owned())
 }
 
-/// Reads every record of `topic` from `since_ms` (or the beginning) up to the end it had when the read began.
-pub fn read_topic(config: &Config, query: &ReadQuery) -> Result<Vec<Consumed>, String> {
+/// What a topic read returned, and why it stopped short when it did.
+#[derive(Debug, Default)]
+pub struct TopicRead {
+  pub records: Vec<Consumed>,
+  /// Set when the read ended before every partition was read to its end: the records are a part only.
+  pub partial: Option<String>,
+}
+
+/// Reads every record of `topic` from `since_ms` (or the beginning) up to the end it had when the read began,
+/// holding at most `max_messages` records; a read that stops at that bound or at the timeout says so (`partial`).
+pub fn read_topic(config: &Config, query: &ReadQuery) -> Result<TopicRead, String> {
   let consumer: BaseConsumer<DefaultConsumerContext> = connection_config(config)
     .set("group.id", "n8n-kafka-execution-logger-tools")
     .set("enable.auto.commit", "false")
@@ -97,7 +106,16 @@ pub fn read_topic(config: &Config, query: &ReadQuery) -> Result<Vec<Consumed>, S
       }
     }
   }
-  Ok(records)
+  let unread = partitions.len() - done.len();
+  let partial = (unread > 0).then(|| {
+    let why = if records.len() >= query.max_messages {
+      format!("stopped at the limit of {} records", query.max_messages)
+    } else {
+      format!("timed out after {} ms", query.timeout.as_millis())
+    };
+    format!("{why} with {unread} of {} partitions of {} not read to their end", partitions.len(), query.topic)
+  });
+  Ok(TopicRead { records, partial })
 }
 
 /// A record to produce exactly as given.
