@@ -348,6 +348,13 @@ mod tests {
     (dir, options, f, segs)
   }
 
+  /// Flips the bits of `mask` in byte `at` of a file.
+  fn flip(path: &std::path::Path, at: u64, mask: u8) {
+    let mut bytes = fs::read(path).unwrap();
+    bytes[at as usize] ^= mask;
+    fs::write(path, bytes).unwrap();
+  }
+
   /// A length field corrupted mid-segment makes its frame run past the end of the file, like a torn write; it is
   /// not one: the frames after it are there. Counted (every record from it to the segment's end), quarantined,
   /// not torn.
@@ -356,9 +363,7 @@ mod tests {
     let tmp = TempDir::new().unwrap();
     let (dir, options, f, segs) = thirty_in_three_segments(&tmp);
     // Record 13 (segment 1, frame 3): the high byte of its length, which then runs 16 MiB past the file's end.
-    let mut bytes = fs::read(&segs[1]).unwrap();
-    bytes[(3 * f + 3) as usize] ^= 0x01;
-    fs::write(&segs[1], bytes).unwrap();
+    flip(&segs[1], 3 * f + 3, 0x01);
     let mut s = Spool::open(&dir, options).unwrap();
     let r = s.recovery().clone();
     assert_eq!((r.corrupted_records, r.torn_records, r.torn_tails), (7, 0, 0), "{r:?}");
@@ -375,9 +380,7 @@ mod tests {
     let tmp = TempDir::new().unwrap();
     let (dir, options, f, segs) = thirty_in_three_segments(&tmp);
     // A flipped payload byte in record 15 (segment 1, record 5), an impossible length in record 23.
-    let mut bytes = fs::read(&segs[1]).unwrap();
-    bytes[(5 * f + 40) as usize] ^= 0x01;
-    fs::write(&segs[1], bytes).unwrap();
+    flip(&segs[1], 5 * f + 40, 0x01);
     let mut bytes = fs::read(&segs[2]).unwrap();
     bytes[(3 * f) as usize..(3 * f) as usize + 4].copy_from_slice(&u32::MAX.to_le_bytes());
     fs::write(&segs[2], bytes).unwrap();
