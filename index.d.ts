@@ -232,6 +232,12 @@ export interface OutgoingRecord {
   timestamp?: number
 }
 
+/** The next offset to read in a partition. */
+export interface PartitionOffset {
+  partition: number
+  offset: number
+}
+
 /** Produces records exactly as given (key, value, headers, timestamp): the replay tool's way back to Kafka. */
 export declare function produceRecords(options: KafkaLoggerOptions | undefined, topic: string, records: OutgoingRecord[], timeoutMs?: number): Promise<ProduceResult>
 
@@ -254,6 +260,8 @@ export interface ReadTopicQuery {
   untilMs?: number
   maxMessages?: number
   timeoutMs?: number
+  /** Continues a partial read: its `resume` (`sinceMs` does not apply then). */
+  resume?: Array<PartitionOffset>
 }
 
 export interface ShutdownResult {
@@ -272,4 +280,6 @@ export interface TopicRead {
   records: Array<ConsumedRecord>
   /** Set when the read ended (at `maxMessages` or the timeout) before every partition was read to its end. */
   partial?: string
+  /** With `partial`: pass it as the next query's `resume` to read on from there. */
+  resume?: Array<PartitionOffset>
 }

@@ -142,7 +142,7 @@ test('replay from the dead-letter topic without --to-topic sends each record bac
   assert.deepEqual(dry.records.map((r) => [r.messageId, r.topic]), [['to-a', a], ['to-b', b]])
   assert.deepEqual(dry.targets, { [a]: 1, [b]: 1 })
   assert.equal(dry.partial, null)
-  const text = await run('replay', '--brokers', broker.plaintext, '--from-topic', dlq)
+  const text = await run('replay', '--brokers', broker.plaintext, '--from-topic', dlq, '--page-size', '1')
   assert.match(text, new RegExp(`sending Workflow Failed to-a \\(key to-a\\) -> ${a}\nsending Workflow Failed to-b \\(key to-b\\) -> ${b}\n`))
   const [[inA], [inB]] = await Promise.all([consume({ brokers: broker.plaintext, topic: a, count: 1 }), consume({ brokers: broker.plaintext, topic: b, count: 1 })])
   assert.deepEqual([inA.key, inB.key], ['to-a', 'to-b'])
@@ -166,11 +166,16 @@ test('inspect escapes control characters from workflow text, and says when a rea
   assert.equal(out.stderr, '')
   // A read bounded below the topic's size is partial, and says so.
   const part = await exec({}, ['inspect', '--brokers', broker.plaintext, '--topic', topic, '--max-records', '2'])
-  assert.match(part.stderr, /^partial: stopped at the limit of 2 records with \d+ of \d+ partitions of \S+ not read to their end/)
+  assert.match(part.stderr, /^partial: stopped at the limit of 2 records \(--max-records\) before the end of \S+; the results cover only the 2 records read\n$/)
   assert.match(part.stdout, /: 2 events, 1 workflows \(partial read\)/)
   const json = JSON.parse(await run('inspect', '--brokers', broker.plaintext, '--topic', topic, '--max-records', '2', '--json'))
   assert.match(json.partial, /stopped at the limit of 2 records/)
   assert.equal(JSON.parse(await run('inspect', '--brokers', broker.plaintext, '--topic', topic, '--json')).partial, null)
+  // Page by page (one record held at a time): the whole topic, not partial.
+  const paged = JSON.parse(await run('inspect', '--brokers', broker.plaintext, '--topic', topic, '--page-size', '1', '--json'))
+  assert.deepEqual([paged.records, paged.events, paged.partial], [3, 3, null])
+  const pagedPart = JSON.parse(await run('inspect', '--brokers', broker.plaintext, '--topic', topic, '--page-size', '1', '--max-records', '2', '--json'))
+  assert.deepEqual([pagedPart.records, pagedPart.partial], [2, `stopped at the limit of 2 records (--max-records) before the end of ${topic}`])
 })
 
 test('bad arguments get a clear message and exit code 2', async () => {

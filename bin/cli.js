@@ -11,15 +11,16 @@ const native = require('../index.js')
 
 const USAGE = `Usage:
   n8n-kafka-execution-logger inspect [--brokers H:P] [--topic T] [--since 1h|ISO] [--until ISO] [--workflow ID]
-                                     [--max-records N] [--timeout MS] [--json]
+                                     [--max-records N] [--page-size N] [--timeout MS] [--json]
   n8n-kafka-execution-logger replay (--from-topic DLQ | --from-file PATH) [--to-topic T] [--event NAME]
                                     [--workflow ID] [--since 1h|ISO] [--until ISO] [--max-records N]
-                                    [--timeout MS] [--dry-run] [--json]
+                                    [--page-size N] [--timeout MS] [--dry-run] [--json]
   n8n-kafka-execution-logger spool status [--dir SPOOL_DIR] [--json]
 
-Topic reads stop at --max-records (default 100000) or --timeout (default 30000 ms); a read that stops before the
-end of the topic prints "partial: <why>". Security (SSL, SASL) and the default topic come from the
-N8N_KAFKA_LOGGER_* environment, as for the logger.`
+Topics are read page by page (--page-size records at a time, default 1000) and stop at --max-records (default
+100000) or --timeout (default 30000 ms, in all); a read that stops before the end of the topic prints
+"partial: <why>". Security (SSL, SASL) and the default topic come from the N8N_KAFKA_LOGGER_* environment, as
+for the logger.`
 
 const OPTIONS = {
   brokers: { type: 'string' },
@@ -34,6 +35,7 @@ const OPTIONS = {
   dir: { type: 'string' },
   timeout: { type: 'string', default: '30000' },
   'max-records': { type: 'string', default: '100000' },
+  'page-size': { type: 'string', default: '1000' },
   'dry-run': { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
@@ -65,11 +67,32 @@ function positive(text, flag) {
   return n
 }
 
-/** Reads a topic within the bounds of --max-records and --timeout; says on stderr when the read is partial. */
-async function readTopic(flags, query) {
-  const read = await native.readTopic(connection(flags), { ...query, maxMessages: positive(flags['max-records'], 'max-records'), timeoutMs: positive(flags.timeout, 'timeout') })
-  if (read.partial) console.error(`partial: ${read.partial}; the results below cover only the records read`)
-  return read
+/**
+ * Reads a topic page by page (at most --page-size records held at once), up to --max-records and --timeout in
+ * all. Yields each page's records; `state.partial` ends up null, or why the read stopped before the topic's end
+ * (also said on stderr).
+ */
+async function* topicPages(flags, query, state) {
+  const max = positive(flags['max-records'], 'max-records')
+  const page = Math.min(positive(flags['page-size'], 'page-size'), max)
+  const deadline = Date.now() + positive(flags.timeout, 'timeout')
+  let total = 0
+  let resume
+  state.partial = null
+  for (;;) {
+    const timeoutMs = Math.max(1, deadline - Date.now())
+    const read = await native.readTopic(connection(flags), { ...query, maxMessages: Math.min(page, max - total), timeoutMs, resume })
+    total += read.records.length
+    yield read.records
+    if (!read.partial) return
+    if (total >= max) state.partial = `stopped at the limit of ${max} records (--max-records) before the end of ${query.topic}`
+    else if (!read.resume || !read.records.length || Date.now() >= deadline) state.partial = read.partial
+    if (state.partial) {
+      console.error(`partial: ${printable(state.partial)}; the results cover only the ${total} records read`)
+      return
+    }
+    resume = read.resume
+  }
 }
 
 function connection(flags) {
@@ -135,18 +158,23 @@ function summarize(events) {
 
 async function inspect(flags) {
   const topic = flags.topic ?? defaultTopic()
-  const { records, partial } = await readTopic(flags, { topic, sinceMs: parseTime(flags.since, 'since'), untilMs: parseTime(flags.until, 'until') })
+  const state = {}
   const seen = new Set()
   const events = []
-  for (const r of records) {
-    const e = parseJson(r.value)
-    if (!e || seen.has(e.messageId)) continue // a resend carries the same messageId
-    seen.add(e.messageId)
-    if (flags.workflow && e.properties?.workflow_id !== flags.workflow) continue
-    events.push(e)
+  let records = 0
+  for await (const page of topicPages(flags, { topic, sinceMs: parseTime(flags.since, 'since'), untilMs: parseTime(flags.until, 'until') }, state)) {
+    records += page.length
+    for (const r of page) {
+      const e = parseJson(r.value)
+      if (!e || seen.has(e.messageId)) continue // a resend carries the same messageId
+      seen.add(e.messageId)
+      if (flags.workflow && e.properties?.workflow_id !== flags.workflow) continue
+      events.push(e)
+    }
   }
+  const { partial } = state
   const workflows = summarize(events)
-  if (flags.json) return console.log(JSON.stringify({ topic, partial: partial ?? null, records: records.length, events: events.length, workflows }, null, 2))
+  if (flags.json) return console.log(JSON.stringify({ topic, partial, records, events: events.length, workflows }, null, 2))
   // Workflow text (names, node names, error messages) is the user's: escaped before it reaches a terminal.
   const p = printable
   console.log(`${p(topic)}: ${events.length} events, ${workflows.length} workflows${partial ? ' (partial read)' : ''}`)
@@ -182,18 +210,18 @@ async function* fileLetters(file) {
   }
 }
 
-/** Dead letters as records to resend: from the dead-letter topic (a bounded read), or dead-letter files (streamed). */
+/** Dead letters as records to resend: from the dead-letter topic or dead-letter files, a page or a line at a time. */
 async function* deadLetters(flags, state) {
   if (flags['from-topic']) {
-    const read = await readTopic(flags, { topic: flags['from-topic'] })
-    state.partial = read.partial ?? null
-    for (const r of read.records) {
-      yield {
-        key: r.key ?? undefined,
-        value: r.value ?? '',
-        timestamp: r.timestamp ?? undefined,
-        headers: Object.fromEntries(Object.entries(r.headers).filter(([k]) => !k.startsWith('dlq-'))),
-        originalTopic: r.headers['dlq-original-topic'],
+    for await (const page of topicPages(flags, { topic: flags['from-topic'] }, state)) {
+      for (const r of page) {
+        yield {
+          key: r.key ?? undefined,
+          value: r.value ?? '',
+          timestamp: r.timestamp ?? undefined,
+          headers: Object.fromEntries(Object.entries(r.headers).filter(([k]) => !k.startsWith('dlq-'))),
+          originalTopic: r.headers['dlq-original-topic'],
+        }
       }
     }
     return
