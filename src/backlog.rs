@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::config::Config;
 use crate::diag::{Diagnostics, Level};
 use crate::errors::ErrorKind;
-use crate::metrics::now_ms;
+use crate::metrics::{now_ms, Metrics};
 use crate::producer::Pending;
 use crate::spool::{FsyncPolicy, Spool, SpoolOptions, SpoolPos, SpoolRecord, SpoolStats};
 
@@ -65,7 +65,7 @@ fn static_event_name(name: &str) -> &'static str {
 impl Backlog {
   /// Opens this process's slot under SPOOL_DIR. None (with a warning) when the spool is off or unusable:
   /// the logger then keeps failed events in memory only.
-  pub fn open(config: &Config, diag: &Diagnostics) -> Option<Backlog> {
+  pub fn open(config: &Config, diag: &Diagnostics, metrics: &Metrics) -> Option<Backlog> {
     let base = config.spool_dir.as_ref()?;
     let options = SpoolOptions { max_bytes: config.spool_max_bytes, fsync: FsyncPolicy::Manual, ..SpoolOptions::default() };
     match Spool::open_slot(base, options) {
@@ -97,6 +97,7 @@ impl Backlog {
       }
       Err(e) => {
         diag.log(Level::Warn, &format!("running without a disk spool, failed events are kept in memory only: {e}"));
+        metrics.update_status(|s| s.spool_error = Some(e.to_string()));
         None
       }
     }
@@ -297,7 +298,7 @@ mod tests {
     let env = [("N8N_KAFKA_LOGGER_SPOOL_DIR", dir.display().to_string()), ("N8N_KAFKA_LOGGER_SPOOL_MAX_BYTES", max_bytes.to_string())];
     let config = Config::parse(&Sources::from_env(env.into_iter().map(|(k, v)| (k.to_string(), v)).collect())).unwrap();
     let diag = Diagnostics::new(Box::new(StderrSink), Vec::new());
-    (Backlog::open(&config, &diag).expect("spool opens"), diag)
+    (Backlog::open(&config, &diag, &Metrics::new()).expect("spool opens"), diag)
   }
 
   fn events(n: usize, payload_len: usize) -> Vec<Pending> {

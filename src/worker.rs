@@ -193,7 +193,7 @@ impl Worker {
       let config = &shared.config;
       let breaker = Breaker::new(config.cb_failure_threshold, config.cb_reset_timeout, config.cb_monitoring_period);
       let mut worker = Worker {
-        backlog: Backlog::open(config, &shared.diag),
+        backlog: Backlog::open(config, &shared.diag, &shared.metrics),
         to_spill: Vec::new(),
         shared: shared.clone(),
         commands,
