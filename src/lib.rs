@@ -3,7 +3,7 @@
 //! Layout: `settings`/`config` (configuration), `event` (input and message), `json` (its writer), `packed` (what a
 //! log call queues), `queue`, `breaker`, `errors` (error classes), `producer` (librdkafka), `metrics` (counters,
 //! health), `diag` (diagnostics), `worker` (the background thread) and `wakeup` (its librdkafka wake-ups), `logger`
-//! (the Rust API), and the napi boundary in `binding`, `js_input` (with `fast_log.js`) and `js_logger`.
+//! (the Rust API), and the napi boundary in `napi/`.
 
 pub mod backlog;
 pub mod breaker;
@@ -28,6 +28,4 @@ pub mod worker;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-mod binding;
-mod js_input;
-mod js_logger;
+mod napi;

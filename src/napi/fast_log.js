@@ -1,4 +1,4 @@
-// The log methods of KafkaExecutionLogger, installed on its prototype when the addon loads (src/js_input.rs).
+// The log methods of KafkaExecutionLogger, installed on its prototype when the addon loads (js_input.rs).
 // Reading the fields here uses V8's inline caches; the strings go to the addon as one packed string, their
 // lengths and the numbers through the shared Float64Array `nums`. Anything unusual (a wrong type, a long string,
 // dimensions/metrics/flags, a throw, a nested log call) is left to the addon's exact reader, which gives the

@@ -13,8 +13,8 @@ use napi_derive::napi;
 use crate::config::{is_configured, Config, ConfigError, Sources, CONFIG_ERROR_CODE};
 use crate::diag::{LogSink, StderrSink};
 use crate::event::EventKind;
-use crate::js_input::{self, Reader};
-use crate::js_logger::JsLoggerSink;
+use super::js_input::{self, Reader};
+use super::js_logger::JsLoggerSink;
 use crate::logger::Logger;
 use crate::packed::Queued;
 use crate::settings::{self, ENV_PREFIX, SETTINGS};
@@ -273,11 +273,11 @@ fn timeout_arg(env: &Env, value: Option<Unknown>, default: Duration) -> Result<D
   }
 }
 
-/// Replaces the class's log methods with the JS fast path of src/fast_log.js once the class is registered.
+/// Replaces the class's log methods with the JS fast path of fast_log.js once the class is registered.
 #[napi(module_exports)]
 pub fn install_fast_log(exports: Object, env: Env) -> Result<()> {
   let class: Unknown = exports.get_named_property("KafkaExecutionLogger")?;
-  crate::js_input::install(env.raw(), class.raw());
+  js_input::install(env.raw(), class.raw());
   Ok(())
 }
 
@@ -364,7 +364,7 @@ impl KafkaExecutionLogger {
     self.log(&env, input, None)
   }
 
-  /// The native half of the four log methods' fast path for this logger: src/fast_log.js asks for it once per
+  /// The native half of the four log methods' fast path for this logger: fast_log.js asks for it once per
   /// instance and keeps it where only its closure can reach it.
   #[napi(skip_typescript)]
   pub fn packed_log_function<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
