@@ -1,6 +1,6 @@
 //! n8n-kafka-execution-logger: fire-and-forget n8n execution events, delivered to Kafka by one background thread.
 //!
-//! Layout: `settings`/`config` (configuration), `event` (input and message), `json` (its writer), `packed` (what a
+//! Layout: `settings`/`config` (configuration), `event/` (input, message and its JSON writer), `packed` (what a
 //! log call queues), `queue`, `breaker`, `errors` (error classes), `producer` (librdkafka), `metrics` (counters,
 //! health), `diag` (diagnostics), `worker` (the background thread) and `wakeup` (its librdkafka wake-ups), `logger`
 //! (the Rust API), and the napi boundary in `napi/`.
@@ -11,7 +11,6 @@ pub mod config;
 pub mod diag;
 pub mod errors;
 pub mod event;
-mod json;
 pub mod logger;
 pub mod metrics;
 pub mod packed;

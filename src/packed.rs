@@ -9,7 +9,7 @@
 use std::time::{Duration, Instant};
 
 use crate::event::{EventKind, ExecutionInput};
-use crate::json::prefix;
+use crate::event::json::prefix;
 
 /// String slots of the packed text, in packing order (src/fast_log.js).
 pub const SLOT_COUNT: usize = 23;
