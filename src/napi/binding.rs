@@ -10,14 +10,14 @@ use napi::bindgen_prelude::{Array, Env, JsObjectValue, JsValue, Object, ToNapiVa
 use napi::{Error, JsError, Result, Status, ValueType};
 use napi_derive::napi;
 
-use crate::config::{is_configured, Config, ConfigError, Sources, CONFIG_ERROR_CODE};
+use crate::config::{is_configured, sources, Config, ConfigError, Sources, CONFIG_ERROR_CODE};
 use crate::diag::{LogSink, StderrSink};
 use crate::event::EventKind;
 use super::js_input::{self, Reader};
 use super::js_logger::JsLoggerSink;
 use crate::logger::Logger;
 use crate::packed::Queued;
-use crate::settings::{self, ENV_PREFIX, SETTINGS};
+use crate::config::settings::{ENV_PREFIX, SETTINGS};
 use crate::{spool, tools};
 use crate::worker::{FlushResult, ShutdownResult, StartupError};
 
@@ -46,13 +46,6 @@ fn config_error(env: &Env, error: ConfigError) -> Error {
   throw(env, CONFIG_ERROR_CODE, &error.to_string())
 }
 
-fn option_error(name: &str) -> ConfigError {
-  ConfigError(match settings::find(name) {
-    Some(s) => format!("{} must be {}", crate::config::describe(s), s.form),
-    None => format!("unknown option {name:?}: KafkaExecutionLogger.settings() lists the accepted names"),
-  })
-}
-
 /// A scalar option as the configuration parser expects it: the same text an env var would hold.
 fn scalar_text(value: &Unknown) -> Result<Option<String>> {
   Ok(match value.get_type()? {
@@ -66,11 +59,7 @@ fn scalar_text(value: &Unknown) -> Result<Option<String>> {
   })
 }
 
-/// Variables read besides the logger's own: the environment dimension (the fork's NODE_ENV and ENVIRONMENT), the
-/// spool's default folder, and the CA file Node's TLS trusted for the fork.
-const OTHER_ENV: &[&str] = &["NODE_ENV", "ENVIRONMENT", "N8N_USER_FOLDER", "HOME", "USERPROFILE", "NODE_EXTRA_CA_CERTS"];
-
-/// Only the logger's own variables (and OTHER_ENV) are copied out of the environment: no other secrets.
+/// Only the variables the configuration reads are copied out of the environment: no other secrets.
 fn env_map(env: &Env, source: Option<Unknown>) -> Result<HashMap<String, String>> {
   let object: Object = match source {
     Some(value) if value.get_type()? == ValueType::Object => unsafe { value.cast()? },
@@ -78,7 +67,7 @@ fn env_map(env: &Env, source: Option<Unknown>) -> Result<HashMap<String, String>
   };
   let mut map = HashMap::new();
   for key in Object::keys(&object)? {
-    if key.starts_with(ENV_PREFIX) || OTHER_ENV.contains(&key.as_str()) {
+    if sources::is_read(&key) {
       if let Some(value) = object.get::<Unknown>(&key)?.and_then(|v| scalar_text(&v).ok().flatten()) {
         map.insert(key, value);
       }
@@ -115,11 +104,11 @@ fn read_options(options: Option<Unknown>, sources: &mut Sources) -> Result<std::
         let brokers: Vec<String> = (0..list.len()).filter_map(|i| list.get::<String>(i).ok().flatten()).collect();
         sources.options.insert(key, brokers.join(","));
       }
-      _ if settings::find(&key).is_some_and(|s| s.option == key) => match scalar_text(&value)? {
+      _ if sources::is_scalar_option(&key) => match scalar_text(&value)? {
         Some(text) => drop(sources.options.insert(key, text)),
-        None => return Ok(Err(option_error(&key))),
+        None => return Ok(Err(sources::option_error(&key))),
       },
-      _ => return Ok(Err(option_error(&key))),
+      _ => return Ok(Err(sources::option_error(&key))),
     }
   }
   Ok(Ok(sink))
