@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::error::{describe, ConfigError, RDKAFKA_OPTION_HINT};
 use super::model::{Config, Pem, Sasl, SaslMechanism, Secret, Tls};
-use super::settings::{self, Setting, RDKAFKA_ENV_PREFIX};
+use super::settings::{self, Kind, Setting, RDKAFKA_ENV_PREFIX};
 use super::sources::{parse_bool, Sources};
 
 type Result<T> = std::result::Result<T, ConfigError>;
@@ -86,14 +86,14 @@ impl<'a> Parser<'a> {
   fn int(&mut self, name: &str) -> Result<u64> {
     let (s, value) = self.raw_or_default(name);
     let value = value.expect("integer settings have defaults");
-    let range = s.range.expect("integer settings have a range");
+    let (min, max, clamp) = s.bounds().expect("integer settings have a range");
     let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
     // All digits but too long for u64: the fork took it, and it is above every bound.
     let n = digits.then(|| value.parse::<u64>().unwrap_or(u64::MAX));
     match n {
-      Some(n) if (range.min..=range.max).contains(&n) => Ok(n),
-      Some(n) if range.clamp && n > 0 => {
-        let nearest = n.clamp(range.min, range.max);
+      Some(n) if (min..=max).contains(&n) => Ok(n),
+      Some(n) if clamp && n > 0 => {
+        let nearest = n.clamp(min, max);
         self.warnings.push(format!(
           "{} must be {}, got {value:?}: using {nearest}, the nearest supported value",
           describe(s),
@@ -109,11 +109,14 @@ impl<'a> Parser<'a> {
     self.int(name).map(Duration::from_millis)
   }
 
-  fn choice(&self, name: &str, choices: &[&'static str]) -> Result<&'static str> {
+  /// One of the setting's values (any letter case), or a value an alias stands for.
+  fn choice(&self, name: &str) -> Result<&'static str> {
     let (s, value) = self.raw_or_default(name);
     let value = value.expect("choice settings have defaults");
+    let Kind::Choice { values, aliases } = s.kind else { panic!("{name} is not a choice setting") };
     let lowered = value.to_ascii_lowercase();
-    choices.iter().copied().find(|c| *c == lowered).ok_or_else(|| invalid(s, Some(&value)))
+    let alias = aliases.iter().find(|(alias, _)| *alias == lowered).map(|(_, to)| *to);
+    values.iter().copied().find(|v| *v == lowered || Some(*v) == alias).ok_or_else(|| invalid(s, Some(&value)))
   }
 
   fn required_string(&self, name: &str, why: &str) -> Result<String> {
@@ -265,7 +268,7 @@ impl Config {
     // SASL_MECHANISM is read only with AUTH_ENABLED=true, as the fork did: a leftover value does not stop logging.
     let sasl = if auth_enabled {
       let why = format!("{} is true", describe(setting("AUTH_ENABLED")));
-      let mechanism = match p.choice("SASL_MECHANISM", &["plain", "scram-sha-256", "scram-sha-512"])? {
+      let mechanism = match p.choice("SASL_MECHANISM")? {
         "plain" => SaslMechanism::Plain,
         "scram-sha-256" => SaslMechanism::ScramSha256,
         _ => SaslMechanism::ScramSha512,
@@ -312,8 +315,7 @@ impl Config {
       None
     };
 
-    let acks = p.choice("ACKS", &["all", "-1", "1", "0"])?;
-    let acks = if acks == "-1" { "all" } else { acks };
+    let acks = p.choice("ACKS")?;
     if idempotent && acks != "all" {
       return Err(ConfigError(format!(
         "{} must be all while {} is true (set {}=false to use acks={acks})",
@@ -345,7 +347,7 @@ impl Config {
       brokers: p.brokers()?,
       client_id: p.string("CLIENT_ID").expect("client id has a default"),
       dlq_topic: p.dlq_topic(&topic)?,
-      durable: p.choice("DURABILITY", &["memory", "disk"])? == "disk",
+      durable: p.choice("DURABILITY")? == "disk",
       spool_dir: p.spool_dir(),
       spool_max_bytes: p.int("SPOOL_MAX_BYTES")?,
       spool_sync_interval: p.millis("SPOOL_SYNC_INTERVAL")?,
@@ -362,18 +364,18 @@ impl Config {
       timeout_send: p.millis("TIMEOUT_SEND")?,
       timeout_disconnect: p.millis("TIMEOUT_DISCONNECT")?,
       acks,
-      compression: p.choice("COMPRESSION", &["none", "gzip", "snappy", "lz4", "zstd"])?,
+      compression: p.choice("COMPRESSION")?,
       linger_ms: p.int("LINGER_MS")?,
       idempotent,
       max_message_bytes: p.int("MAX_MESSAGE_BYTES")?,
       validate_on_startup,
       environment,
       instance_id: p.string("INSTANCE_ID"),
-      instance_type: p.choice("INSTANCE_TYPE", &["main", "worker", "webhook"])?,
+      instance_type: p.choice("INSTANCE_TYPE")?,
       n8n_version: p.string("N8N_VERSION"),
       node_events,
-      fork_format: p.choice("MESSAGE_FORMAT", &["current", "fork"])? == "fork",
-      key_by_message: p.choice("KEY", &["execution", "message"])? == "message",
+      fork_format: p.choice("MESSAGE_FORMAT")? == "fork",
+      key_by_message: p.choice("KEY")? == "message",
       health_token: p.string("HEALTH_TOKEN").map(Secret),
       rdkafka: p.rdkafka_passthrough()?,
       warnings: Vec::new(),
