@@ -13,8 +13,10 @@ use napi_derive::napi;
 use crate::config::{is_configured, sources, Config, ConfigError, Sources, CONFIG_ERROR_CODE};
 use crate::diag::{LogSink, StderrSink};
 use crate::event::EventKind;
-use super::js_input::{self, Reader};
+use super::fast_log;
+use super::js_input::Reader;
 use super::js_logger::JsLoggerSink;
+use super::raw::{self, cast};
 use crate::logger::Logger;
 use crate::packed::Queued;
 use crate::config::settings::{ENV_PREFIX, SETTINGS};
@@ -38,8 +40,7 @@ pub struct JsShutdownResult {
 
 /// Throws an Error whose `code` is `code`, and hands napi-rs a marker that the exception is pending.
 fn throw(env: &Env, code: &str, message: &str) -> Error {
-  unsafe { JsError::from(Error::new(code, message.to_string())).throw_into(env.raw()) };
-  Error::new(Status::PendingException, message.to_string())
+  raw::Env::of(env).throw(code, message)
 }
 
 fn config_error(env: &Env, error: ConfigError) -> Error {
@@ -49,10 +50,10 @@ fn config_error(env: &Env, error: ConfigError) -> Error {
 /// A scalar option as the configuration parser expects it: the same text an env var would hold.
 fn scalar_text(value: &Unknown) -> Result<Option<String>> {
   Ok(match value.get_type()? {
-    ValueType::String => Some(unsafe { value.cast::<String>()? }),
-    ValueType::Boolean => Some(unsafe { value.cast::<bool>()? }.to_string()),
+    ValueType::String => Some(cast::<String>(value, ValueType::String)?),
+    ValueType::Boolean => Some(cast::<bool>(value, ValueType::Boolean)?.to_string()),
     ValueType::Number => {
-      let n = unsafe { value.cast::<f64>()? };
+      let n = cast::<f64>(value, ValueType::Number)?;
       Some(if n.fract() == 0.0 && n.abs() < 1e15 { (n as i64).to_string() } else { n.to_string() })
     }
     _ => None,
@@ -62,7 +63,7 @@ fn scalar_text(value: &Unknown) -> Result<Option<String>> {
 /// Only the variables the configuration reads are copied out of the environment: no other secrets.
 fn env_map(env: &Env, source: Option<Unknown>) -> Result<HashMap<String, String>> {
   let object: Object = match source {
-    Some(value) if value.get_type()? == ValueType::Object => unsafe { value.cast()? },
+    Some(value) if value.get_type()? == ValueType::Object => cast(&value, ValueType::Object)?,
     _ => env.get_global()?.get_named_property::<Object>("process")?.get_named_property("env")?,
   };
   let mut map = HashMap::new();
@@ -84,14 +85,16 @@ fn read_options(options: Option<Unknown>, sources: &mut Sources) -> Result<std::
     ValueType::Object => {}
     _ => return Ok(Err(ConfigError("options must be an object".into()))),
   }
-  let options: Object = unsafe { options.cast()? };
+  let options: Object = cast(&options, ValueType::Object)?;
   let mut sink = None;
   for key in Object::keys(&options)? {
     let Some(value) = options.get::<Unknown>(&key)? else { continue };
     match key.as_str() {
-      "logger" if value.get_type()? == ValueType::Object => sink = JsLoggerSink::from_object(&unsafe { value.cast()? })?,
+      "logger" if value.get_type()? == ValueType::Object => {
+        sink = JsLoggerSink::from_object(&cast(&value, ValueType::Object)?)?
+      }
       "rdkafka" if value.get_type()? == ValueType::Object => {
-        let props: Object = unsafe { value.cast()? };
+        let props: Object = cast(&value, ValueType::Object)?;
         for prop in Object::keys(&props)? {
           match props.get::<Unknown>(&prop)?.map(|v| scalar_text(&v)).transpose()?.flatten() {
             Some(text) => sources.rdkafka_options.push((prop, text)),
@@ -100,7 +103,7 @@ fn read_options(options: Option<Unknown>, sources: &mut Sources) -> Result<std::
         }
       }
       "brokers" if value.is_array()? => {
-        let list: Array = unsafe { value.cast()? };
+        let list: Array = cast(&value, ValueType::Object)?;
         let brokers: Vec<String> = (0..list.len()).filter_map(|i| list.get::<String>(i).ok().flatten()).collect();
         sources.options.insert(key, brokers.join(","));
       }
@@ -254,7 +257,7 @@ fn timeout_arg(env: &Env, value: Option<Unknown>, default: Duration) -> Result<D
   let Some(value) = value else { return Ok(default) };
   match value.get_type()? {
     ValueType::Undefined | ValueType::Null => Ok(default),
-    ValueType::Number => match unsafe { value.cast::<f64>()? } {
+    ValueType::Number => match cast::<f64>(&value, ValueType::Number)? {
       ms if ms.is_finite() && ms >= 0.0 => Ok(Duration::from_millis(ms as u64)),
       _ => Err(throw(env, "ERR_INVALID_ARG_VALUE", "timeoutMs must be a non-negative number of milliseconds")),
     },
@@ -266,7 +269,7 @@ fn timeout_arg(env: &Env, value: Option<Unknown>, default: Duration) -> Result<D
 #[napi(module_exports)]
 pub fn install_fast_log(exports: Object, env: Env) -> Result<()> {
   let class: Unknown = exports.get_named_property("KafkaExecutionLogger")?;
-  js_input::install(env.raw(), class.raw());
+  fast_log::install(raw::Env::of(&env), class.raw());
   Ok(())
 }
 
@@ -357,9 +360,10 @@ impl KafkaExecutionLogger {
   /// instance and keeps it where only its closure can reach it.
   #[napi(skip_typescript)]
   pub fn packed_log_function<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
-    let function = js_input::packed_log_function(env.raw(), self.logger.intake().clone())
+    let env = raw::Env::of(env);
+    let function = fast_log::packed_log_function(env, self.logger.intake().clone())
       .ok_or_else(|| Error::new(Status::GenericFailure, "could not create the fast path"))?;
-    Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), function) })
+    Ok(env.unknown(function))
   }
 
   #[napi(ts_return_type = "HealthSnapshot")]
@@ -407,7 +411,7 @@ impl KafkaExecutionLogger {
 impl KafkaExecutionLogger {
   /// Any failure, even a panic, becomes a counted rejection: a log call never throws into n8n.
   fn log(&self, env: &Env, input: Unknown, kind: Option<EventKind>) -> bool {
-    let read = catch_unwind(AssertUnwindSafe(|| Reader::new(env.raw()).execution(input.raw(), kind)))
+    let read = catch_unwind(AssertUnwindSafe(|| Reader::new(raw::Env::of(env)).execution(input.raw(), kind)))
       .unwrap_or_else(|_| Err("internal error while reading the input".into()));
     let queued = read.map(|input| Queued::Read(Box::new(input)));
     catch_unwind(AssertUnwindSafe(|| self.logger.intake().settle(queued))).unwrap_or(false)

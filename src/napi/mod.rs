@@ -1,10 +1,12 @@
 //! The napi boundary: JS values in, Rust values out, and nothing decided here (the logic lives below `logger`).
 //!
-//! `binding` is the `KafkaExecutionLogger` class and the tool functions; `js_input` reads a log call's object
-//! (the exact N-API reader, and the native half of the fast path whose JS half `fast_log.js` sits beside it);
-//! `js_logger` hands diagnostics to the caller's logger. `types.d.ts` holds the shapes prepended to the generated
-//! `index.d.ts` (package.json `napi.dtsHeaderFile`).
+//! `binding` is the `KafkaExecutionLogger` class and the tool functions; `js_input` is the exact reader of a log
+//! call's object; `fast_log` is the native half of the fast path, whose JS half `fast_log.js` sits beside it;
+//! `js_logger` hands diagnostics to the caller's logger; `raw` holds every `unsafe` napi-sys call. `types.d.ts`
+//! holds the shapes prepended to the generated `index.d.ts` (package.json `napi.dtsHeaderFile`).
 
 mod binding;
+mod fast_log;
 mod js_input;
 mod js_logger;
+mod raw;
