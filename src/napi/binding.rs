@@ -7,12 +7,13 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 use napi::bindgen_prelude::{Array, Env, JsObjectValue, JsValue, Object, ToNapiValue, Unknown};
-use napi::{Error, JsError, Result, Status, ValueType};
+use napi::{Error, Result, ValueType};
 use napi_derive::napi;
 
-use crate::config::{is_configured, sources, Config, ConfigError, Sources, CONFIG_ERROR_CODE};
+use crate::config::{is_configured, sources, Config, ConfigError, Sources};
 use crate::diag::{LogSink, StderrSink};
 use crate::event::EventKind;
+use super::errors::Failure;
 use super::fast_log;
 use super::js_input::Reader;
 use super::js_logger::JsLoggerSink;
@@ -21,7 +22,7 @@ use crate::logger::Logger;
 use crate::packed::Queued;
 use crate::config::settings::{ENV_PREFIX, SETTINGS};
 use crate::{spool, tools};
-use crate::worker::{FlushResult, ShutdownResult, StartupError};
+use crate::worker::{FlushResult, ShutdownResult};
 
 #[napi(object, js_name = "FlushResult")]
 pub struct JsFlushResult {
@@ -38,13 +39,8 @@ pub struct JsShutdownResult {
   pub spooled: f64,
 }
 
-/// Throws an Error whose `code` is `code`, and hands napi-rs a marker that the exception is pending.
-fn throw(env: &Env, code: &str, message: &str) -> Error {
-  raw::Env::of(env).throw(code, message)
-}
-
 fn config_error(env: &Env, error: ConfigError) -> Error {
-  throw(env, CONFIG_ERROR_CODE, &error.to_string())
+  Failure::Config(error).throw(env)
 }
 
 /// A scalar option as the configuration parser expects it: the same text an env var would hold.
@@ -143,7 +139,7 @@ fn on_thread<'env, T: ToNapiValue + Send + 'static>(
   let (deferred, promise) = env.create_deferred::<T, Box<dyn FnOnce(Env) -> Result<T>>>()?;
   std::thread::spawn(move || {
     let outcome = catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|_| Err("internal error".into()));
-    deferred.resolve(Box::new(move |_| outcome.map_err(|m| Error::new(Status::GenericFailure, m))));
+    deferred.resolve(Box::new(move |env| outcome.map_err(|m| Failure::Other(m).reject(env))));
   });
   Ok(promise)
 }
@@ -243,15 +239,17 @@ pub fn produce_records<'env>(
 pub fn spool_status(env: Env, dir: String) -> Result<serde_json::Value> {
   match spool::inspect_slots(std::path::Path::new(&dir)) {
     Ok(slots) => Ok(serde_json::to_value(slots).unwrap_or_default()),
-    Err(e) => Err(throw(&env, "ERR_KAFKA_LOGGER_SPOOL", &e.to_string())),
+    Err(e) => Err(Failure::Spool(e.to_string()).throw(&env)),
   }
 }
 
 /// The dead-letter file of one spool slot, one object per line.
 #[napi(ts_return_type = "Array<Record<string, unknown>>")]
 pub fn read_dead_letters(env: Env, dir: String) -> Result<Vec<serde_json::Value>> {
-  spool::read_dead_letters(std::path::Path::new(&dir)).map_err(|e| throw(&env, "ERR_KAFKA_LOGGER_SPOOL", &e.to_string()))
+  spool::read_dead_letters(std::path::Path::new(&dir)).map_err(|e| Failure::Spool(e.to_string()).throw(&env))
 }
+
+const TIMEOUT_FORM: &str = "timeoutMs must be a non-negative number of milliseconds";
 
 fn timeout_arg(env: &Env, value: Option<Unknown>, default: Duration) -> Result<Duration> {
   let Some(value) = value else { return Ok(default) };
@@ -259,9 +257,9 @@ fn timeout_arg(env: &Env, value: Option<Unknown>, default: Duration) -> Result<D
     ValueType::Undefined | ValueType::Null => Ok(default),
     ValueType::Number => match cast::<f64>(&value, ValueType::Number)? {
       ms if ms.is_finite() && ms >= 0.0 => Ok(Duration::from_millis(ms as u64)),
-      _ => Err(throw(env, "ERR_INVALID_ARG_VALUE", "timeoutMs must be a non-negative number of milliseconds")),
+      _ => Err(Failure::ArgValue(TIMEOUT_FORM).throw(env)),
     },
-    _ => Err(throw(env, "ERR_INVALID_ARG_TYPE", "timeoutMs must be a non-negative number of milliseconds")),
+    _ => Err(Failure::ArgType(TIMEOUT_FORM).throw(env)),
   }
 }
 
@@ -323,14 +321,7 @@ impl KafkaExecutionLogger {
   pub fn initialize<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
     let (deferred, promise) = env.create_deferred::<(), Box<dyn FnOnce(Env) -> Result<()>>>()?;
     self.logger.initialize(Box::new(move |outcome| {
-      deferred.resolve(Box::new(move |env| {
-        let (code, message) = match outcome {
-          Ok(()) => return Ok(()),
-          Err(StartupError::Config(e)) => (CONFIG_ERROR_CODE.to_string(), e.to_string()),
-          Err(StartupError::Unreachable { kind, message }) => (kind.startup_code(), message),
-        };
-        Err(Error::from(JsError::from(Error::new(code, message)).into_unknown(env)))
-      }))
+      deferred.resolve(Box::new(move |env| outcome.map_err(|e| Failure::Startup(e).reject(env))))
     }));
     Ok(promise)
   }
@@ -360,10 +351,10 @@ impl KafkaExecutionLogger {
   /// instance and keeps it where only its closure can reach it.
   #[napi(skip_typescript)]
   pub fn packed_log_function<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
-    let env = raw::Env::of(env);
-    let function = fast_log::packed_log_function(env, self.logger.intake().clone())
-      .ok_or_else(|| Error::new(Status::GenericFailure, "could not create the fast path"))?;
-    Ok(env.unknown(function))
+    let raw_env = raw::Env::of(env);
+    let function = fast_log::packed_log_function(raw_env, self.logger.intake().clone())
+      .ok_or_else(|| Failure::Other("could not create the fast path".into()).throw(env))?;
+    Ok(raw_env.unknown(function))
   }
 
   #[napi(ts_return_type = "HealthSnapshot")]
