@@ -200,7 +200,7 @@ test('diagnostics reach the caller logger on the JS thread, and a throwing logge
 })
 
 test('the JS fast path and the exact N-API reader build the same event, unusual strings included', async () => {
-  // `dimensions: {}` adds nothing to the event but sends the call down the exact reader (src/fast_log.js).
+  // `dimensions: {}` adds nothing to the event but sends the call down the exact reader (src/napi/fast_log.js).
   const cases = [
     { workflowName: 'NUL\u0000inside', mode: 'webhook' },
     { workflowName: 'split pair \uD83D', mode: '\uDE00 second half' }, // lone halves in two fields

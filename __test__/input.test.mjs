@@ -120,7 +120,7 @@ test('node events need a phase and a node name', () => {
 test('the fast path is private and bound to its own logger', () => {
   const names = Object.getOwnPropertyNames(KafkaExecutionLogger.prototype)
   assert.ok(!names.some((n) => /packed/i.test(n)), `no fast-path internals on the prototype: ${names}`)
-  // The JS log methods of src/fast_log.js replaced the native ones when the addon loaded.
+  // The JS log methods of src/napi/fast_log.js replaced the native ones when the addon loaded.
   for (const m of ['logWorkflowStarted', 'logWorkflowResumed', 'logWorkflowFinished', 'logNodeEvent']) {
     assert.doesNotMatch(Function.prototype.toString.call(KafkaExecutionLogger.prototype[m]), /\[native code\]/, m)
   }

@@ -1,41 +1,60 @@
 //! What a log call hands the worker: the fast path's packed text with its field lengths, split into an
 //! `ExecutionInput` on the worker, or an input the exact reader already built.
 //!
-//! The fast path (src/fast_log.js, src/js_input.rs) validates on the JS thread but leaves the splitting, the
-//! per-field strings and their caps to the worker: one or two allocations on the JS thread per event instead
-//! of a dozen, and a 200-byte queue slot instead of a 392-byte `ExecutionInput` moved into its own. The worker splits
+//! The fast path (src/napi/fast_log.js, src/napi/fast_log.rs) validates on the JS thread but leaves the
+//! splitting, the per-field strings and their caps to the worker: one or two allocations on the JS thread per
+//! event instead of a dozen, and a 200-byte queue slot instead of a 392-byte `ExecutionInput` moved into its own. The worker splits
 //! into one `ExecutionInput` it keeps, so once warm it allocates nothing for that either.
 
 use std::time::{Duration, Instant};
 
 use crate::event::{EventKind, ExecutionInput};
-use crate::json::prefix;
+use crate::event::json::prefix;
 
-/// String slots of the packed text, in packing order (src/fast_log.js).
-pub const SLOT_COUNT: usize = 23;
-pub const EXECUTION_ID: usize = 0;
-pub const WORKFLOW_ID: usize = 1;
-const WORKFLOW_NAME: usize = 2;
-const MODE: usize = 3;
-const STATUS: usize = 4;
-pub const STARTED_AT: usize = 5;
-pub const STOPPED_AT: usize = 6;
-const RETRY_OF: usize = 7;
-const PARENT_EXECUTION_ID: usize = 8;
-const TRIGGER_NODE: usize = 9;
-const WORKFLOW_VERSION_ID: usize = 10;
-const USER_ID: usize = 11;
-pub const NODE_EVENT: usize = 12;
-pub const NODE_NAME: usize = 13;
-const NODE_TYPE: usize = 14;
-const NODE_ID: usize = 15;
-const ERROR_MESSAGE: usize = 16;
-const ERROR_NAME: usize = 17;
-const ERROR_STACK: usize = 18;
-const ERROR_NODE_NAME: usize = 19;
-const ERROR_NODE_ID: usize = 20;
-const ERROR_NODE_TYPE: usize = 21;
-const TRIGGER_NODE_TYPE: usize = 22;
+/// Defines each string slot's index, in packing order, with the JS property it is read from; `SLOT_NAMES` lists
+/// them by index. This is the one source of the slot order: src/napi/fast_log.rs checks src/napi/fast_log.js
+/// against it (names, bits and `nums` offsets).
+macro_rules! slots {
+  ($($name:ident = $js:literal,)*) => {
+    slots!(@ 0usize, $($name = $js,)*);
+    /// The JS property of each slot, by index (`error.x`: a property of the input's `error` object).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub const SLOT_NAMES: [&str; SLOT_COUNT] = [$($js),*];
+  };
+  (@ $i:expr, $name:ident = $js:literal, $($rest:tt)*) => {
+    pub const $name: usize = $i;
+    slots!(@ $i + 1, $($rest)*);
+  };
+  (@ $i:expr,) => {
+    pub const SLOT_COUNT: usize = $i;
+  };
+}
+
+slots! {
+  EXECUTION_ID = "executionId",
+  WORKFLOW_ID = "workflowId",
+  WORKFLOW_NAME = "workflowName",
+  MODE = "mode",
+  STATUS = "status",
+  STARTED_AT = "startedAt",
+  STOPPED_AT = "stoppedAt",
+  RETRY_OF = "retryOf",
+  PARENT_EXECUTION_ID = "parentExecutionId",
+  TRIGGER_NODE = "triggerNode",
+  WORKFLOW_VERSION_ID = "workflowVersionId",
+  USER_ID = "userId",
+  NODE_EVENT = "event",
+  NODE_NAME = "nodeName",
+  NODE_TYPE = "nodeType",
+  NODE_ID = "nodeId",
+  ERROR_MESSAGE = "error.message",
+  ERROR_NAME = "error.name",
+  ERROR_STACK = "error.stack",
+  ERROR_NODE_NAME = "error.nodeName",
+  ERROR_NODE_ID = "error.nodeId",
+  ERROR_NODE_TYPE = "error.nodeType",
+  TRIGGER_NODE_TYPE = "triggerNodeType",
+}
 
 pub const MAX_STACK_BYTES: usize = 64 * 1024;
 pub const MAX_TEXT_BYTES: usize = 16 * 1024;

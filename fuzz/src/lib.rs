@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use arbitrary::{Arbitrary, Result, Unstructured};
 use n8n_kafka_execution_logger::config::{Config, Sources};
 use n8n_kafka_execution_logger::event::{self, ErrorInput, EventContext, EventKind, ExecutionInput, Extras, NodeInput, NodePhase};
-use n8n_kafka_execution_logger::settings::{ENV_PREFIX, RDKAFKA_ENV_PREFIX, SETTINGS};
+use n8n_kafka_execution_logger::config::settings::{ENV_PREFIX, RDKAFKA_ENV_PREFIX, SETTINGS};
 
 /// The targets by name, for the stable runner.
 pub const TARGETS: &[(&str, fn(&[u8]))] = &[("event_prepare", event_prepare), ("config_parse", config_parse)];

@@ -1,245 +1,20 @@
-//! Execution events: the compact input taken on the JS thread, and the Segment `track` message built from it.
+//! Writes one event: the Segment `track` message of docs/message-format.md, built from an accepted input.
 //!
 //! The JS thread only copies the caller's fields into `ExecutionInput`; everything else (names, ids, JSON,
-//! truncation) happens here, on the background thread. The format is decided in docs/message-format.md.
-
-use std::sync::LazyLock;
-use std::time::Instant;
+//! truncation) happens here, on the background thread.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use sha1::{Digest, Sha1};
-use uuid::Uuid;
 
-use crate::json::{Iso, Json};
+use super::context::EventContext;
+use super::ids::message_id;
+use super::input::{EventKind, ExecutionInput};
+use super::json::{Iso, Json};
+use super::message::Message;
 
 /// Segment's per-event limit is 32 KB; stay a little under it.
 pub const MAX_EVENT_BYTES: usize = 32_000;
-pub const LIBRARY_NAME: &str = "n8n-kafka-execution-logger";
-pub const LIBRARY_VERSION: &str = env!("CARGO_PKG_VERSION");
 
-static MESSAGE_ID_NAMESPACE: LazyLock<Uuid> =
-  LazyLock::new(|| uuid_v5(&Uuid::NAMESPACE_URL, &[b"urn:npm:n8n-kafka-execution-logger:message-id"]));
-
-/// The name-based UUID v5 of `name_parts` joined. The `sha1` crate uses the CPU's SHA instructions where it has
-/// them: for a message id's ~100-byte name that is 55 instead of 140 ns with the uuid crate's own v5.
-pub fn uuid_v5(namespace: &Uuid, name_parts: &[&[u8]]) -> Uuid {
-  let mut sha1 = Sha1::new();
-  sha1.update(namespace.as_bytes());
-  for part in name_parts {
-    sha1.update(part);
-  }
-  let digest = sha1.finalize();
-  uuid::Builder::from_sha1_bytes(digest[..16].try_into().expect("SHA-1 digests have 20 bytes")).into_uuid()
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NodePhase {
-  Started,
-  Completed,
-  Failed,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventKind {
-  Started,
-  Resumed,
-  Finished,
-  Node(NodePhase),
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ErrorInput {
-  pub message: Option<String>,
-  pub name: Option<String>,
-  pub stack: Option<String>,
-  pub node_name: Option<String>,
-  pub node_id: Option<String>,
-  pub node_type: Option<String>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct NodeInput {
-  pub name: String,
-  pub node_type: Option<String>,
-  pub id: Option<String>,
-}
-
-/// Caller-supplied extras merged into the event (built-in keys win).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Extras {
-  pub dimensions: Vec<(String, String)>,
-  pub metrics: Vec<(String, f64)>,
-  pub flags: Vec<(String, bool)>,
-}
-
-/// What one log call accepted: the caller's fields, copied, nothing derived yet.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExecutionInput {
-  pub kind: EventKind,
-  pub execution_id: String,
-  pub workflow_id: String,
-  pub workflow_name: Option<String>,
-  pub mode: Option<String>,
-  pub status: Option<String>,
-  pub started_at_ms: Option<i64>,
-  pub stopped_at_ms: Option<i64>,
-  pub node_count: Option<f64>,
-  pub retry_of: Option<String>,
-  pub parent_execution_id: Option<String>,
-  pub trigger_node: Option<String>,
-  /// The n8n node type of `trigger_node` (`n8n-nodes-base.scheduleTrigger`). Read only for the fork format's
-  /// `trigger_type`; the current format does not publish it: its messages stay as documented, and the type is
-  /// the workflow's, which consumers can look up by `properties.trigger_node`.
-  pub trigger_node_type: Option<String>,
-  pub workflow_version_id: Option<String>,
-  pub user_id: Option<String>,
-  pub tags: Vec<String>,
-  pub error: Option<Box<ErrorInput>>,
-  pub node: Option<Box<NodeInput>>,
-  pub extras: Option<Box<Extras>>,
-  /// Wall clock when the call was accepted: the event time when the caller gave none.
-  pub accepted_at_ms: i64,
-  /// Monotonic acceptance time, for the delivery latency.
-  pub accepted_at: Instant,
-}
-
-impl ExecutionInput {
-  pub fn new(kind: EventKind, execution_id: String, workflow_id: String, accepted_at_ms: i64) -> Self {
-    Self {
-      kind,
-      execution_id,
-      workflow_id,
-      workflow_name: None,
-      mode: None,
-      status: None,
-      started_at_ms: None,
-      stopped_at_ms: None,
-      node_count: None,
-      retry_of: None,
-      parent_execution_id: None,
-      trigger_node: None,
-      trigger_node_type: None,
-      workflow_version_id: None,
-      user_id: None,
-      tags: Vec::new(),
-      error: None,
-      node: None,
-      extras: None,
-      accepted_at_ms,
-      accepted_at: Instant::now(),
-    }
-  }
-
-  pub fn event_name(&self) -> &'static str {
-    match self.kind {
-      EventKind::Started => "Workflow Started",
-      EventKind::Resumed => "Workflow Resumed",
-      EventKind::Node(NodePhase::Started) => "Node Started",
-      EventKind::Node(NodePhase::Completed) => "Node Completed",
-      EventKind::Node(NodePhase::Failed) => "Node Failed",
-      EventKind::Finished => match self.status.as_deref() {
-        Some("success") => "Workflow Completed",
-        Some("error" | "crashed") => "Workflow Failed",
-        Some("canceled") => "Workflow Cancelled",
-        Some("waiting") => "Workflow Waiting",
-        // An unknown or missing status: the presence of an error decides.
-        _ if self.error.is_some() => "Workflow Failed",
-        _ => "Workflow Completed",
-      },
-    }
-  }
-
-  /// When the event happened: start for starts, stop for ends, the call itself for resumes.
-  pub fn event_time_ms(&self) -> i64 {
-    match self.kind {
-      EventKind::Started | EventKind::Node(NodePhase::Started) => self.started_at_ms,
-      EventKind::Finished | EventKind::Node(_) => self.stopped_at_ms,
-      EventKind::Resumed => None,
-    }
-    .unwrap_or(self.accepted_at_ms)
-  }
-
-  fn is_end(&self) -> bool {
-    matches!(self.kind, EventKind::Finished | EventKind::Node(NodePhase::Completed | NodePhase::Failed))
-  }
-}
-
-/// Per-logger facts stamped on every event.
-#[derive(Debug, Clone)]
-pub struct EventContext {
-  pub instance_id: String,
-  pub instance_type: String,
-  pub n8n_version: Option<String>,
-  pub environment: String,
-  /// The event's `context` object, the same for every event: written once here, copied into each event.
-  context_json: Box<[u8]>,
-  /// MESSAGE_FORMAT=fork: the fork's fields besides the current ones (docs/migrating-from-the-fork.md).
-  fork: bool,
-  /// KEY=message: the record key is the messageId, as the fork keyed.
-  key_by_message: bool,
-}
-
-impl EventContext {
-  pub fn new(instance_id: String, instance_type: String, n8n_version: Option<String>, environment: String) -> Self {
-    let mut json = Json::with_capacity(128);
-    json.begin_object();
-    json.key("app");
-    json.begin_object();
-    json.key("name");
-    json.string("n8n");
-    if let Some(version) = &n8n_version {
-      json.key("version");
-      json.string(version);
-    }
-    json.end_object();
-    json.key("library");
-    json.begin_object();
-    json.key("name");
-    json.string(LIBRARY_NAME);
-    json.key("version");
-    json.string(LIBRARY_VERSION);
-    json.end_object();
-    json.end_object();
-    Self {
-      instance_id,
-      instance_type,
-      n8n_version,
-      environment,
-      context_json: json.out.into_boxed_slice(),
-      fork: false,
-      key_by_message: false,
-    }
-  }
-
-  /// The logger's MESSAGE_FORMAT (fork or current) and KEY (message or execution) settings.
-  pub fn with_format(self, fork: bool, key_by_message: bool) -> Self {
-    Self { fork, key_by_message, ..self }
-  }
-}
-
-/// A message ready for Kafka: key, JSON value and what the headers and record timestamp need.
-#[derive(Debug, Clone)]
-pub struct PreparedEvent {
-  pub key: String,
-  pub payload: Vec<u8>,
-  pub event_name: &'static str,
-  pub message_id: String,
-  pub event_time_ms: i64,
-}
-
-/// Deterministic: a resend of the same event carries the same id, so consumers can deduplicate.
-pub fn message_id(instance_id: &str, input: &ExecutionInput) -> String {
-  let node = input.node.as_ref().map_or("", |n| n.name.as_str());
-  let mut time = itoa::Buffer::new();
-  let parts = [instance_id, &input.execution_id, input.event_name(), time.format(input.event_time_ms()), node];
-  let mut name: [&[u8]; 9] = [b"\n"; 9];
-  for (i, part) in parts.iter().enumerate() {
-    name[2 * i] = part.as_bytes();
-  }
-  let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
-  uuid_v5(&MESSAGE_ID_NAMESPACE, &name).hyphenated().encode_lower(&mut text).to_owned()
-}
-
+// iso_millis and iso_millis_chrono stay as they were until the time module takes them (issue 16).
 pub fn iso_millis(ms: i64) -> String {
   match Iso::new(ms) {
     Some(iso) => iso.0.iter().map(|&b| b as char).collect(),
@@ -601,7 +376,7 @@ impl Builder<'_> {
 const PAYLOAD_CAPACITY: usize = 2_048;
 
 /// Builds the Kafka message for one accepted input; `sent_at_ms` is the moment it is handed to Kafka.
-pub fn prepare(input: &ExecutionInput, ctx: &EventContext, sent_at_ms: i64) -> PreparedEvent {
+pub fn prepare(input: &ExecutionInput, ctx: &EventContext, sent_at_ms: i64) -> Message {
   let message_id = message_id(&ctx.instance_id, input);
   let mut builder = Builder { input, ctx, limits: NORMAL, sent_at_ms, json: Json::with_capacity(PAYLOAD_CAPACITY) };
   builder.write(&message_id);
@@ -613,7 +388,7 @@ pub fn prepare(input: &ExecutionInput, ctx: &EventContext, sent_at_ms: i64) -> P
     builder.json.out.clear();
     builder.write(&message_id);
   }
-  PreparedEvent {
+  Message {
     key: if ctx.key_by_message { message_id.clone() } else { input.execution_id.clone() },
     payload: builder.json.out,
     event_name: input.event_name(),
@@ -624,8 +399,11 @@ pub fn prepare(input: &ExecutionInput, ctx: &EventContext, sent_at_ms: i64) -> P
 
 #[cfg(test)]
 mod tests {
+  use std::time::Instant;
+
   use super::*;
-  use crate::json::TRUNCATED;
+  use crate::event::json::TRUNCATED;
+  use crate::event::{ErrorInput, Extras, LIBRARY_NAME, LIBRARY_VERSION};
   use serde_json::Value;
 
   fn ctx() -> EventContext {
@@ -691,16 +469,6 @@ mod tests {
     assert_ne!(prepare(&started, &ctx(), 1).message_id, a.message_id);
   }
 
-  proptest::proptest! {
-    #[test]
-    fn uuid_v5_is_the_uuid_crates_v5(parts in proptest::collection::vec(".{0,80}", 0..6)) {
-      let parts: Vec<&[u8]> = parts.iter().map(|p| p.as_bytes()).collect();
-      let joined = parts.concat();
-      for namespace in [Uuid::NAMESPACE_URL, Uuid::NAMESPACE_DNS, *MESSAGE_ID_NAMESPACE] {
-        proptest::prop_assert_eq!(uuid_v5(&namespace, &parts), Uuid::new_v5(&namespace, &joined));
-      }
-    }
-  }
 
   #[test]
   fn retries_users_and_parents_are_linked() {

@@ -7,19 +7,22 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
 
 use napi::bindgen_prelude::{Array, Env, JsObjectValue, JsValue, Object, ToNapiValue, Unknown};
-use napi::{Error, JsError, Result, Status, ValueType};
+use napi::{Error, Result, ValueType};
 use napi_derive::napi;
 
-use crate::config::{is_configured, Config, ConfigError, Sources, CONFIG_ERROR_CODE};
+use crate::config::{is_configured, sources, Config, ConfigError, Sources};
 use crate::diag::{LogSink, StderrSink};
 use crate::event::EventKind;
-use crate::js_input::{self, Reader};
-use crate::js_logger::JsLoggerSink;
+use super::errors::Failure;
+use super::fast_log;
+use super::js_input::Reader;
+use super::js_logger::JsLoggerSink;
+use super::raw::{self, cast};
 use crate::logger::Logger;
 use crate::packed::Queued;
-use crate::settings::{self, ENV_PREFIX, SETTINGS};
+use crate::config::settings::{ENV_PREFIX, SETTINGS};
 use crate::{spool, tools};
-use crate::worker::{FlushResult, ShutdownResult, StartupError};
+use crate::worker::{FlushResult, ShutdownResult};
 
 #[napi(object, js_name = "FlushResult")]
 pub struct JsFlushResult {
@@ -36,49 +39,32 @@ pub struct JsShutdownResult {
   pub spooled: f64,
 }
 
-/// Throws an Error whose `code` is `code`, and hands napi-rs a marker that the exception is pending.
-fn throw(env: &Env, code: &str, message: &str) -> Error {
-  unsafe { JsError::from(Error::new(code, message.to_string())).throw_into(env.raw()) };
-  Error::new(Status::PendingException, message.to_string())
-}
-
 fn config_error(env: &Env, error: ConfigError) -> Error {
-  throw(env, CONFIG_ERROR_CODE, &error.to_string())
-}
-
-fn option_error(name: &str) -> ConfigError {
-  ConfigError(match settings::find(name) {
-    Some(s) => format!("{} must be {}", crate::config::describe(s), s.form),
-    None => format!("unknown option {name:?}: KafkaExecutionLogger.settings() lists the accepted names"),
-  })
+  Failure::Config(error).throw(env)
 }
 
 /// A scalar option as the configuration parser expects it: the same text an env var would hold.
 fn scalar_text(value: &Unknown) -> Result<Option<String>> {
   Ok(match value.get_type()? {
-    ValueType::String => Some(unsafe { value.cast::<String>()? }),
-    ValueType::Boolean => Some(unsafe { value.cast::<bool>()? }.to_string()),
+    ValueType::String => Some(cast::<String>(value, ValueType::String)?),
+    ValueType::Boolean => Some(cast::<bool>(value, ValueType::Boolean)?.to_string()),
     ValueType::Number => {
-      let n = unsafe { value.cast::<f64>()? };
+      let n = cast::<f64>(value, ValueType::Number)?;
       Some(if n.fract() == 0.0 && n.abs() < 1e15 { (n as i64).to_string() } else { n.to_string() })
     }
     _ => None,
   })
 }
 
-/// Variables read besides the logger's own: the environment dimension (the fork's NODE_ENV and ENVIRONMENT), the
-/// spool's default folder, and the CA file Node's TLS trusted for the fork.
-const OTHER_ENV: &[&str] = &["NODE_ENV", "ENVIRONMENT", "N8N_USER_FOLDER", "HOME", "USERPROFILE", "NODE_EXTRA_CA_CERTS"];
-
-/// Only the logger's own variables (and OTHER_ENV) are copied out of the environment: no other secrets.
+/// Only the variables the configuration reads are copied out of the environment: no other secrets.
 fn env_map(env: &Env, source: Option<Unknown>) -> Result<HashMap<String, String>> {
   let object: Object = match source {
-    Some(value) if value.get_type()? == ValueType::Object => unsafe { value.cast()? },
+    Some(value) if value.get_type()? == ValueType::Object => cast(&value, ValueType::Object)?,
     _ => env.get_global()?.get_named_property::<Object>("process")?.get_named_property("env")?,
   };
   let mut map = HashMap::new();
   for key in Object::keys(&object)? {
-    if key.starts_with(ENV_PREFIX) || OTHER_ENV.contains(&key.as_str()) {
+    if sources::is_read(&key) {
       if let Some(value) = object.get::<Unknown>(&key)?.and_then(|v| scalar_text(&v).ok().flatten()) {
         map.insert(key, value);
       }
@@ -95,14 +81,16 @@ fn read_options(options: Option<Unknown>, sources: &mut Sources) -> Result<std::
     ValueType::Object => {}
     _ => return Ok(Err(ConfigError("options must be an object".into()))),
   }
-  let options: Object = unsafe { options.cast()? };
+  let options: Object = cast(&options, ValueType::Object)?;
   let mut sink = None;
   for key in Object::keys(&options)? {
     let Some(value) = options.get::<Unknown>(&key)? else { continue };
     match key.as_str() {
-      "logger" if value.get_type()? == ValueType::Object => sink = JsLoggerSink::from_object(&unsafe { value.cast()? })?,
+      "logger" if value.get_type()? == ValueType::Object => {
+        sink = JsLoggerSink::from_object(&cast(&value, ValueType::Object)?)?
+      }
       "rdkafka" if value.get_type()? == ValueType::Object => {
-        let props: Object = unsafe { value.cast()? };
+        let props: Object = cast(&value, ValueType::Object)?;
         for prop in Object::keys(&props)? {
           match props.get::<Unknown>(&prop)?.map(|v| scalar_text(&v)).transpose()?.flatten() {
             Some(text) => sources.rdkafka_options.push((prop, text)),
@@ -111,15 +99,15 @@ fn read_options(options: Option<Unknown>, sources: &mut Sources) -> Result<std::
         }
       }
       "brokers" if value.is_array()? => {
-        let list: Array = unsafe { value.cast()? };
+        let list: Array = cast(&value, ValueType::Object)?;
         let brokers: Vec<String> = (0..list.len()).filter_map(|i| list.get::<String>(i).ok().flatten()).collect();
         sources.options.insert(key, brokers.join(","));
       }
-      _ if settings::find(&key).is_some_and(|s| s.option == key) => match scalar_text(&value)? {
+      _ if sources::is_scalar_option(&key) => match scalar_text(&value)? {
         Some(text) => drop(sources.options.insert(key, text)),
-        None => return Ok(Err(option_error(&key))),
+        None => return Ok(Err(sources::option_error(&key))),
       },
-      _ => return Ok(Err(option_error(&key))),
+      _ => return Ok(Err(sources::option_error(&key))),
     }
   }
   Ok(Ok(sink))
@@ -151,7 +139,7 @@ fn on_thread<'env, T: ToNapiValue + Send + 'static>(
   let (deferred, promise) = env.create_deferred::<T, Box<dyn FnOnce(Env) -> Result<T>>>()?;
   std::thread::spawn(move || {
     let outcome = catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|_| Err("internal error".into()));
-    deferred.resolve(Box::new(move |_| outcome.map_err(|m| Error::new(Status::GenericFailure, m))));
+    deferred.resolve(Box::new(move |env| outcome.map_err(|m| Failure::Other(m).reject(env))));
   });
   Ok(promise)
 }
@@ -276,33 +264,35 @@ pub fn produce_records<'env>(
 pub fn spool_status(env: Env, dir: String) -> Result<serde_json::Value> {
   match spool::inspect_slots(std::path::Path::new(&dir)) {
     Ok(slots) => Ok(serde_json::to_value(slots).unwrap_or_default()),
-    Err(e) => Err(throw(&env, "ERR_KAFKA_LOGGER_SPOOL", &e.to_string())),
+    Err(e) => Err(Failure::Spool(e.to_string()).throw(&env)),
   }
 }
 
 /// The dead-letter file of one spool slot, one object per line.
 #[napi(ts_return_type = "Array<Record<string, unknown>>")]
 pub fn read_dead_letters(env: Env, dir: String) -> Result<Vec<serde_json::Value>> {
-  spool::read_dead_letters(std::path::Path::new(&dir)).map_err(|e| throw(&env, "ERR_KAFKA_LOGGER_SPOOL", &e.to_string()))
+  spool::read_dead_letters(std::path::Path::new(&dir)).map_err(|e| Failure::Spool(e.to_string()).throw(&env))
 }
+
+const TIMEOUT_FORM: &str = "timeoutMs must be a non-negative number of milliseconds";
 
 fn timeout_arg(env: &Env, value: Option<Unknown>, default: Duration) -> Result<Duration> {
   let Some(value) = value else { return Ok(default) };
   match value.get_type()? {
     ValueType::Undefined | ValueType::Null => Ok(default),
-    ValueType::Number => match unsafe { value.cast::<f64>()? } {
+    ValueType::Number => match cast::<f64>(&value, ValueType::Number)? {
       ms if ms.is_finite() && ms >= 0.0 => Ok(Duration::from_millis(ms as u64)),
-      _ => Err(throw(env, "ERR_INVALID_ARG_VALUE", "timeoutMs must be a non-negative number of milliseconds")),
+      _ => Err(Failure::ArgValue(TIMEOUT_FORM).throw(env)),
     },
-    _ => Err(throw(env, "ERR_INVALID_ARG_TYPE", "timeoutMs must be a non-negative number of milliseconds")),
+    _ => Err(Failure::ArgType(TIMEOUT_FORM).throw(env)),
   }
 }
 
-/// Replaces the class's log methods with the JS fast path of src/fast_log.js once the class is registered.
+/// Replaces the class's log methods with the JS fast path of fast_log.js once the class is registered.
 #[napi(module_exports)]
 pub fn install_fast_log(exports: Object, env: Env) -> Result<()> {
   let class: Unknown = exports.get_named_property("KafkaExecutionLogger")?;
-  crate::js_input::install(env.raw(), class.raw());
+  fast_log::install(raw::Env::of(&env), class.raw());
   Ok(())
 }
 
@@ -356,14 +346,7 @@ impl KafkaExecutionLogger {
   pub fn initialize<'env>(&self, env: &'env Env) -> Result<Object<'env>> {
     let (deferred, promise) = env.create_deferred::<(), Box<dyn FnOnce(Env) -> Result<()>>>()?;
     self.logger.initialize(Box::new(move |outcome| {
-      deferred.resolve(Box::new(move |env| {
-        let (code, message) = match outcome {
-          Ok(()) => return Ok(()),
-          Err(StartupError::Config(e)) => (CONFIG_ERROR_CODE.to_string(), e.to_string()),
-          Err(StartupError::Unreachable { kind, message }) => (kind.startup_code(), message),
-        };
-        Err(Error::from(JsError::from(Error::new(code, message)).into_unknown(env)))
-      }))
+      deferred.resolve(Box::new(move |env| outcome.map_err(|e| Failure::Startup(e).reject(env))))
     }));
     Ok(promise)
   }
@@ -389,13 +372,14 @@ impl KafkaExecutionLogger {
     self.log(&env, input, None)
   }
 
-  /// The native half of the four log methods' fast path for this logger: src/fast_log.js asks for it once per
+  /// The native half of the four log methods' fast path for this logger: fast_log.js asks for it once per
   /// instance and keeps it where only its closure can reach it.
   #[napi(skip_typescript)]
   pub fn packed_log_function<'env>(&self, env: &'env Env) -> Result<Unknown<'env>> {
-    let function = js_input::packed_log_function(env.raw(), self.logger.intake().clone())
-      .ok_or_else(|| Error::new(Status::GenericFailure, "could not create the fast path"))?;
-    Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), function) })
+    let raw_env = raw::Env::of(env);
+    let function = fast_log::packed_log_function(raw_env, self.logger.intake().clone())
+      .ok_or_else(|| Failure::Other("could not create the fast path".into()).throw(env))?;
+    Ok(raw_env.unknown(function))
   }
 
   #[napi(ts_return_type = "HealthSnapshot")]
@@ -443,7 +427,7 @@ impl KafkaExecutionLogger {
 impl KafkaExecutionLogger {
   /// Any failure, even a panic, becomes a counted rejection: a log call never throws into n8n.
   fn log(&self, env: &Env, input: Unknown, kind: Option<EventKind>) -> bool {
-    let read = catch_unwind(AssertUnwindSafe(|| Reader::new(env.raw()).execution(input.raw(), kind)))
+    let read = catch_unwind(AssertUnwindSafe(|| Reader::new(raw::Env::of(env)).execution(input.raw(), kind)))
       .unwrap_or_else(|_| Err("internal error while reading the input".into()));
     let queued = read.map(|input| Queued::Read(Box::new(input)));
     catch_unwind(AssertUnwindSafe(|| self.logger.intake().settle(queued))).unwrap_or(false)

@@ -1,189 +1,14 @@
-//! Configuration: options (camelCase) over `N8N_KAFKA_LOGGER_*` environment variables, validated into `Config`.
+//! Parsing: the raw strings of `Sources` validated against the settings table into a `Config`.
 
-use std::collections::HashMap;
-use std::fmt;
 use std::io::Read;
 use std::time::Duration;
 
-use crate::settings::{self, Setting, ENV_PREFIX, RDKAFKA_ENV_PREFIX};
-
-/// Code of the JavaScript error thrown for invalid configuration.
-pub const CONFIG_ERROR_CODE: &str = "ERR_KAFKA_LOGGER_CONFIG";
-/// How errors name the librdkafka passthrough settings.
-pub const RDKAFKA_OPTION_HINT: &str = "N8N_KAFKA_LOGGER_RDKAFKA_<PROPERTY> (option rdkafka)";
-
-/// A value that must never be printed: Debug and Display show `[redacted]`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-  pub fn expose(&self) -> &str {
-    &self.0
-  }
-}
-
-impl fmt::Debug for Secret {
-  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    f.write_str("[redacted]")
-  }
-}
-
-/// A certificate or key given either as a file path or inline PEM text.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Pem {
-  Path(String),
-  Inline(Secret),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SaslMechanism {
-  Plain,
-  ScramSha256,
-  ScramSha512,
-}
-
-impl SaslMechanism {
-  pub fn librdkafka_name(self) -> &'static str {
-    match self {
-      Self::Plain => "PLAIN",
-      Self::ScramSha256 => "SCRAM-SHA-256",
-      Self::ScramSha512 => "SCRAM-SHA-512",
-    }
-  }
-}
-
-#[derive(Debug, Clone)]
-pub struct Sasl {
-  pub mechanism: SaslMechanism,
-  pub username: String,
-  pub password: Secret,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct Tls {
-  pub ca: Option<Pem>,
-  /// NODE_EXTRA_CA_CERTS (path, PEM text) while SSL_CA is unset: trusted besides the system's CAs, as Node's TLS
-  /// did for the fork.
-  pub extra_ca: Option<(String, String)>,
-  pub cert: Option<Pem>,
-  pub key: Option<Pem>,
-  pub key_password: Option<Secret>,
-  pub verify: bool,
-}
-
-/// The validated configuration of one logger.
-#[derive(Debug, Clone)]
-pub struct Config {
-  pub enabled: bool,
-  pub brokers: Vec<String>,
-  pub client_id: String,
-  pub topic: String,
-  /// Where permanent failures go; None when DLQ_TOPIC is off.
-  pub dlq_topic: Option<String>,
-  /// Every event goes through the spool first (DURABILITY=disk).
-  pub durable: bool,
-  /// Base directory of the spool; None when SPOOL_DIR is off.
-  pub spool_dir: Option<std::path::PathBuf>,
-  pub spool_max_bytes: u64,
-  pub spool_sync_interval: Duration,
-  pub tls: Option<Tls>,
-  pub sasl: Option<Sasl>,
-  pub queue_max_size: usize,
-  pub queue_batch_size: usize,
-  pub queue_flush_interval: Duration,
-  pub cb_failure_threshold: u32,
-  pub cb_reset_timeout: Duration,
-  pub cb_monitoring_period: Duration,
-  pub timeout_connect: Duration,
-  pub timeout_send: Duration,
-  pub timeout_disconnect: Duration,
-  pub acks: &'static str,
-  pub compression: &'static str,
-  pub linger_ms: u64,
-  pub idempotent: bool,
-  pub max_message_bytes: u64,
-  pub validate_on_startup: bool,
-  pub environment: String,
-  pub instance_id: Option<String>,
-  pub instance_type: &'static str,
-  pub n8n_version: Option<String>,
-  pub node_events: bool,
-  /// MESSAGE_FORMAT=fork: the fork's fields are written besides the current ones.
-  pub fork_format: bool,
-  /// KEY=message: the record key is the messageId instead of the execution id.
-  pub key_by_message: bool,
-  pub health_token: Option<Secret>,
-  /// librdkafka properties passed through verbatim, after the logger's own.
-  pub rdkafka: Vec<(String, String)>,
-  /// Non-fatal findings (e.g. SSL_VERIFY=false), logged once at initialize().
-  pub warnings: Vec<String>,
-}
-
-/// Invalid configuration; the message names the setting (env var and option) and the expected form.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError(pub String);
-
-impl fmt::Display for ConfigError {
-  fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    write!(f, "Invalid Kafka logger configuration: {}", self.0)
-  }
-}
-
-impl std::error::Error for ConfigError {}
+use super::error::{describe, ConfigError, RDKAFKA_OPTION_HINT};
+use super::model::{Config, Pem, Sasl, SaslMechanism, Secret, Tls};
+use super::settings::{self, Kind, Setting, RDKAFKA_ENV_PREFIX};
+use super::sources::{parse_bool, Sources};
 
 type Result<T> = std::result::Result<T, ConfigError>;
-
-/// `N8N_KAFKA_LOGGER_X (option x)`: how every message names a setting.
-pub fn describe(setting: &Setting) -> String {
-  format!("{ENV_PREFIX}{} (option {})", setting.env, setting.option)
-}
-
-/// Where the raw strings come from: options win over the environment; empty strings count as unset.
-#[derive(Debug, Default, Clone)]
-pub struct Sources {
-  pub options: HashMap<String, String>,
-  pub rdkafka_options: Vec<(String, String)>,
-  pub env: HashMap<String, String>,
-}
-
-impl Sources {
-  pub fn from_env(env: HashMap<String, String>) -> Self {
-    Self { env, ..Self::default() }
-  }
-
-  /// A variable outside the logger's prefix (NODE_ENV, ENVIRONMENT, ...), trimmed; None when unset or empty.
-  fn other(&self, name: &str) -> Option<String> {
-    self.env.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
-  }
-
-  fn raw(&self, setting: &Setting) -> Option<&str> {
-    let value = self
-      .options
-      .get(setting.option)
-      .or_else(|| self.env.get(&format!("{ENV_PREFIX}{}", setting.env)))?;
-    let value = value.trim();
-    (!value.is_empty()).then_some(value)
-  }
-}
-
-/// True when the environment asks for the logger: ENABLED is true (any letter case). Without BROKERS it logs to
-/// localhost:9092 with a warning, as the fork did.
-pub fn is_configured(env: &HashMap<String, String>) -> bool {
-  env.get(&format!("{ENV_PREFIX}ENABLED")).and_then(|v| parse_bool(v.trim())) == Some(true)
-}
-
-/// `true` or `false` in any letter case: the fork lower-cased values before comparing them with "true". Other
-/// spellings (1, yes, on) are refused rather than guessed: the fork read them as false, so accepting them as
-/// true would switch on what was off before the migration.
-fn parse_bool(value: &str) -> Option<bool> {
-  if value.eq_ignore_ascii_case("true") {
-    Some(true)
-  } else if value.eq_ignore_ascii_case("false") {
-    Some(false)
-  } else {
-    None
-  }
-}
 
 struct Parser<'a> {
   sources: &'a Sources,
@@ -261,14 +86,14 @@ impl<'a> Parser<'a> {
   fn int(&mut self, name: &str) -> Result<u64> {
     let (s, value) = self.raw_or_default(name);
     let value = value.expect("integer settings have defaults");
-    let range = s.range.expect("integer settings have a range");
+    let (min, max, clamp) = s.bounds().expect("integer settings have a range");
     let digits = !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit());
     // All digits but too long for u64: the fork took it, and it is above every bound.
     let n = digits.then(|| value.parse::<u64>().unwrap_or(u64::MAX));
     match n {
-      Some(n) if (range.min..=range.max).contains(&n) => Ok(n),
-      Some(n) if range.clamp && n > 0 => {
-        let nearest = n.clamp(range.min, range.max);
+      Some(n) if (min..=max).contains(&n) => Ok(n),
+      Some(n) if clamp && n > 0 => {
+        let nearest = n.clamp(min, max);
         self.warnings.push(format!(
           "{} must be {}, got {value:?}: using {nearest}, the nearest supported value",
           describe(s),
@@ -284,11 +109,14 @@ impl<'a> Parser<'a> {
     self.int(name).map(Duration::from_millis)
   }
 
-  fn choice(&self, name: &str, choices: &[&'static str]) -> Result<&'static str> {
+  /// One of the setting's values (any letter case), or a value an alias stands for.
+  fn choice(&self, name: &str) -> Result<&'static str> {
     let (s, value) = self.raw_or_default(name);
     let value = value.expect("choice settings have defaults");
+    let Kind::Choice { values, aliases } = s.kind else { panic!("{name} is not a choice setting") };
     let lowered = value.to_ascii_lowercase();
-    choices.iter().copied().find(|c| *c == lowered).ok_or_else(|| invalid(s, Some(&value)))
+    let alias = aliases.iter().find(|(alias, _)| *alias == lowered).map(|(_, to)| *to);
+    values.iter().copied().find(|v| *v == lowered || Some(*v) == alias).ok_or_else(|| invalid(s, Some(&value)))
   }
 
   fn required_string(&self, name: &str, why: &str) -> Result<String> {
@@ -415,7 +243,6 @@ impl<'a> Parser<'a> {
     Ok(props)
   }
 }
-
 impl Config {
   pub fn parse(sources: &Sources) -> Result<Config> {
     let mut p = Parser { sources, warnings: Vec::new() };
@@ -441,7 +268,7 @@ impl Config {
     // SASL_MECHANISM is read only with AUTH_ENABLED=true, as the fork did: a leftover value does not stop logging.
     let sasl = if auth_enabled {
       let why = format!("{} is true", describe(setting("AUTH_ENABLED")));
-      let mechanism = match p.choice("SASL_MECHANISM", &["plain", "scram-sha-256", "scram-sha-512"])? {
+      let mechanism = match p.choice("SASL_MECHANISM")? {
         "plain" => SaslMechanism::Plain,
         "scram-sha-256" => SaslMechanism::ScramSha256,
         _ => SaslMechanism::ScramSha512,
@@ -488,8 +315,7 @@ impl Config {
       None
     };
 
-    let acks = p.choice("ACKS", &["all", "-1", "1", "0"])?;
-    let acks = if acks == "-1" { "all" } else { acks };
+    let acks = p.choice("ACKS")?;
     if idempotent && acks != "all" {
       return Err(ConfigError(format!(
         "{} must be all while {} is true (set {}=false to use acks={acks})",
@@ -521,7 +347,7 @@ impl Config {
       brokers: p.brokers()?,
       client_id: p.string("CLIENT_ID").expect("client id has a default"),
       dlq_topic: p.dlq_topic(&topic)?,
-      durable: p.choice("DURABILITY", &["memory", "disk"])? == "disk",
+      durable: p.choice("DURABILITY")? == "disk",
       spool_dir: p.spool_dir(),
       spool_max_bytes: p.int("SPOOL_MAX_BYTES")?,
       spool_sync_interval: p.millis("SPOOL_SYNC_INTERVAL")?,
@@ -538,18 +364,18 @@ impl Config {
       timeout_send: p.millis("TIMEOUT_SEND")?,
       timeout_disconnect: p.millis("TIMEOUT_DISCONNECT")?,
       acks,
-      compression: p.choice("COMPRESSION", &["none", "gzip", "snappy", "lz4", "zstd"])?,
+      compression: p.choice("COMPRESSION")?,
       linger_ms: p.int("LINGER_MS")?,
       idempotent,
       max_message_bytes: p.int("MAX_MESSAGE_BYTES")?,
       validate_on_startup,
       environment,
       instance_id: p.string("INSTANCE_ID"),
-      instance_type: p.choice("INSTANCE_TYPE", &["main", "worker", "webhook"])?,
+      instance_type: p.choice("INSTANCE_TYPE")?,
       n8n_version: p.string("N8N_VERSION"),
       node_events,
-      fork_format: p.choice("MESSAGE_FORMAT", &["current", "fork"])? == "fork",
-      key_by_message: p.choice("KEY", &["execution", "message"])? == "message",
+      fork_format: p.choice("MESSAGE_FORMAT")? == "fork",
+      key_by_message: p.choice("KEY")? == "message",
       health_token: p.string("HEALTH_TOKEN").map(Secret),
       rdkafka: p.rdkafka_passthrough()?,
       warnings: Vec::new(),
@@ -565,81 +391,15 @@ impl Config {
     }
     Ok(Config { warnings: p.warnings, ..config })
   }
-
-  pub fn security_protocol(&self) -> &'static str {
-    match (self.tls.is_some(), self.sasl.is_some()) {
-      (false, false) => "plaintext",
-      (true, false) => "ssl",
-      (false, true) => "sasl_plaintext",
-      (true, true) => "sasl_ssl",
-    }
-  }
-
-  /// Whether a librdkafka property may carry a secret, so its value is never shown.
-  pub fn is_secret_property(key: &str) -> bool {
-    ["password", "secret", "key", "token", "jaas", "pem"].iter().any(|word| key.contains(word))
-  }
-
-  /// What the health snapshot shows of the configuration: names and shapes, never a secret.
-  pub fn redacted_summary(&self) -> serde_json::Value {
-    let shown = |secret: bool| if secret { "[redacted]" } else { "[not set]" };
-    let pem = |p: &Option<Pem>| match p {
-      Some(Pem::Path(path)) => serde_json::Value::from(path.as_str()),
-      Some(Pem::Inline(_)) => "[inline PEM]".into(),
-      None => serde_json::Value::Null,
-    };
-    let rdkafka: serde_json::Map<String, serde_json::Value> = self
-      .rdkafka
-      .iter()
-      .map(|(k, v)| (k.clone(), if Self::is_secret_property(k) { "[redacted]".into() } else { v.as_str().into() }))
-      .collect();
-    serde_json::json!({
-      "brokers": self.brokers,
-      "topic": self.topic,
-      "dlqTopic": self.dlq_topic,
-      "durability": if self.durable { "disk" } else { "memory" },
-      "spoolDir": self.spool_dir.as_ref().map(|d| d.display().to_string()),
-      "spoolMaxBytes": self.spool_max_bytes,
-      "spoolSyncIntervalMs": self.spool_sync_interval.as_millis() as u64,
-      "clientId": self.client_id,
-      "securityProtocol": self.security_protocol(),
-      "saslMechanism": self.sasl.as_ref().map(|s| s.mechanism.librdkafka_name()),
-      "username": self.sasl.as_ref().map(|s| s.username.as_str()),
-      "password": shown(self.sasl.is_some()),
-      "sslCa": self.tls.as_ref().and_then(|t| pem(&t.ca).as_str().map(str::to_string)),
-      "sslExtraCa": self.tls.as_ref().and_then(|t| t.extra_ca.as_ref().map(|(path, _)| path.as_str())),
-      "sslCert": self.tls.as_ref().and_then(|t| pem(&t.cert).as_str().map(str::to_string)),
-      "sslKey": shown(self.tls.as_ref().is_some_and(|t| t.key.is_some())),
-      "sslVerify": self.tls.as_ref().map(|t| t.verify),
-      "acks": self.acks,
-      "compression": self.compression,
-      "lingerMs": self.linger_ms,
-      "idempotent": self.idempotent,
-      "maxMessageBytes": self.max_message_bytes,
-      "queueMaxSize": self.queue_max_size,
-      "queueBatchSize": self.queue_batch_size,
-      "queueFlushIntervalMs": self.queue_flush_interval.as_millis() as u64,
-      "cbFailureThreshold": self.cb_failure_threshold,
-      "cbResetTimeoutMs": self.cb_reset_timeout.as_millis() as u64,
-      "cbMonitoringPeriodMs": self.cb_monitoring_period.as_millis() as u64,
-      "timeoutConnectMs": self.timeout_connect.as_millis() as u64,
-      "timeoutSendMs": self.timeout_send.as_millis() as u64,
-      "timeoutDisconnectMs": self.timeout_disconnect.as_millis() as u64,
-      "validateOnStartup": self.validate_on_startup,
-      "environment": self.environment,
-      "instanceType": self.instance_type,
-      "nodeEvents": self.node_events,
-      "messageFormat": if self.fork_format { "fork" } else { "current" },
-      "key": if self.key_by_message { "message" } else { "execution" },
-      "healthToken": shown(self.health_token.is_some()),
-      "rdkafka": rdkafka,
-    })
-  }
 }
 
 #[cfg(test)]
 mod tests {
+  use std::collections::HashMap;
+
   use super::*;
+  use crate::config::is_configured;
+  use crate::config::settings::ENV_PREFIX;
 
   fn parse(pairs: &[(&str, &str)]) -> Result<Config> {
     let env = pairs.iter().map(|(k, v)| (format!("{ENV_PREFIX}{k}"), v.to_string())).collect();

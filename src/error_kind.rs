@@ -1,4 +1,5 @@
-//! Kafka error classes, in the manner of Vector's Kafka sink: what kind of trouble, and whether a retry can help.
+//! Kafka error classes, in the manner of Vector's Kafka sink: librdkafka's codes sorted into `ErrorKind`s (what kind of
+//! trouble, and whether a retry can help). Not an error type: `ConfigError` is in `config`, `SpoolError` in `spool`.
 
 use rdkafka::types::RDKafkaErrorCode as Code;
 

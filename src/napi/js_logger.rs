@@ -5,6 +5,7 @@ use napi::bindgen_prelude::{Function, Object, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Status, ValueType};
 
+use super::raw::cast;
 use crate::diag::{Level, LogSink, StderrSink};
 
 type LogFunction = ThreadsafeFunction<String, Unknown<'static>, String, Status, false, true>;
@@ -21,7 +22,7 @@ fn level_function(logger: &Object, name: &str) -> napi::Result<Option<LogFunctio
   if value.get_type()? != ValueType::Function {
     return Ok(None);
   }
-  let function: Function<String, Unknown> = unsafe { value.cast()? };
+  let function: Function<String, Unknown> = cast(&value, ValueType::Function)?;
   let bound = function.bind(logger)?;
   Ok(Some(bound.build_threadsafe_function::<String>().weak::<true>().callee_handled::<false>().build()?))
 }

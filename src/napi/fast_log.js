@@ -1,4 +1,4 @@
-// The log methods of KafkaExecutionLogger, installed on its prototype when the addon loads (src/js_input.rs).
+// The log methods of KafkaExecutionLogger, installed on its prototype when the addon loads (fast_log.rs).
 // Reading the fields here uses V8's inline caches; the strings go to the addon as one packed string, their
 // lengths and the numbers through the shared Float64Array `nums`. Anything unusual (a wrong type, a long string,
 // dimensions/metrics/flags, a throw, a nested log call) is left to the addon's exact reader, which gives the
@@ -26,8 +26,9 @@
   const MAX = 4096; // UTF-16 units; a longer string takes the exact path, which copies it capped
   // nums: [0] presence bits, [1] startedAt, [2] stoppedAt, [3] nodeCount, [4] tags, [5] kind,
   // [6] packed length, [7 + slot] string lengths, [30 + i] tag lengths (UTF-16 units). Bits 0-22 of [0]: string
-  // slots 0-22 in packing order (src/packed.rs); 0x800000 startedAt, 0x1000000 stoppedAt, 0x2000000 nodeCount
-  // as numbers, 0x4000000 error as a string, 0x8000000 as an object. Keep in step with js_input.rs.
+  // slots 0-22 in packing order; 0x800000 startedAt, 0x1000000 stoppedAt, 0x2000000 nodeCount as numbers,
+  // 0x4000000 error as a string, 0x8000000 as an object. The layout is the Rust tables' (fast_log.rs, the slots
+  // of src/packed.rs); a test there parses this file and fails on any other name, bit or offset.
   const LEN = 7;
   const TAG_LEN = 30;
   let busy = false;
@@ -123,7 +124,7 @@
     }[name];
     Object.defineProperty(proto, name, descriptor);
   }
-  // Kinds as in js_input.rs: 0 started, 1 resumed, 2 finished, 3 node event.
+  // Kinds as in fast_log.rs (KINDS): 0 started, 1 resumed, 2 finished, 3 node event.
   define('logWorkflowStarted', 0, false);
   define('logWorkflowResumed', 1, false);
   define('logWorkflowFinished', 2, false);

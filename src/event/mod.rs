@@ -1,0 +1,20 @@
+//! Execution events: the input a log call accepted, and the Segment `track` message built from it on the worker.
+//!
+//! `input` (the accepted fields), `rules` (what makes an input valid, for both readers), `context` (per-logger
+//! facts), `ids` (messageId), `builder` (the message format, docs/message-format.md), `json` (its hand-written
+//! writer, measured in BENCHMARKS.md) and `message` (the one shape of a message ready for Kafka).
+
+mod builder;
+mod context;
+mod ids;
+mod input;
+pub(crate) mod json;
+mod message;
+pub mod rules;
+
+pub(crate) use builder::iso_millis_chrono;
+pub use builder::{iso_millis, prepare, snake_key, MAX_EVENT_BYTES};
+pub use context::{EventContext, LIBRARY_NAME, LIBRARY_VERSION};
+pub use ids::{message_id, uuid_v5};
+pub use input::{ErrorInput, EventKind, ExecutionInput, Extras, NodeInput, NodePhase};
+pub use message::Message;
