@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::config::Config;
 use crate::diag::{Diagnostics, Level};
 use crate::errors::ErrorKind;
-use crate::metrics::now_ms;
+use crate::time::now_ms;
 use crate::producer::Pending;
 use crate::spool::{FsyncPolicy, Spool, SpoolOptions, SpoolPos, SpoolRecord, SpoolStats};
 

@@ -6,11 +6,10 @@
 use std::sync::LazyLock;
 use std::time::Instant;
 
-use chrono::{DateTime, SecondsFormat, Utc};
 use sha1::{Digest, Sha1};
 use uuid::Uuid;
 
-use crate::json::{Iso, Json};
+use crate::json::Json;
 
 /// Segment's per-event limit is 32 KB; stay a little under it.
 pub const MAX_EVENT_BYTES: usize = 32_000;
@@ -238,20 +237,6 @@ pub fn message_id(instance_id: &str, input: &ExecutionInput) -> String {
   }
   let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
   uuid_v5(&MESSAGE_ID_NAMESPACE, &name).hyphenated().encode_lower(&mut text).to_owned()
-}
-
-pub fn iso_millis(ms: i64) -> String {
-  match Iso::new(ms) {
-    Some(iso) => iso.0.iter().map(|&b| b as char).collect(),
-    None => iso_millis_chrono(ms),
-  }
-}
-
-/// chrono's rendering, for the years `Iso` does not cover (and as its reference in tests).
-pub(crate) fn iso_millis_chrono(ms: i64) -> String {
-  DateTime::<Utc>::from_timestamp_millis(ms)
-    .unwrap_or(DateTime::UNIX_EPOCH)
-    .to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// Length caps for one build; a second, tighter set guarantees the 32 KB limit.

@@ -11,7 +11,7 @@ use std::time::Instant;
 use napi::sys;
 
 use crate::event::{ErrorInput, EventKind, ExecutionInput, Extras, NodeInput, NodePhase};
-use crate::metrics::now_ms;
+use crate::time::now_ms;
 use crate::packed::{self, capped, PackedInput, Queued, MAX_STACK_BYTES, MAX_TEXT_BYTES, SLOT_COUNT};
 use crate::worker::Shared;
 

@@ -19,6 +19,7 @@ pub mod producer;
 pub mod queue;
 pub mod settings;
 pub mod spool;
+mod time;
 pub mod tools;
 mod wakeup;
 pub mod worker;

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use crate::backlog::SpoolStatus;
 use crate::breaker::BreakerState;
 use crate::errors::ErrorKind;
-use crate::event::iso_millis;
+use crate::time::{iso_millis, now_ms};
 
 #[derive(Default)]
 pub struct Counters {
@@ -247,10 +247,6 @@ impl Default for Metrics {
   fn default() -> Self {
     Self::new()
   }
-}
-
-pub fn now_ms() -> i64 {
-  chrono::Utc::now().timestamp_millis()
 }
 
 #[cfg(test)]

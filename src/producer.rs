@@ -63,8 +63,8 @@ impl Pending {
         ("dlq-error-kind", dead.kind.as_str().to_string()),
         ("dlq-error-message", dead.message.clone()),
         ("dlq-attempts", self.attempts.to_string()),
-        ("dlq-first-failure", crate::event::iso_millis(dead.first_failure_ms)),
-        ("dlq-last-failure", crate::event::iso_millis(dead.last_failure_ms)),
+        ("dlq-first-failure", crate::time::iso_millis(dead.first_failure_ms)),
+        ("dlq-last-failure", crate::time::iso_millis(dead.last_failure_ms)),
       ];
       for (key, value) in &texts {
         headers = headers.insert(Header { key, value: Some(value.as_str()) });

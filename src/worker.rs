@@ -17,10 +17,11 @@ use crate::config::{Config, ConfigError};
 use crate::diag::{Diagnostics, Level};
 use crate::errors::{classify, ErrorKind};
 use crate::event::{prepare, EventContext, EventKind, ExecutionInput};
-use crate::metrics::{now_ms, Counters, Metrics};
+use crate::metrics::{Counters, Metrics};
 use crate::packed::Queued;
 use crate::producer::{self, DeadLetter, Pending, Producer, Report};
 use crate::queue::EventQueue;
+use crate::time::now_ms;
 use crate::wakeup::ReportWakeup;
 
 /// Everything the JS thread and the worker share.
