@@ -11,7 +11,7 @@ use napi::{Error, JsError, Result, Status, ValueType};
 use napi_derive::napi;
 
 use crate::config::{is_configured, Config, ConfigError, Sources, CONFIG_ERROR_CODE};
-use crate::diag::{LogSink, StderrSink};
+use crate::telemetry::{LogSink, StderrSink};
 use crate::event::EventKind;
 use crate::js_input::{self, Reader};
 use crate::js_logger::JsLoggerSink;

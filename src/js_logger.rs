@@ -5,7 +5,7 @@ use napi::bindgen_prelude::{Function, Object, Unknown};
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Status, ValueType};
 
-use crate::diag::{Level, LogSink, StderrSink};
+use crate::telemetry::{Level, LogSink, StderrSink};
 
 type LogFunction = ThreadsafeFunction<String, Unknown<'static>, String, Status, false, true>;
 

@@ -8,17 +8,16 @@
 pub mod backlog;
 pub mod breaker;
 pub mod config;
-pub mod diag;
 pub mod errors;
 pub mod event;
 mod json;
 pub mod logger;
-pub mod metrics;
 pub mod packed;
 pub mod producer;
 pub mod queue;
 pub mod settings;
 pub mod spool;
+pub mod telemetry;
 mod time;
 pub mod tools;
 mod wakeup;

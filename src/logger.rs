@@ -10,10 +10,10 @@ use parking_lot::Mutex;
 use uuid::Uuid;
 
 use crate::config::{Config, ConfigError};
-use crate::diag::{Diagnostics, Level, LogSink};
+use crate::telemetry::{Diagnostics, Level, LogSink};
 use crate::event::EventContext;
 use crate::packed::Queued;
-use crate::metrics::{Counters, Metrics, SnapshotInputs};
+use crate::telemetry::{Counters, Metrics, SnapshotInputs};
 use crate::producer;
 use crate::queue::{EventQueue, Pushed};
 use crate::worker::{command_channel, Command, FlushResult, Reply, Shared, ShutdownResult, StartupError, Worker};

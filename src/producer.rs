@@ -15,9 +15,9 @@ use rdkafka::statistics::Statistics;
 use rdkafka::types::RDKafkaErrorCode;
 
 use crate::config::{describe, Config, ConfigError, Pem, RDKAFKA_OPTION_HINT};
-use crate::diag::{Diagnostics, Level};
+use crate::telemetry::{Diagnostics, Level};
 use crate::errors::{classify, ErrorKind};
-use crate::metrics::{BrokerStatus, Metrics};
+use crate::telemetry::{BrokerStatus, Metrics};
 use crate::settings::{self, Setting};
 
 /// Why an event is on its way to the dead-letter topic.
