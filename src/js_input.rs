@@ -13,7 +13,7 @@ use napi::sys;
 use crate::event::{ErrorInput, EventKind, ExecutionInput, Extras, NodeInput, NodePhase};
 use crate::time::now_ms;
 use crate::packed::{self, capped, PackedInput, Queued, MAX_STACK_BYTES, MAX_TEXT_BYTES, SLOT_COUNT};
-use crate::worker::Shared;
+use crate::intake::Intake;
 
 /// Why an input was rejected; shown in the health snapshot as `lastRejection.reason`.
 pub type Rejection = String;
@@ -75,7 +75,7 @@ unsafe extern "C" fn forget_nums(_: *mut std::ffi::c_void) {
 
 /// The fast path's native function for one logger: its data is that logger's intake, so a call needs no
 /// instance lookup or borrow tracking, only the argument. The function owns one reference to the intake.
-pub fn packed_log_function(env: sys::napi_env, intake: Arc<Shared>) -> Option<sys::napi_value> {
+pub fn packed_log_function(env: sys::napi_env, intake: Arc<Intake>) -> Option<sys::napi_value> {
   let data = Arc::into_raw(intake).cast_mut().cast();
   let mut function = ptr::null_mut();
   let name = c"logPacked";
@@ -87,14 +87,14 @@ pub fn packed_log_function(env: sys::napi_env, intake: Arc<Shared>) -> Option<sy
   };
   if !created {
     // Nothing can call a function that was never handed out: its reference is ours to drop.
-    drop(unsafe { Arc::from_raw(data.cast::<Shared>()) });
+    drop(unsafe { Arc::from_raw(data.cast::<Intake>()) });
     return None;
   }
   Some(function)
 }
 
 unsafe extern "C" fn release_intake(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
-  drop(unsafe { Arc::from_raw(data.cast::<Shared>()) });
+  drop(unsafe { Arc::from_raw(data.cast::<Intake>()) });
 }
 
 /// `logPacked(packed)`: true or false as the log method returns, null when the exact reader must decide.
@@ -113,7 +113,7 @@ unsafe extern "C" fn log_packed(env: sys::napi_env, info: sys::napi_callback_inf
     }
   }
   // Alive: the function being called holds a reference, released only by its finalizer.
-  let intake = unsafe { &*data.cast::<Shared>() };
+  let intake = unsafe { &*data.cast::<Intake>() };
   let read = catch_unwind(AssertUnwindSafe(|| Reader::new(env).packed(packed))).ok().flatten();
   // A panic once the input is read answers false: the exact path could queue the event a second time.
   let accepted =

@@ -2,7 +2,6 @@
 //! drives the circuit breaker, publishes status, and answers flush and shutdown within their deadlines.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,26 +12,15 @@ use rdkafka::types::RDKafkaErrorCode;
 
 use crate::backlog::{Backlog, SPILL_CHUNK};
 use crate::breaker::{Breaker, BreakerState, Permit, Transition};
-use crate::config::{Config, ConfigError};
-use crate::telemetry::{Diagnostics, Level};
+use crate::config::ConfigError;
+use crate::telemetry::Level;
 use crate::errors::{classify, ErrorKind};
-use crate::event::{prepare, EventContext, EventKind, ExecutionInput};
+use crate::event::{prepare, EventKind, ExecutionInput};
 use crate::telemetry::{Counters, Metrics};
-use crate::packed::Queued;
 use crate::producer::{self, DeadLetter, Pending, Producer, Report};
-use crate::queue::EventQueue;
+use crate::intake::Intake;
 use crate::time::now_ms;
 use crate::wakeup::ReportWakeup;
-
-/// Everything the JS thread and the worker share.
-pub struct Shared {
-  pub config: Config,
-  pub context: EventContext,
-  pub queue: EventQueue<Queued>,
-  pub metrics: Arc<Metrics>,
-  pub diag: Arc<Diagnostics>,
-  pub intake_open: AtomicBool,
-}
 
 pub type Reply<T> = Box<dyn FnOnce(T) + Send>;
 
@@ -130,7 +118,7 @@ struct Shutdown {
 }
 
 pub struct Worker {
-  shared: Arc<Shared>,
+  shared: Arc<Intake>,
   commands: Receiver<Command>,
   /// Delivery reports taken from the producer's context and not handled yet (after a panic, the rest of a batch).
   reports: VecDeque<Report>,
@@ -181,7 +169,7 @@ fn backoff(round: u32) -> Duration {
 impl Worker {
   /// Starts the thread. `on_ready` gets the startup outcome (after validation when it is configured).
   pub fn spawn(
-    shared: Arc<Shared>,
+    shared: Arc<Intake>,
     commands: Receiver<Command>,
     on_ready: Reply<Result<(), StartupError>>,
   ) -> std::io::Result<std::thread::JoinHandle<()>> {
