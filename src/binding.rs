@@ -19,7 +19,7 @@ use crate::logger::Logger;
 use crate::packed::Queued;
 use crate::settings::{self, ENV_PREFIX, SETTINGS};
 use crate::{spool, tools};
-use crate::worker::{FlushResult, ShutdownResult, StartupError};
+use crate::delivery::{FlushResult, ShutdownResult, StartupError};
 
 #[napi(object, js_name = "FlushResult")]
 pub struct JsFlushResult {

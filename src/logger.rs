@@ -13,10 +13,10 @@ use crate::config::{Config, ConfigError};
 use crate::telemetry::{Diagnostics, Level, LogSink};
 use crate::event::EventContext;
 use crate::telemetry::{Counters, Metrics, SnapshotInputs};
-use crate::producer;
+use crate::transport::{self, RdkafkaTransport};
 use crate::intake::queue::EventQueue;
 use crate::intake::Intake;
-use crate::worker::{command_channel, Command, FlushResult, Reply, ShutdownResult, StartupError, Worker};
+use crate::delivery::{command_channel, Command, FlushResult, Reply, ShutdownResult, StartupError, Worker};
 
 enum Lifecycle {
   Created(Receiver<Command>),
@@ -63,7 +63,7 @@ fn host_instance_id() -> String {
 
 impl Logger {
   pub fn new(config: Config, sink: Box<dyn LogSink>) -> Result<Logger, ConfigError> {
-    producer::validate(&config)?;
+    transport::validate(&config)?;
     let mut secrets: Vec<String> = Vec::new();
     if let Some(sasl) = &config.sasl {
       secrets.push(sasl.password.expose().to_string());
@@ -136,7 +136,8 @@ impl Logger {
       }
       once.answer(result);
     });
-    if let Err(e) = Worker::spawn(self.shared.clone(), receiver, on_ready) {
+    let open = |intake: &Intake| RdkafkaTransport::open(&intake.config, intake.metrics.clone(), intake.diag.clone());
+    if let Err(e) = Worker::spawn(self.shared.clone(), receiver, open, on_ready) {
       diag.log(Level::Error, &format!("cannot start the background thread: {e}"));
     }
   }

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::telemetry::{Diagnostics, Level};
-use crate::errors::ErrorKind;
+use crate::transport::ErrorKind;
 use crate::time::now_ms;
-use crate::producer::Pending;
+use crate::transport::Pending;
 use crate::spool::{FsyncPolicy, Spool, SpoolOptions, SpoolPos, SpoolRecord};
 use crate::telemetry::SpoolStatus;
 
