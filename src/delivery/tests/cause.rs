@@ -28,3 +28,27 @@ fn a_dns_failure_explains_the_following_all_brokers_down() {
   explain(&mut cause, ErrorKind::Network, refused, false, t);
   assert_eq!(down(&mut cause), (ErrorKind::Network, "1/1 brokers are down".into()));
 }
+
+#[test]
+fn a_specific_cause_is_not_recorded_over_for_30_s() {
+  // (first error, second error, seconds between, second recorded?)
+  #[rustfmt::skip]
+  let rows = [
+    (ErrorKind::Authentication, ErrorKind::Network, 5, false),
+    (ErrorKind::Tls, ErrorKind::Timeout, 29, false),
+    (ErrorKind::Dns, ErrorKind::Network, 10, false),
+    (ErrorKind::Authentication, ErrorKind::Network, 30, true),
+    (ErrorKind::Authentication, ErrorKind::Tls, 1, true),
+    (ErrorKind::Network, ErrorKind::Network, 1, true),
+    (ErrorKind::Network, ErrorKind::Authentication, 1, true),
+  ];
+  for (first, second, secs, recorded) in rows {
+    let mut cause = CauseMemory::default();
+    let t = Instant::now();
+    assert!(explain(&mut cause, first, "first", false, t).record);
+    let later = t + std::time::Duration::from_secs(secs);
+    assert_eq!(explain(&mut cause, second, "second", false, later).record, recorded, "{first:?} then {second:?} after {secs} s");
+    let kept = if recorded { (second, "second") } else { (first, "first") };
+    assert_eq!(cause.last(), Some(kept), "{first:?} then {second:?}");
+  }
+}
