@@ -68,7 +68,10 @@ pub fn next_wake(now: Instant, i: &WakeInputs) -> Wake {
   }
   // While events are spilled rather than sent, they are moved to disk once per group-commit interval.
   let spill_due = (i.spool && !i.queue_empty).then(|| now + i.spool_sync_interval);
-  let until = [i.retry_at, spill_due].into_iter().chain(i.timers).flatten().fold(now + i.flush_interval, Instant::min);
+  // A retry time already past is no timer: nothing waits for it (a due resend returned above, an open breaker
+  // has its own). Kept, it made an idle worker wake every millisecond after an outage.
+  let retry_due = i.retry_at.filter(|t| *t > now);
+  let until = [retry_due, spill_due].into_iter().chain(i.timers).flatten().fold(now + i.flush_interval, Instant::min);
   let timeout = until.saturating_duration_since(now).max(MIN_WAIT);
   if i.in_flight > 0 {
     Wake::Nap(timeout.min(IN_FLIGHT_POLL))

@@ -22,7 +22,6 @@ fn after_an_outage(settings: &[(&str, &str)]) -> Rig {
 }
 
 #[test]
-#[ignore = "known bug, fixed in the next commit: the retry time stays in the past and the idle worker wakes every 1 ms"]
 fn the_idle_worker_sleeps_the_flush_interval_after_an_outage() {
   for settings in [&[][..], &[("SPOOL_DIR", "tmp")][..]] {
     let mut r = after_an_outage(settings);
@@ -32,7 +31,6 @@ fn the_idle_worker_sleeps_the_flush_interval_after_an_outage() {
 }
 
 #[test]
-#[ignore = "known bug, fixed in the next commit: while the breaker is open a past retry time makes 1 ms naps"]
 fn an_open_breaker_naps_until_its_probe_once_the_backoff_is_over() {
   let mut r = rig(&[("CB_FAILURE_THRESHOLD", "1"), ("CB_RESET_TIMEOUT", "10000")]);
   r.log(1);

@@ -48,6 +48,8 @@ const ROWS: &[Row] = &[
   ("the shutdown's stop before the interval", |i, now| i.timers[2] = Some(now + 20 * MS), Wake::Sleep(Duration::from_millis(20))),
   ("a group commit due", |i, now| i.timers[3] = Some(now + 7 * MS), Wake::Sleep(Duration::from_millis(7))),
   ("a timer due now still parks 1 ms", |i, now| i.timers[1] = Some(now), Wake::Sleep(MS)),
+  ("a retry time already past is no timer", |i, now| i.retry_at = Some(now - 50 * MS), Wake::Sleep(Duration::from_secs(5))),
+  ("breaker holds, backoff over: nap until the probe", |i, now| { i.retry_waiting = true; i.retry_at = Some(now - 50 * MS); i.breaker_holds = true; i.timers[0] = Some(now + 3 * SEC) }, Wake::Nap(Duration::from_secs(3))),
   ("the earliest of several timers", |i, now| { i.timers = [Some(now + 4 * SEC), Some(now + 30 * MS), Some(now + 2 * SEC), Some(now + 90 * MS)] }, Wake::Sleep(Duration::from_millis(30))),
 ];
 
