@@ -162,7 +162,7 @@ impl<T: Transport, C: Clock> Worker<T, C> {
   }
 
   /// One pass and the wait after it; false once shutdown completed.
-  fn step(&mut self) -> bool {
+  pub(super) fn step(&mut self) -> bool {
     let Some(now) = self.pass() else { return false };
     self.wait(now);
     true

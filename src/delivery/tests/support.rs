@@ -121,8 +121,9 @@ pub struct Rig {
   next_event: u32,
 }
 
-/// Settings as `N8N_KAFKA_LOGGER_*` pairs; SPOOL_DIR `tmp` means a fresh temporary folder, unset means none.
-pub fn rig(settings: &[(&str, &str)]) -> Rig {
+/// An intake for settings given as `N8N_KAFKA_LOGGER_*` pairs (SPOOL_DIR and DLQ_TOPIC off unless given;
+/// SPOOL_DIR `tmp` is a fresh temporary folder, returned to be held).
+pub fn intake(settings: &[(&str, &str)]) -> (Arc<Intake>, Option<tempfile::TempDir>) {
   let spool = settings.iter().any(|(k, v)| *k == "SPOOL_DIR" && *v == "tmp").then(|| tempfile::tempdir().unwrap());
   let mut env: std::collections::HashMap<String, String> =
     [("SPOOL_DIR", "off"), ("DLQ_TOPIC", "off")].iter().map(|(k, v)| (format!("N8N_KAFKA_LOGGER_{k}"), v.to_string())).collect();
@@ -139,6 +140,24 @@ pub fn rig(settings: &[(&str, &str)]) -> Rig {
     context: EventContext::new("instance".into(), "main".into(), None, "test".into()),
     config,
   });
+  (intake, spool)
+}
+
+/// Queues events e<first>, e<first+1>, ... in acceptance order; returns their keys.
+pub fn log(intake: &Intake, first: u32, n: u32, wall_ms: i64) -> Vec<String> {
+  (first..first + n)
+    .map(|i| {
+      let id = format!("e{i}");
+      let input = ExecutionInput::new(EventKind::Started, id.clone(), "wf".into(), wall_ms);
+      assert!(intake.settle(Ok(Queued::Read(Box::new(input)))));
+      id
+    })
+    .collect()
+}
+
+/// A worker on the scripted transport for these settings.
+pub fn rig(settings: &[(&str, &str)]) -> Rig {
+  let (intake, spool) = intake(settings);
   let kafka = FakeTransport::default();
   let clock = ManualClock { base: Instant::now(), offset: Rc::default() };
   let (commands, receiver) = command_channel();
@@ -152,15 +171,9 @@ pub const SEC: Duration = Duration::from_secs(1);
 impl Rig {
   /// Queues `n` events, e1, e2, ... in acceptance order; returns their keys.
   pub fn log(&mut self, n: u32) -> Vec<String> {
-    (0..n)
-      .map(|_| {
-        self.next_event += 1;
-        let id = format!("e{}", self.next_event);
-        let input = ExecutionInput::new(EventKind::Started, id.clone(), "wf".into(), self.clock.wall_ms());
-        assert!(self.intake.settle(Ok(Queued::Read(Box::new(input)))));
-        id
-      })
-      .collect()
+    let keys = log(&self.intake, self.next_event + 1, n, self.clock.wall_ms());
+    self.next_event += n;
+    keys
   }
 
   /// One pass of the loop; the wait it decides, or None once shutdown completed.
