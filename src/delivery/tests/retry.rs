@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::support::{rig, MS};
+use super::support::{outcome, rig, MS};
 use crate::delivery::retry::{backoff, RetryQueue};
 use crate::transport::ErrorKind;
 
@@ -22,12 +22,7 @@ fn failed_records_are_resent_in_acceptance_order_before_new_events() {
         records.reverse();
       }
       for (i, p) in records {
-        let p = Box::new(p);
-        s.reports.push_back(if failing.contains(&i) {
-          crate::transport::Report::Failed { pending: p, kind: ErrorKind::Network, message: "down".into() }
-        } else {
-          crate::transport::Report::Delivered(p)
-        });
+        s.reports.push_back(outcome(p, failing.contains(&i).then_some(ErrorKind::Network)));
       }
     }
     r.settle();

@@ -220,11 +220,8 @@ impl Rig {
     let mut s = self.kafka.0.borrow_mut();
     let n = n.unwrap_or(s.in_flight.len());
     for _ in 0..n {
-      let p = Box::new(s.in_flight.pop_front().expect("a record in flight"));
-      s.reports.push_back(match failure {
-        None => Report::Delivered(p),
-        Some(kind) => Report::Failed { pending: p, kind, message: format!("{} failure", kind.as_str()) },
-      });
+      let p = s.in_flight.pop_front().expect("a record in flight");
+      s.reports.push_back(outcome(p, failure));
     }
   }
 
@@ -232,11 +229,8 @@ impl Rig {
   pub fn report(&mut self, key: &str, failure: Option<ErrorKind>) {
     let mut s = self.kafka.0.borrow_mut();
     let at = s.in_flight.iter().position(|p| p.key == key).unwrap_or_else(|| panic!("{key} is not in flight"));
-    let p = Box::new(s.in_flight.remove(at).unwrap());
-    s.reports.push_back(match failure {
-      None => Report::Delivered(p),
-      Some(kind) => Report::Failed { pending: p, kind, message: format!("{} failure", kind.as_str()) },
-    });
+    let p = s.in_flight.remove(at).unwrap();
+    s.reports.push_back(outcome(p, failure));
   }
 
   pub fn client_error(&mut self, kind: ErrorKind, message: &str, summary: bool) {
@@ -259,6 +253,15 @@ impl Rig {
     let (answer, reply) = answer();
     self.commands.send(Command::Shutdown { deadline: self.clock.now() + timeout, reply }).unwrap();
     answer
+  }
+}
+
+/// The report for a record: delivered, or failed with `failure`.
+pub fn outcome(p: Pending, failure: Option<ErrorKind>) -> Report {
+  let pending = Box::new(p);
+  match failure {
+    None => Report::Delivered(pending),
+    Some(kind) => Report::Failed { pending, kind, message: format!("{} failure", kind.as_str()) },
   }
 }
 
