@@ -138,7 +138,11 @@ export interface HealthSnapshot {
   }
   brokers: Array<{ name: string; state: string; rttMs: number | null }>
   spool:
-    | { enabled: false }
+    | {
+        enabled: false
+        /** Why the configured spool is not used (an unsafe directory, a link, a lock or I/O error); absent when it is off by configuration. */
+        error?: string
+      }
     | {
         enabled: true
         dir: string
@@ -162,6 +166,10 @@ export interface SpoolSlotStatus {
   /** The pid of the process holding the slot, when one does. */
   lockedBy: number | null
   inUse: boolean
+  /** The host named in the slot's lock file (its holder's, or the last holder's when it did not close cleanly). */
+  host: string | null
+  /** The lock file names another machine: processes here leave the slot to it. */
+  claimedElsewhere: boolean
   segments: number
   segmentBytes: number
   quarantinedFiles: number
@@ -224,6 +232,12 @@ export interface OutgoingRecord {
   timestamp?: number
 }
 
+/** The next offset to read in a partition. */
+export interface PartitionOffset {
+  partition: number
+  offset: number
+}
+
 /** Produces records exactly as given (key, value, headers, timestamp): the replay tool's way back to Kafka. */
 export declare function produceRecords(options: KafkaLoggerOptions | undefined, topic: string, records: OutgoingRecord[], timeoutMs?: number): Promise<ProduceResult>
 
@@ -236,7 +250,7 @@ export interface ProduceResult {
 export declare function readDeadLetters(dir: string): Array<Record<string, unknown>>
 
 /** Reads a topic (from `sinceMs`, up to its end when the read began) with the logger's connection settings. */
-export declare function readTopic(options: KafkaLoggerOptions | undefined, query: ReadTopicQuery): Promise<ConsumedRecord[]>
+export declare function readTopic(options: KafkaLoggerOptions | undefined, query: ReadTopicQuery): Promise<TopicRead>
 
 export interface ReadTopicQuery {
   topic: string
@@ -246,6 +260,8 @@ export interface ReadTopicQuery {
   untilMs?: number
   maxMessages?: number
   timeoutMs?: number
+  /** Continues a partial read: its `resume` (`sinceMs` does not apply then). */
+  resume?: Array<PartitionOffset>
 }
 
 export interface ShutdownResult {
@@ -258,3 +274,12 @@ export interface ShutdownResult {
 
 /** The slots of a spool base directory, read-only: who holds each, its size, quarantined files, dead letters. */
 export declare function spoolStatus(dir: string): SpoolSlotStatus[]
+
+/** What `readTopic` returns: the records, and why the read stopped short when it did. */
+export interface TopicRead {
+  records: Array<ConsumedRecord>
+  /** Set when the read ended (at `maxMessages` or the timeout) before every partition was read to its end. */
+  partial?: string
+  /** With `partial`: pass it as the next query's `resume` to read on from there. */
+  resume?: Array<PartitionOffset>
+}

@@ -41,7 +41,7 @@ async function start(withLogger) {
 /** Events the logger wrote for this n8n: proof that the "with" runs really logged every execution. */
 async function eventsLogged(topic) {
   const { readTopic } = createRequire(import.meta.url)('../index.js')
-  return (await readTopic({ brokers: broker.plaintext }, { topic, timeoutMs: 30000 })).length
+  return (await readTopic({ brokers: broker.plaintext }, { topic, timeoutMs: 30000 })).records.length
 }
 
 async function post(url) {

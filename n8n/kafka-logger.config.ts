@@ -12,6 +12,9 @@ export function envFlag(env: Environment, name: string): boolean {
   return String(env[name] ?? '').trim().toLowerCase() === 'true';
 }
 
+/** A bearer token shorter than this is guessable: refused at startup. */
+export const MIN_HEALTH_TOKEN_LENGTH = 16;
+
 export class KafkaLoggerConfig {
   constructor(private readonly env: Environment) {}
 
@@ -41,8 +44,20 @@ export class KafkaLoggerConfig {
     return (Number(this.env.N8N_GRACEFUL_SHUTDOWN_TIMEOUT ?? 30) || 30) * 1000;
   }
 
-  /** HEALTH_TOKEN: a bearer token the stock-n8n health route accepts besides an n8n session. */
+  /** HEALTH_TOKEN, trimmed: a bearer token the stock-n8n health route accepts besides an n8n session; none when too short. */
   get healthToken(): string | undefined {
-    return this.env.N8N_KAFKA_LOGGER_HEALTH_TOKEN || undefined;
+    const token = this.rawHealthToken;
+    return token && token.length >= MIN_HEALTH_TOKEN_LENGTH ? token : undefined;
+  }
+
+  /** Why a configured HEALTH_TOKEN is refused (shorter than 16 characters), for one error at startup. */
+  get healthTokenProblem(): string | undefined {
+    const token = this.rawHealthToken;
+    if (token === undefined || token.length >= MIN_HEALTH_TOKEN_LENGTH) return undefined;
+    return `N8N_KAFKA_LOGGER_HEALTH_TOKEN is ${token.length} characters long, expected at least ${MIN_HEALTH_TOKEN_LENGTH} (a random string, e.g. \`openssl rand -hex 24\`): the token is refused, the health route takes n8n sessions only`;
+  }
+
+  private get rawHealthToken(): string | undefined {
+    return this.env.N8N_KAFKA_LOGGER_HEALTH_TOKEN?.trim() || undefined;
   }
 }

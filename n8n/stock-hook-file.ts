@@ -51,6 +51,7 @@ export function buildHookFile(): HookFile {
     log = n8nLog(host);
     const runtime = LoggerRuntime.open({ host, config, log, prom: () => host.require('prom-client') });
     if (!runtime) return {};
+    if (config.healthTokenProblem) log.error(`[kafka-logger] ${config.healthTokenProblem}`);
     const wiring = new LifecycleWiring(host, () => runtime.events, runtime.nodeEvents, registerLifecycle(host, runtime)).decide();
     runtime.begin(wiring.mechanism === 'none' ? undefined : wiring);
     const hooks: HookFile = {
@@ -59,7 +60,7 @@ export function buildHookFile(): HookFile {
           function (server: any) {
             try {
               runtime.metrics?.register();
-              const path = installStockRoute(server?.app, host, runtime, config.healthToken);
+              const path = installStockRoute(server?.app, host, runtime, config.healthToken, log);
               log.info(`[kafka-logger] health at ${path}`);
             } catch (e) {
               log.warn(`[kafka-logger] health route not added: ${String((e as Error)?.message ?? e)}`);

@@ -1,10 +1,12 @@
-// Stock-n8n admin route: GET /<rest>/kafka-logger/health in front of the editor fallback, behind an n8n owner/admin session or a bearer token.
+// Stock-n8n admin route: GET /<rest>/kafka-logger/health after n8n's own middleware, rate limited, behind n8n's auth (owner/admin) or a bearer token.
 import { timingSafeEqual } from 'node:crypto';
-import { sendHealth } from './health';
+import { HEALTH_RATE_LIMIT, sendHealth } from './health';
 import type { N8nHost } from './host';
 import type { LoggerRuntime } from './runtime';
 
 const ADMIN_ROLES = new Set(['global:owner', 'global:admin', 'owner', 'admin']);
+
+type Handler = (req: any, res: any, next: (error?: unknown) => void) => unknown;
 
 function bearerMatches(header: unknown, token: string | undefined): boolean {
   if (!token || typeof header !== 'string' || !header.startsWith('Bearer ')) return false;
@@ -13,32 +15,31 @@ function bearerMatches(header: unknown, token: string | undefined): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function cookie(header: unknown, name: string): string | undefined {
-  if (typeof header !== 'string') return undefined;
-  for (const part of header.split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return decodeURIComponent(part.slice(i + 1).trim());
+/**
+ * n8n's own session middleware, the one its REST controllers run: the auth cookie, invalidated (logged-out) tokens,
+ * the browser-id binding and MFA enforcement, a 401 and a cleared cookie when any fails. Undefined when this n8n has
+ * none (then only the bearer token opens the route).
+ */
+export function n8nAuthMiddleware(host: N8nHost): Handler | undefined {
+  const auth = host.service('dist/auth/auth.service.js', 'AuthService');
+  const create = auth?.createAuthMiddleware;
+  if (typeof create === 'function') {
+    // 1.104 takes `allowSkipMFA` as a boolean, later versions an options object; `{ allowSkipMFA: false }` would read
+    // as "skip MFA" on 1.104, so the form is read from the method's own parameter list.
+    const objectForm = /^[^(]*\(\s*\{/.test(Function.prototype.toString.call(create));
+    return create.call(auth, objectForm ? { allowSkipMFA: false } : false);
   }
-  return undefined;
+  // Versions before createAuthMiddleware: a bound authMiddleware(req, res, next) with the same contract.
+  return typeof auth?.authMiddleware === 'function' ? auth.authMiddleware.bind(auth) : undefined;
 }
 
-/** An owner/admin n8n session from the auth cookie, checked by n8n's own AuthService. */
-async function sessionIsAdmin(host: N8nHost, req: any, res: any): Promise<boolean> {
-  const name = host.require('dist/constants.js')?.AUTH_COOKIE_NAME ?? 'n8n-auth';
-  const token = req.cookies?.[name] ?? cookie(req.headers?.cookie, name);
-  if (!token) return false;
-  const auth = host.service('dist/auth/auth.service.js', 'AuthService');
-  if (typeof auth?.validateToken !== 'function' && typeof auth?.resolveJwt !== 'function') return false;
-  try {
-    const invalid = host.service('@n8n/db', 'InvalidAuthTokenRepository');
-    if (invalid && (await invalid.existsBy({ token }))) return false;
-    // n8n >= 2.x: validateToken; 1.x: resolveJwt (which also refreshes a cookie about to expire)
-    const user = typeof auth.validateToken === 'function' ? (await auth.validateToken(token))?.user : (await auth.resolveJwt(token, req, res))?.[0];
-    const role = typeof user?.role === 'string' ? user.role : user?.role?.slug;
-    return ADMIN_ROLES.has(String(role));
-  } catch {
-    return false;
-  }
+/** n8n's own rate limiter (express-rate-limit from n8n's tree), per client address. Undefined if it cannot be loaded. */
+function rateLimiter(host: N8nHost): Handler | undefined {
+  const mod = host.require('express-rate-limit');
+  const create = mod?.rateLimit ?? mod?.default ?? mod;
+  if (typeof create !== 'function') return undefined;
+  // validate: false, because its checks log about proxy settings that are n8n's business, not this route's.
+  return create({ windowMs: 60_000, limit: HEALTH_RATE_LIMIT, standardHeaders: true, legacyHeaders: false, validate: false });
 }
 
 export function healthPath(host: N8nHost): string {
@@ -51,26 +52,52 @@ export function healthPath(host: N8nHost): string {
   return `/${rest}/kafka-logger/health`;
 }
 
-/** Adds the route to n8n's Express app and moves it in front of the editor-UI fallback. */
-export function installStockRoute(app: any, host: N8nHost, runtime: LoggerRuntime, token: string | undefined): string {
+/** Runs a possibly async handler; anything it throws or rejects with becomes a 500 without detail, never a crash. */
+function guarded(handler: Handler): Handler {
+  return (req, res, next) => {
+    const fail = () => {
+      if (!res.headersSent) res.status(500).json({ status: 'error', message: 'health check failed' });
+    };
+    try {
+      const result = handler(req, res, next) as any;
+      if (result && typeof result.catch === 'function') result.catch(fail);
+    } catch {
+      fail();
+    }
+  };
+}
+
+/**
+ * Adds the route to n8n's Express app where n8n's hook puts it: after n8n's own request middleware (cookie parsing,
+ * the browser id, the database-ready check, the content security policy), never in front of them. The editor's
+ * history fallback leaves REST paths alone, so the route answers there on every n8n line the tests run.
+ * Order: rate limit, then the bearer token, then n8n's session middleware and an owner/admin role (403 for others).
+ */
+export function installStockRoute(app: any, host: N8nHost, runtime: LoggerRuntime, token: string | undefined, log: { warn(m: string): void }): string {
   const path = healthPath(host);
-  app.get(path, (req: any, res: any) => {
-    void (async () => {
-      try {
-        if (!bearerMatches(req.headers?.authorization, token) && !(await sessionIsAdmin(host, req, res))) {
-          res.status(401).json({ status: 'error', message: 'Unauthorized' });
-          return;
-        }
-        sendHealth(req, res, runtime, host);
-      } catch {
-        if (!res.headersSent) res.status(500).json({ status: 'error', message: 'health snapshot failed' });
-      }
-    })();
-  });
-  const stack: any[] | undefined = app.router?.stack ?? app._router?.stack;
-  if (Array.isArray(stack)) {
-    const i = stack.findIndex((layer) => layer?.route?.path === path);
-    if (i > 0) stack.unshift(...stack.splice(i, 1));
+  const handlers: Handler[] = [];
+  const limiter = rateLimiter(host);
+  if (limiter) handlers.push(guarded(limiter));
+  else log.warn('[kafka-logger] health route: n8n\'s express-rate-limit could not be loaded, the route is not rate limited');
+  const session = n8nAuthMiddleware(host);
+  if (!session) log.warn('[kafka-logger] health route: this n8n has no auth middleware the route can use; only the bearer token opens it');
+  handlers.push(
+    guarded((req, res, next) => {
+      if (bearerMatches(req.headers?.authorization, token)) sendHealth(req, res, runtime, host);
+      else if (session) next();
+      else res.status(401).json({ status: 'error', message: 'Unauthorized' });
+    }),
+  );
+  if (session) {
+    handlers.push(guarded(session));
+    handlers.push(
+      guarded((req, res) => {
+        const role = typeof req.user?.role === 'string' ? req.user.role : req.user?.role?.slug;
+        if (ADMIN_ROLES.has(String(role))) sendHealth(req, res, runtime, host);
+        else res.status(403).json({ status: 'error', message: 'Forbidden: the owner or an admin only' });
+      }),
+    );
   }
+  app.get(path, ...handlers);
   return path;
 }

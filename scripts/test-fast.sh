@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 # The suites of __test__ that start no broker and no n8n (none calls helpers/broker.mjs's ensureBroker or consume):
 # the binary's linkage, the secret check's self-test, configuration and intake against an unreachable address, the
 # docs. A suite that needs the broker belongs in `npm test` only.
-suites=(__test__/binary.test.mjs __test__/check-secrets.test.mjs __test__/config.test.mjs __test__/docs.test.mjs __test__/input.test.mjs)
+suites=(__test__/binary.test.mjs __test__/check-secrets.test.mjs __test__/config.test.mjs __test__/docs.test.mjs __test__/input.test.mjs __test__/reliability-accounting.test.mjs)
 
 bash scripts/build.sh
 # Same target as `napi build` (scripts/test.sh does the same), so the two share one set of compiled dependencies.

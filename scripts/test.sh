@@ -27,6 +27,11 @@ step() { # step NAME COMMAND...: runs COMMAND with its output on the console and
   return "$rc"
 }
 
+# A test step that fails does not stop the run: the steps after it still run (a failed node suite says nothing
+# about n8n or the fault matrix), and the run fails at the end. A setup step that fails (step) stops it.
+failed=0
+check() { step "$@" || failed=1; }
+
 finish() {
   local rc=$?
   [ -z "${n8n_install:-}" ] || kill -- -"$n8n_install" 2>/dev/null || true
@@ -48,28 +53,29 @@ setsid bash scripts/n8n/install-all.sh >"$out/steps/n8n-install-background.log" 
 n8n_install=$!
 step build bash scripts/build.sh
 # hadolint on docker/Dockerfile, actionlint (+ shellcheck) on the workflows and the container scripts
-step lint-ci bash scripts/lint-ci-files.sh
+check lint-ci bash scripts/lint-ci-files.sh
 
 # Same target as `napi build`, so the two share one set of compiled dependencies.
-step cargo-test cargo test --release --target "$(rustc -vV | sed -n 's/^host: //p')"
+check cargo-test cargo test --release --target "$(rustc -vV | sed -n 's/^host: //p')"
 # Bounded fuzzing (own build in target/fuzz, the addon's untouched) and the dependency audit: docs/fuzzing.md,
 # docs/dependencies.md. FUZZ_SECONDS per target.
-step fuzz bash scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
-step audit bash scripts/audit.sh
+check fuzz bash scripts/fuzz.sh "${FUZZ_SECONDS:-15}"
+check audit bash scripts/audit.sh
 
 step broker-install bash scripts/kafka/broker.sh install
 step broker-certs bash scripts/kafka/broker.sh certs
 step broker-start bash scripts/kafka/broker.sh start
 
-step node-tests node --test --test-concurrency=1 __test__/*.test.mjs
+check node-tests node --test --test-concurrency=1 __test__/*.test.mjs
 
 # Real n8n from npm (every variant of scripts/n8n/env.sh and the image layout), real Kafka, Redis and Chromium.
 # `wait` here, in the shell that started the installs: a step runs in a pipeline (a subshell), where it cannot.
 n8n_install_rc=0
 wait "$n8n_install" || n8n_install_rc=$?
 step n8n-install bash -c 'cat "$1"; exit "$2"' _ "$out/steps/n8n-install-background.log" "$n8n_install_rc"
-step n8n-e2e bash scripts/n8n/test-e2e.sh
+check n8n-e2e bash scripts/n8n/test-e2e.sh
 
 # The fault-injection matrix (RELIABILITY.md, `ci` profile, about 4 min): its own brokers on their own ports.
 checked+=(.cache/reliability/logs)
-step reliability node --test __test__/reliability/matrix.test.mjs
+check reliability node --test __test__/reliability/matrix.test.mjs
+exit "$failed"

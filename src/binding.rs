@@ -165,6 +165,15 @@ pub struct ReadTopicQuery {
   pub until_ms: Option<f64>,
   pub max_messages: Option<u32>,
   pub timeout_ms: Option<u32>,
+  /// Continues a partial read: its `resume` (`sinceMs` does not apply then).
+  pub resume: Option<Vec<PartitionOffset>>,
+}
+
+/// The next offset to read in a partition.
+#[napi(object)]
+pub struct PartitionOffset {
+  pub partition: i32,
+  pub offset: f64,
 }
 
 #[napi(object)]
@@ -191,8 +200,18 @@ pub struct ProduceResult {
   pub errors: Vec<String>,
 }
 
+/// What `readTopic` returns: the records, and why the read stopped short when it did.
+#[napi(object)]
+pub struct TopicRead {
+  pub records: Vec<ConsumedRecord>,
+  /// Set when the read ended (at `maxMessages` or the timeout) before every partition was read to its end.
+  pub partial: Option<String>,
+  /// With `partial`: pass it as the next query's `resume` to read on from there.
+  pub resume: Option<Vec<PartitionOffset>>,
+}
+
 /// Reads a topic (from `sinceMs`, up to its end when the read began) with the logger's connection settings.
-#[napi(ts_args_type = "options: KafkaLoggerOptions | undefined, query: ReadTopicQuery", ts_return_type = "Promise<ConsumedRecord[]>")]
+#[napi(ts_args_type = "options: KafkaLoggerOptions | undefined, query: ReadTopicQuery", ts_return_type = "Promise<TopicRead>")]
 pub fn read_topic<'env>(env: &'env Env, options: Option<Unknown>, query: ReadTopicQuery) -> Result<Object<'env>> {
   let config = tool_config(env, options)?;
   on_thread(env, move || {
@@ -202,9 +221,14 @@ pub fn read_topic<'env>(env: &'env Env, options: Option<Unknown>, query: ReadTop
       until_ms: query.until_ms.map(|t| t as i64),
       max_messages: query.max_messages.unwrap_or(u32::MAX) as usize,
       timeout: Duration::from_millis(query.timeout_ms.unwrap_or(30_000) as u64),
+      resume: query.resume.map(|r| r.into_iter().map(|p| (p.partition, p.offset as i64)).collect()),
     };
-    let records = tools::read_topic(&config, &query)?;
-    Ok(records
+    let read = tools::read_topic(&config, &query)?;
+    let resume = read
+      .resume
+      .map(|r| r.into_iter().map(|(partition, o)| PartitionOffset { partition, offset: o as f64 }).collect());
+    let records = read
+      .records
       .into_iter()
       .map(|r| ConsumedRecord {
         partition: r.partition,
@@ -214,7 +238,8 @@ pub fn read_topic<'env>(env: &'env Env, options: Option<Unknown>, query: ReadTop
         value: r.value,
         headers: r.headers.into_iter().collect(),
       })
-      .collect::<Vec<_>>())
+      .collect::<Vec<_>>();
+    Ok(TopicRead { records, partial: read.partial, resume })
   })
 }
 

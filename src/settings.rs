@@ -115,7 +115,7 @@ pub const SETTINGS: &[Setting] = &[
   s("NODE_EVENTS", "nodeEvents", "false", BOOL, "n8n adapters also emit Node Started/Completed/Failed events."),
   s("MESSAGE_FORMAT", "messageFormat", "current", "one of current, fork", "fork: also every field the fork's logger wrote, with its names, types and status spellings (docs/migrating-from-the-fork.md)."),
   s("KEY", "key", "execution", "one of execution, message", "Record key: the execution id (its events stay in order in one partition) or the messageId, as the fork keyed."),
-  secret("HEALTH_TOKEN", "healthToken", "a non-empty string", "Bearer token accepted by the stock-n8n health route besides an n8n session."),
+  secret("HEALTH_TOKEN", "healthToken", "at least 16 characters, trimmed", "Bearer token accepted by the stock-n8n health route besides an n8n session."),
 ];
 
 /// The setting whose option or env name is `name`; used to name both forms in errors.

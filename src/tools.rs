@@ -33,14 +33,29 @@ pub struct ReadQuery<'a> {
   pub until_ms: Option<i64>,
   pub max_messages: usize,
   pub timeout: Duration,
+  /// Continues an earlier read ([`TopicRead::resume`]): the next offset of each partition it had not read to
+  /// its end; the other partitions, and `since_ms`, do not apply.
+  pub resume: Option<Vec<(i32, i64)>>,
 }
 
 fn text(bytes: Option<&[u8]>) -> Option<String> {
   bytes.map(|b| String::from_utf8_lossy(b).into_owned())
 }
 
-/// Reads every record of `topic` from `since_ms` (or the beginning) up to the end it had when the read began.
-pub fn read_topic(config: &Config, query: &ReadQuery) -> Result<Vec<Consumed>, String> {
+/// What a topic read returned, and why it stopped short when it did.
+#[derive(Debug, Default)]
+pub struct TopicRead {
+  pub records: Vec<Consumed>,
+  /// Set when the read ended before every partition was read to its end: the records are a part only.
+  pub partial: Option<String>,
+  /// With `partial`: where to continue (the next offset of each partition not read to its end).
+  pub resume: Option<Vec<(i32, i64)>>,
+}
+
+/// Reads every record of `topic` from `since_ms` (or the beginning) up to the end it had when the read began,
+/// holding at most `max_messages` records; a read that stops at that bound or at the timeout says so (`partial`)
+/// and where to continue (`resume`), so a caller can read a topic page by page.
+pub fn read_topic(config: &Config, query: &ReadQuery) -> Result<TopicRead, String> {
   let consumer: BaseConsumer<DefaultConsumerContext> = connection_config(config)
     .set("group.id", "n8n-kafka-execution-logger-tools")
     .set("enable.auto.commit", "false")
@@ -61,6 +76,13 @@ pub fn read_topic(config: &Config, query: &ReadQuery) -> Result<Vec<Consumed>, S
     return Err(format!("topic {} does not exist or has no partitions", query.topic));
   }
   let mut assignment = TopicPartitionList::new();
+  if let Some(resume) = &query.resume {
+    let partitions: Vec<i32> = resume.iter().map(|r| r.0).filter(|p| partitions.contains(p)).collect();
+    for (p, offset) in resume.iter().filter(|r| partitions.contains(&r.0)) {
+      assignment.add_partition_offset(query.topic, *p, Offset::from_raw(*offset)).map_err(|e| e.to_string())?;
+    }
+    return consume(&consumer, query, &partitions, assignment, deadline);
+  }
   for p in &partitions {
     let start = query.since_ms.map_or(Offset::Beginning, Offset::Offset);
     assignment.add_partition_offset(query.topic, *p, start).map_err(|e| e.to_string())?;
@@ -69,6 +91,23 @@ pub fn read_topic(config: &Config, query: &ReadQuery) -> Result<Vec<Consumed>, S
     // With timestamps as offsets, offsets_for_times answers the first offset at or after each time.
     assignment = consumer.offsets_for_times(assignment, query.timeout).map_err(|e| format!("cannot seek by time: {e}"))?;
   }
+  consume(&consumer, query, &partitions, assignment, deadline)
+}
+
+/// Reads the assigned partitions up to their ends, `max_messages` or the deadline.
+fn consume(
+  consumer: &BaseConsumer<DefaultConsumerContext>,
+  query: &ReadQuery,
+  partitions: &[i32],
+  assignment: TopicPartitionList,
+  deadline: Instant,
+) -> Result<TopicRead, String> {
+  if partitions.is_empty() {
+    return Ok(TopicRead::default());
+  }
+  // The next offset of each partition: where it was assigned, then after each record read.
+  let mut next: std::collections::HashMap<i32, i64> =
+    assignment.elements().iter().map(|e| (e.partition(), e.offset().to_raw().unwrap_or(-2))).collect();
   consumer.assign(&assignment).map_err(|e| e.to_string())?;
   let mut done: HashSet<i32> = HashSet::new();
   let mut records = Vec::new();
@@ -86,6 +125,7 @@ pub fn read_topic(config: &Config, query: &ReadQuery) -> Result<Vec<Consumed>, S
           .headers()
           .map(|h| h.iter().map(|Header { key, value }| (key.to_string(), text(value).unwrap_or_default())).collect())
           .unwrap_or_default();
+        next.insert(m.partition(), m.offset() + 1);
         records.push(Consumed {
           partition: m.partition(),
           offset: m.offset(),
@@ -97,7 +137,19 @@ pub fn read_topic(config: &Config, query: &ReadQuery) -> Result<Vec<Consumed>, S
       }
     }
   }
-  Ok(records)
+  let unread = partitions.len() - done.len();
+  let partial = (unread > 0).then(|| {
+    let why = if records.len() >= query.max_messages {
+      format!("stopped at the limit of {} records", query.max_messages)
+    } else {
+      format!("timed out after {} ms", query.timeout.as_millis())
+    };
+    format!("{why} with {unread} of {} partitions of {} not read to their end", partitions.len(), query.topic)
+  });
+  let resume = partial.is_some().then(|| {
+    partitions.iter().filter(|p| !done.contains(p)).map(|p| (*p, next.get(p).copied().unwrap_or(-2))).collect()
+  });
+  Ok(TopicRead { records, partial, resume })
 }
 
 /// A record to produce exactly as given.

@@ -138,7 +138,11 @@ export interface HealthSnapshot {
   }
   brokers: Array<{ name: string; state: string; rttMs: number | null }>
   spool:
-    | { enabled: false }
+    | {
+        enabled: false
+        /** Why the configured spool is not used (an unsafe directory, a link, a lock or I/O error); absent when it is off by configuration. */
+        error?: string
+      }
     | {
         enabled: true
         dir: string
@@ -162,6 +166,10 @@ export interface SpoolSlotStatus {
   /** The pid of the process holding the slot, when one does. */
   lockedBy: number | null
   inUse: boolean
+  /** The host named in the slot's lock file (its holder's, or the last holder's when it did not close cleanly). */
+  host: string | null
+  /** The lock file names another machine: processes here leave the slot to it. */
+  claimedElsewhere: boolean
   segments: number
   segmentBytes: number
   quarantinedFiles: number

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { cliOutcome, post, retryExecution, startSuiteN8n, waitForWebhook } from './helpers/harness.mjs';
 import { assertExecution } from './helpers/expect.mjs';
 import { screenshot } from './helpers/screenshot.mjs';
-import { n8nVersionOf, publicApi, REPO } from '../../scripts/n8n/n8n-instance.mjs';
+import { logout, memberSession, n8nVersionOf, publicApi, REPO } from '../../scripts/n8n/n8n-instance.mjs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { consume } from '../helpers/broker.mjs';
@@ -178,6 +178,24 @@ export function regularScenarios({ version, mode = 'stock', label, hookFile, cor
       const html = await fetch(url, { headers: { cookie: ctx.cookie, accept: 'text/html' } });
       assert.match(html.headers.get('content-type'), /text\/html/);
       assert.match(await html.text(), /http-equiv="refresh"[\s\S]*Circuit breaker/);
+    });
+
+    it('health route refuses: a malformed or logged-out session 401, a member 403; security headers on what it serves', async () => {
+      const url = `${main.p.url}/rest/kafka-logger/health`;
+      for (const bad of ['n8n-auth=not.a.jwt', 'n8n-auth=%E0%A4%A', `n8n-auth=${'x'.repeat(5000)}`]) {
+        assert.equal((await fetch(url, { headers: { cookie: bad } })).status, 401, `cookie ${bad.slice(0, 30)}`);
+      }
+      const member = await memberSession(main.p.url, ctx.cookie);
+      const asMember = await fetch(url, { headers: { cookie: member } });
+      assert.equal(asMember.status, 403, 'a member session is not enough');
+      assert.ok(!(await asMember.text()).includes('circuitBreaker'), 'no snapshot for a member');
+      await logout(main.p.url, member);
+      assert.equal((await fetch(url, { headers: { cookie: member } })).status, 401, 'a logged-out session');
+      const owner = await fetch(url, { headers: { cookie: ctx.cookie } });
+      assert.equal(owner.status, 200, 'the owner still gets in');
+      assert.equal(owner.headers.get('x-content-type-options'), 'nosniff');
+      assert.match(owner.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+      if (mode === 'stock') assert.match(owner.headers.get('ratelimit-policy') ?? owner.headers.get('ratelimit') ?? '', /120/, 'n8n\'s rate limiter in front of the route');
     });
 
     extra('status page: a browser gets a readable, self-refreshing page (headless Chromium screenshot)', async () => {

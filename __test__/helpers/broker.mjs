@@ -153,7 +153,8 @@ export async function consume({ brokers, topic, count, timeoutMs = 30_000, fromB
     args.push(...(count === undefined ? ['-e'] : ['-c', String(count)]))
     const { code, stderr } = await runKcat(args, deadline, add)
     if (stderr.trim()) lastError = stderr.trim()
-    read = code === 0
+    // A broker that answers "unknown topic" has read the whole topic: it holds nothing.
+    read = code === 0 || (count === undefined && /Unknown topic or partition/i.test(stderr))
     const done = count === undefined ? read : seen.size >= count
     if (done || Date.now() >= deadline) break
     // kcat exits at once when the topic does not exist yet: everything written later is new, so read from the start.

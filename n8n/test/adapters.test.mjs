@@ -141,12 +141,20 @@ test('node events: started, completed, failed with timing', () => {
   assert.equal(mapNode({ executionId: '1', workflow, nodeName: 'Start', taskData: {}, phase: 'after' }).event, 'completed');
 });
 
-test('mapping never throws on hostile shapes', () => {
-  for (const a of hostile()) {
-    for (const b of hostile()) {
-      assert.doesNotThrow(() => mapStart({ executionId: '1', workflow: a, executionData: b, meta: {} }));
-      assert.doesNotThrow(() => mapFinish({ executionId: '1', workflow: a, run: b }));
-      assert.doesNotThrow(() => mapNode({ executionId: '1', workflow: a, nodeName: 'x', taskData: b, phase: 'after' }));
+test('hostile workflow and run shapes still give the event, with its execution id and a status', () => {
+  // Every mapper ends in a catch-all, so "does not throw" alone could not fail: the event must come out whole,
+  // which it does only if every read inside is guarded (a throw reaching the catch-all loses the event).
+  for (const [i, a] of hostile().entries()) {
+    for (const [j, b] of hostile().entries()) {
+      const shape = `hostile shapes ${i} / ${j}`;
+      const started = mapStart({ executionId: '1', workflow: a, executionData: b, meta: {} });
+      assert.equal(started?.executionId, '1', `start of ${shape}`);
+      assert.ok(started.startedAt instanceof Date);
+      const finished = mapFinish({ executionId: '1', workflow: a, run: b });
+      assert.equal(finished?.executionId, '1', `finish of ${shape}`);
+      assert.equal(typeof finished.status, 'string');
+      const node = mapNode({ executionId: '1', workflow: a, nodeName: 'x', taskData: b, phase: 'after' });
+      assert.deepEqual([node?.executionId, node?.nodeName], ['1', 'x'], `node event of ${shape}`);
       assert.doesNotThrow(() => errorOf(a, b));
     }
   }

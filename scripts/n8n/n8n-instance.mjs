@@ -239,8 +239,44 @@ export async function setupOwner(url) {
     body: JSON.stringify({ emailOrLdapLoginId: owner.email, email: owner.email, password: owner.password }),
   });
   if (login.status !== 200) throw new Error(`login: ${login.status} ${await login.text()}`);
-  const cookie = (login.headers.getSetCookie?.() ?? [login.headers.get('set-cookie')]).map((c) => c.split(';')[0]).join('; ');
-  return cookie;
+  return sessionCookie(login);
+}
+
+const sessionCookie = (res) => (res.headers.getSetCookie?.() ?? [res.headers.get('set-cookie')]).map((c) => c.split(';')[0]).join('; ');
+
+/**
+ * A member (non-admin) session: the owner invites a member and the invite is accepted the way the version takes it
+ * (1.x: POST /rest/invitations/:id/accept with the inviter's id; 2.x: POST /rest/invitations/accept with the link's
+ * token). Returns the member's session cookie header.
+ */
+export async function memberSession(url, ownerCookie, email = `member-${Date.now()}@example.com`) {
+  const invite = await fetch(`${url}/rest/invitations`, {
+    method: 'POST',
+    headers: { cookie: ownerCookie, 'content-type': 'application/json' },
+    body: JSON.stringify([{ email, role: 'global:member' }]),
+  });
+  const text = await invite.text();
+  if (invite.status !== 200) throw new Error(`invite a member: ${invite.status} ${text.slice(0, 300)}`);
+  const user = JSON.parse(text).data?.[0]?.user;
+  if (!user?.inviteAcceptUrl) throw new Error(`invite a member: no accept link in ${text.slice(0, 300)}`);
+  const link = new URL(user.inviteAcceptUrl);
+  const profile = { firstName: 'Member', lastName: 'User', password: 'Member-e2e-pass-1' };
+  const token = link.searchParams.get('token');
+  const accept = token
+    ? await fetch(`${url}/rest/invitations/accept`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, ...profile }) })
+    : await fetch(`${url}/rest/invitations/${link.searchParams.get('inviteeId') ?? user.id}/accept`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ inviterId: link.searchParams.get('inviterId'), ...profile }),
+      });
+  if (accept.status !== 200) throw new Error(`accept the invite: ${accept.status} ${(await accept.text()).slice(0, 300)}`);
+  return sessionCookie(accept);
+}
+
+/** Logs a session out (n8n invalidates its token): the cookie stays well-formed but must no longer open anything. */
+export async function logout(url, cookie) {
+  const res = await fetch(`${url}/rest/logout`, { method: 'POST', headers: { cookie } });
+  if (res.status !== 200) throw new Error(`logout: ${res.status} ${(await res.text()).slice(0, 300)}`);
 }
 
 export async function createApiKey(url, cookie) {

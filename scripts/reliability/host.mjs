@@ -14,7 +14,7 @@
 // accepted event is appended to the spool in acceptance order and spool.spooled counts this process's appends, so
 // events start .. start + durable - 1 had reached the disk; meaningless in memory mode); `acceptedBefore`, what
 // `accepted` was 2 x SPOOL_SYNC_INTERVAL before that tick (events accepted since may not be on disk yet).
-// stdout: JSON lines {type:'ready'}, {type:'health', health, rss, accepted, rejected}, {type:'done'} when the
+// stdout: JSON lines {type:'ready', rss}, {type:'health', health, rss, accepted, rejected}, {type:'done'} when the
 // count is logged, {type:'result', result, rss} after SIGTERM (shutdown(shutdownMs)), {type:'crash', error}.
 import { createRequire } from 'node:module'
 import { openSync, writeSync } from 'node:fs'
@@ -85,7 +85,7 @@ const health = () => {
   delete h.config
   return h
 }
-say('ready', { health: health(), pid: process.pid })
+say('ready', { health: health(), pid: process.pid, rss: process.memoryUsage.rss() })
 
 // Steady rate: every 10 ms, log what the clock says is due (catching up after a stall).
 const ticker = setInterval(() => {

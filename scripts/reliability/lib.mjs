@@ -12,7 +12,11 @@ import { removeKeeping } from '../keep-for-scan.mjs'
 export { uniqueTopic }
 export const REPO = fileURLToPath(new URL('../..', import.meta.url))
 export const HOST = fileURLToPath(new URL('./host.mjs', import.meta.url))
-/** The matrix's private brokers: offsets from the shared broker's base (29092 by default: 29552, 29562, 29572, 29712). */
+/**
+ * The matrix's private brokers: offsets from the shared broker's base (29092 by default: 29552, 29562, 29572, 29712),
+ * below 32768, outside Linux's ephemeral port range (a client socket once took a matrix broker's port mid-run).
+ * docs/test-broker.md lists the ports other tests use.
+ */
 export const PORTS = { outage: privatePortBase(460), outage2: privatePortBase(470), steady: privatePortBase(480), cluster: privatePortBase(620) }
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -180,6 +184,7 @@ export class Host {
     this.special = []
     this.waiters = []
     this.maxRss = 0
+    this.readyRss = 0 // RSS with the logger constructed, before the stream: the baseline of the RSS bound
     this.rssSamples = []
     this.last = null
     this.crash = null
@@ -195,6 +200,7 @@ export class Host {
       }
       m.at = Date.now()
       if (m.type === 'crash') this.crash = m.error
+      if (m.type === 'ready' && m.rss) this.readyRss = m.rss
       if (m.rss) {
         this.maxRss = Math.max(this.maxRss, m.rss)
         this.rssSamples.push([Date.now(), m.rss])
@@ -466,10 +472,14 @@ export function account({ ranges, records = [], dlq = [], deadFile = [], unackno
     if (ids.size > 1) duplicateIdMismatch++
   }
   const dead = new Set()
-  for (const rec of dlq) if (sentKeys.has(rec.key)) dead.add(rec.key)
+  const deadRecords = dlq.filter((rec) => sentKeys.has(rec.key))
+  for (const rec of deadRecords) dead.add(rec.key)
   const deadInFile = new Set()
-  for (const line of deadFile) if (sentKeys.has(line.key)) deadInFile.add(line.key)
+  const deadLines = deadFile.filter((line) => sentKeys.has(line.key))
+  for (const line of deadLines) deadInFile.add(line.key)
   const deadLettered = new Set([...dead, ...deadInFile])
+  // A dead letter more than once: twice in the topic, twice in the file, or in both.
+  const deadDuplicates = deadRecords.length + deadLines.length - deadLettered.size
   const missing = [...sentKeys].filter((k) => !groups.has(k) && !deadLettered.has(k))
   const notOnDisk = new Set(unacknowledged)
   const lostKeys = missing.filter((k) => !notOnDisk.has(k))
@@ -485,6 +495,7 @@ export function account({ ranges, records = [], dlq = [], deadFile = [], unackno
     duplicateKeys,
     duplicateIdMismatch,
     deadLettered: deadLettered.size,
+    deadDuplicates,
     deadLetteredTopic: dead.size,
     deadLetteredFile: deadInFile.size,
     deadAndDelivered: [...deadLettered].filter((k) => groups.has(k)).length,

@@ -5,12 +5,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::telemetry::{Diagnostics, Level};
-use crate::transport::ErrorKind;
-use crate::time::now_ms;
-use crate::transport::Pending;
 use crate::spool::{FsyncPolicy, Spool, SpoolOptions, SpoolPos, SpoolRecord};
-use crate::telemetry::SpoolStatus;
+use crate::telemetry::{Diagnostics, Level, Metrics, SpoolStatus};
+use crate::time::now_ms;
+use crate::transport::{ErrorKind, Pending};
 
 /// Events copied and encoded per spool append: bounds the memory a large spill holds at once (~1.4 MB of frames).
 pub const SPILL_CHUNK: usize = 1_000;
@@ -64,7 +62,7 @@ fn static_event_name(name: &str) -> &'static str {
 impl Backlog {
   /// Opens this process's slot under SPOOL_DIR. None (with a warning) when the spool is off or unusable:
   /// the logger then keeps failed events in memory only.
-  pub fn open(config: &Config, diag: &Diagnostics) -> Option<Backlog> {
+  pub fn open(config: &Config, diag: &Diagnostics, metrics: &Metrics) -> Option<Backlog> {
     let base = config.spool_dir.as_ref()?;
     let options = SpoolOptions { max_bytes: config.spool_max_bytes, fsync: FsyncPolicy::Manual, ..SpoolOptions::default() };
     match Spool::open_slot(base, options) {
@@ -96,6 +94,7 @@ impl Backlog {
       }
       Err(e) => {
         diag.log(Level::Warn, &format!("running without a disk spool, failed events are kept in memory only: {e}"));
+        metrics.update_status(|s| s.spool_error = Some(e.to_string()));
         None
       }
     }
@@ -267,7 +266,7 @@ mod tests {
     let env = [("N8N_KAFKA_LOGGER_SPOOL_DIR", dir.display().to_string()), ("N8N_KAFKA_LOGGER_SPOOL_MAX_BYTES", max_bytes.to_string())];
     let config = Config::parse(&Sources::from_env(env.into_iter().map(|(k, v)| (k.to_string(), v)).collect())).unwrap();
     let diag = Diagnostics::new(Box::new(StderrSink), Vec::new());
-    (Backlog::open(&config, &diag).expect("spool opens"), diag)
+    (Backlog::open(&config, &diag, &Metrics::new()).expect("spool opens"), diag)
   }
 
   fn events(n: usize, payload_len: usize) -> Vec<Pending> {

@@ -88,7 +88,7 @@ impl<T: Transport, C: Clock> Worker<T, C> {
     let config = &intake.config;
     let breaker = Breaker::new(config.cb_failure_threshold, config.cb_reset_timeout, config.cb_monitoring_period);
     Worker {
-      backlog: Backlog::open(config, &intake.diag),
+      backlog: Backlog::open(config, &intake.diag, &intake.metrics),
       to_spill: Vec::new(),
       commands,
       reports: VecDeque::new(),

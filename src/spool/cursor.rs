@@ -121,7 +121,7 @@ impl<F: Filesystem> CursorFile<F> {
     let path = dir.file(CURSOR_FILE);
     self.file = None;
     {
-      let mut f = dir.open(&tmp, Open::CreateTruncate, "create")?;
+      let mut f = dir.open(&tmp, Open::CreateFresh, "create")?;
       f.write_all(text.as_bytes()).map_err(io_err(&tmp, "write"))?;
       if durable {
         f.sync_data().map_err(io_err(&tmp, "fsync"))?;

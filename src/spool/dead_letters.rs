@@ -1,14 +1,13 @@
 //! The dead-letter file (`dead-letters.jsonl`): one JSON line per record that cannot be delivered, and its reader.
 
-use std::fs;
-use std::io::{self, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::path::Path;
 
 use serde::Serialize;
 
 use super::error::io_err;
 use super::files::SpoolDir;
-use super::filesystem::{Filesystem, Open, SpoolFile};
+use super::filesystem::{open_read_no_follow, Filesystem, Open, SpoolFile};
 use super::frame::SpoolRecord;
 use super::SpoolError;
 
@@ -32,21 +31,27 @@ struct DeadLetterLine<'a> {
 }
 
 /// The dead-letter file of a spool directory (0600, fdatasync'd each line, opened on first use). Times in it are
-/// milliseconds since the epoch. It is not counted in `max_bytes`.
+/// milliseconds since the epoch. It is capped on its own at the spool's `max_bytes` (not counted with the
+/// segments): a line that would pass the cap is refused ([`SpoolError::DeadLettersFull`]; the worker counts the
+/// event in `counters.failed` and shows the error in `spool.lastError`).
 #[derive(Debug)]
 pub(crate) struct DeadLetterFile<F: Filesystem> {
   file: Option<F::File>,
+  /// The file's length.
+  bytes: u64,
 }
 
 impl<F: Filesystem> DeadLetterFile<F> {
   pub(crate) fn new() -> Self {
-    DeadLetterFile { file: None }
+    DeadLetterFile { file: None, bytes: 0 }
   }
 
-  /// Appends one line for `record`, fdatasync'd (and the directory fsynced when the file is new).
+  /// Appends one line for `record`, fdatasync'd (and the directory fsynced when the file is new), unless the file
+  /// would pass `cap` bytes.
   pub(crate) fn append(
     &mut self,
     dir: &SpoolDir<F>,
+    cap: u64,
     record: &SpoolRecord,
     error_kind: &str,
     error_message: &str,
@@ -75,31 +80,60 @@ impl<F: Filesystem> DeadLetterFile<F> {
       if !existed {
         dir.sync()?;
       }
+      self.bytes = file.size().map_err(io_err(&path, "stat"))?;
       self.file = Some(file);
     }
+    if self.bytes.saturating_add(line.len() as u64) > cap {
+      return Err(SpoolError::DeadLettersFull { path, cap });
+    }
     if let Some(file) = self.file.as_mut() {
-      file.write_all(&line).and_then(|_| file.sync_data()).map_err(io_err(&path, "append to"))?;
+      let written = file.write_all(&line).and_then(|_| file.sync_data());
+      // On error part of the line may be there: count it, the cap stays a bound.
+      self.bytes = file.size().unwrap_or(self.bytes + line.len() as u64);
+      written.map_err(io_err(&path, "append to"))?;
     }
     Ok(())
   }
 }
 
-/// Reads `dir/dead-letters.jsonl` for a replay tool (real filesystem). A missing file is empty; lines that do not
-/// parse (a torn last line) are skipped.
-pub fn read_dead_letters(dir: &Path) -> Result<Vec<serde_json::Value>, SpoolError> {
+/// Calls `f` with each line of `dir/dead-letters.jsonl` that parses (a torn last line does not), reading one line at
+/// a time (never the whole file) and never through a symbolic link. A missing file has no lines.
+fn for_each_dead_letter<T: serde::de::DeserializeOwned>(dir: &Path, mut f: impl FnMut(T)) -> Result<(), SpoolError> {
   let path = dir.join(DEAD_LETTER_FILE);
-  let bytes = match fs::read(&path) {
-    Ok(b) => b,
-    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-    Err(e) => return Err(io_err(&path, "read")(e)),
+  let file = match open_read_no_follow(&path) {
+    Ok(file) => file,
+    Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+    Err(e) => return Err(io_err(&path, "open")(e)),
   };
-  Ok(
-    bytes
-      .split(|&b| b == b'\n')
-      .filter(|line| !line.iter().all(u8::is_ascii_whitespace))
-      .filter_map(|line| serde_json::from_slice(line).ok())
-      .collect(),
-  )
+  let mut reader = BufReader::with_capacity(1 << 16, file);
+  let mut line = Vec::new();
+  loop {
+    line.clear();
+    if reader.read_until(b'\n', &mut line).map_err(io_err(&path, "read"))? == 0 {
+      return Ok(());
+    }
+    if line.iter().all(u8::is_ascii_whitespace) {
+      continue;
+    }
+    if let Ok(value) = serde_json::from_slice(&line) {
+      f(value);
+    }
+  }
+}
+
+/// Reads `dir/dead-letters.jsonl` for a replay tool (real filesystem), line by line. A missing file is empty; lines
+/// that do not parse (a torn last line) are skipped.
+pub fn read_dead_letters(dir: &Path) -> Result<Vec<serde_json::Value>, SpoolError> {
+  let mut out = Vec::new();
+  for_each_dead_letter(dir, |v: serde_json::Value| out.push(v))?;
+  Ok(out)
+}
+
+/// How many dead letters `dir/dead-letters.jsonl` holds, counted line by line without keeping them.
+pub(crate) fn count_dead_letters(dir: &Path) -> Result<usize, SpoolError> {
+  let mut n = 0;
+  for_each_dead_letter(dir, |_: serde::de::IgnoredAny| n += 1)?;
+  Ok(n)
 }
 
 #[cfg(test)]
@@ -111,7 +145,7 @@ mod tests {
 
   use super::*;
   use crate::spool::tests::support::*;
-  use crate::spool::Spool;
+  use crate::spool::{Spool, SpoolOptions};
 
   #[test]
   fn spool_dead_letter_round_trip() {
@@ -144,5 +178,33 @@ mod tests {
     assert_eq!(b["event"], "not json \u{fffd}");
     assert!(b["firstFailureAt"].is_null());
     assert_eq!(b["errorKind"], "TopicAuthorization");
+    assert_eq!(count_dead_letters(&dir).unwrap(), 2);
+  }
+
+  /// The file stops at the spool's `max_bytes`: the line that would pass it is refused (and the worker counts
+  /// the event as failed), the file keeps its lines and stays under the cap.
+  #[test]
+  fn spool_dead_letter_file_is_capped() {
+    let tmp = TempDir::new().unwrap();
+    let dir = tmp.path().join("spool");
+    let cap = 4096;
+    let mut s = Spool::open(&dir, SpoolOptions { max_bytes: cap, ..opts() }).unwrap();
+    let mut written = 0;
+    let err = loop {
+      match s.append_dead_letter(&rec(written, 300), "MessageTooLarge", "too big", 1) {
+        Ok(()) => written += 1,
+        Err(e) => break e,
+      }
+      assert!(written < 100, "never refused");
+    };
+    assert!(matches!(err, SpoolError::DeadLettersFull { cap: 4096, .. }), "{err}");
+    assert!(err.to_string().contains("reached its cap of 4096 bytes"), "{err}");
+    let len = std::fs::metadata(dir.join(DEAD_LETTER_FILE)).unwrap().len();
+    assert!(len <= cap && len + 400 > cap, "{len}");
+    drop(s);
+    assert_eq!(read_dead_letters(&dir).unwrap().len(), written);
+    // Reopened: the cap counts what the file already holds.
+    let mut s = Spool::open(&dir, SpoolOptions { max_bytes: cap, ..opts() }).unwrap();
+    assert!(matches!(s.append_dead_letter(&rec(99, 300), "k", "m", 1), Err(SpoolError::DeadLettersFull { .. })));
   }
 }

@@ -10,6 +10,8 @@ pub enum SpoolError {
   Locked {
     dir: PathBuf,
     pid: Option<u32>,
+    /// The host named in the lock file when it is another machine's (a slot over a network filesystem).
+    host: Option<String>,
   },
   /// Every slot under a base directory is locked.
   NoFreeSlot {
@@ -24,16 +26,31 @@ pub enum SpoolError {
   InvalidOptions {
     reason: String,
   },
+  /// A directory or file the spool refuses to use: a symbolic link, or a directory another user owns or that
+  /// group or others may write to (anyone who can write into it could redirect the spool's writes).
+  Unsafe {
+    path: PathBuf,
+    reason: String,
+  },
+  /// The dead-letter file reached its cap (`max_bytes`): the line was not written.
+  DeadLettersFull {
+    path: PathBuf,
+    cap: u64,
+  },
 }
 
 impl fmt::Display for SpoolError {
   fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
     match self {
-      SpoolError::Locked { dir, pid } => {
-        let who = match pid {
+      SpoolError::Locked { dir, pid, host } => {
+        let mut who = match pid {
           Some(pid) => format!("pid {pid}"),
           None => "pid unknown".to_string(),
         };
+        if let Some(host) = host {
+          who = format!("{who} on host {host}; a slot claimed by another machine is left to it, delete its \
+                         spool.lock once that machine is gone for good");
+        }
         write!(
           f,
           "spool directory {} is in use by another process ({who}); each n8n process needs its own \
@@ -56,6 +73,19 @@ impl fmt::Display for SpoolError {
       SpoolError::InvalidOptions { reason } => {
         write!(f, "invalid spool options: {reason} (N8N_KAFKA_LOGGER_SPOOL_MAX_BYTES and related settings)")
       }
+      SpoolError::Unsafe { path, reason } => write!(
+        f,
+        "spool: refusing {}: {reason}; anyone who can write into the spool directory could make n8n overwrite \
+         other files through it. Give the directory to the user running n8n with mode 0700 (chmod 700), remove \
+         the link, or set N8N_KAFKA_LOGGER_SPOOL_DIR elsewhere",
+        path.display()
+      ),
+      SpoolError::DeadLettersFull { path, cap } => write!(
+        f,
+        "spool: {} reached its cap of {cap} bytes (N8N_KAFKA_LOGGER_SPOOL_MAX_BYTES); the dead letter was not \
+         written. Replay the file (replay --from-file) and delete it",
+        path.display()
+      ),
     }
   }
 }
@@ -69,7 +99,27 @@ impl std::error::Error for SpoolError {
   }
 }
 
-/// `map_err(io_err(path, "read"))`: an I/O error as a `SpoolError::Io` naming the file and what was tried.
+/// `map_err(io_err(path, "read"))`: an I/O error as a `SpoolError::Io` naming the file and what was tried. An
+/// open refused because the name is a symbolic link (O_NOFOLLOW) is [`SpoolError::Unsafe`].
 pub(crate) fn io_err<'a>(path: &'a Path, action: &'static str) -> impl FnOnce(io::Error) -> SpoolError + 'a {
-  move |source| SpoolError::Io { path: path.to_path_buf(), action, source }
+  move |source| {
+    if is_symlink_refusal(&source) {
+      return SpoolError::Unsafe { path: path.to_path_buf(), reason: "it is a symbolic link".into() };
+    }
+    SpoolError::Io { path: path.to_path_buf(), action, source }
+  }
+}
+
+/// The error O_NOFOLLOW gives for a symbolic link: ELOOP (Linux, macOS), EMLINK (FreeBSD).
+pub(crate) fn is_symlink_refusal(e: &io::Error) -> bool {
+  #[cfg(unix)]
+  {
+    let code = e.raw_os_error();
+    code == Some(libc::ELOOP) || (cfg!(target_os = "freebsd") && code == Some(libc::EMLINK))
+  }
+  #[cfg(not(unix))]
+  {
+    let _ = e;
+    false
+  }
 }

@@ -6,7 +6,9 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
 use std::path::Path;
 
-/// How the spool opens a file. Every file it creates is 0600 (unix).
+/// How the spool opens a file. Every file it creates is 0600 (unix). `RealFs` never follows a symbolic link
+/// (O_NOFOLLOW on every open: the open fails, see `error::is_symlink_refusal`) and creates new names exclusively
+/// (O_EXCL) except the lock and dead-letter files, which are reopened across runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Open {
   /// Read an existing file (a segment being replayed, the cursor).
@@ -23,8 +25,9 @@ pub enum Open {
   AppendCreate,
   /// Append to a new file; fails when the name exists (a new segment, a quarantine file).
   CreateNew,
-  /// Write, created or emptied (the cursor's temp file).
-  CreateTruncate,
+  /// Write a fresh file: whatever has the name (a file, a link) is removed first, then the name is created
+  /// exclusively (the cursor's temp file).
+  CreateFresh,
 }
 
 /// An open file of a [`Filesystem`].
@@ -56,15 +59,31 @@ pub trait Filesystem: Clone + Debug {
   fn remove_file(&self, path: &Path) -> io::Result<()>;
   /// Replaces `to` with `from`.
   fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
+  /// Why `dir` is no place for a spool, or None: a symbolic link (unless `follow`), not a directory, owned by
+  /// another user than the process's, or writable by group or others.
+  fn unsafe_dir(&self, dir: &Path, follow: bool) -> io::Result<Option<String>>;
 }
 
 /// The operating system's filesystem (std::fs).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct RealFs;
 
-fn private_file() -> OpenOptions {
+/// Options that never follow a symbolic link (unix).
+fn no_follow() -> OpenOptions {
   #[allow(unused_mut)]
   let mut o = OpenOptions::new();
+  #[cfg(unix)]
+  {
+    use std::os::unix::fs::OpenOptionsExt;
+    o.custom_flags(libc::O_NOFOLLOW);
+  }
+  o
+}
+
+/// [`no_follow`], and a file created is 0600.
+fn private_file() -> OpenOptions {
+  #[allow(unused_mut)]
+  let mut o = no_follow();
   #[cfg(unix)]
   {
     use std::os::unix::fs::OpenOptionsExt;
@@ -73,19 +92,30 @@ fn private_file() -> OpenOptions {
   o
 }
 
+/// Opens `path` for reading without following a symbolic link (the `spool status` probe, the dead-letter reader).
+pub(crate) fn open_read_no_follow(path: &Path) -> io::Result<File> {
+  no_follow().read(true).open(path)
+}
+
 impl Filesystem for RealFs {
   type File = File;
 
   fn open(&self, path: &Path, how: Open) -> io::Result<File> {
     match how {
-      Open::Read => File::open(path),
-      Open::ReadWrite => OpenOptions::new().read(true).write(true).open(path),
+      Open::Read => no_follow().read(true).open(path),
+      Open::ReadWrite => no_follow().read(true).write(true).open(path),
       Open::ReadWriteCreate => private_file().read(true).write(true).create(true).truncate(false).open(path),
-      Open::Write => OpenOptions::new().write(true).open(path),
+      Open::Write => no_follow().write(true).open(path),
       Open::Append => private_file().append(true).open(path),
       Open::AppendCreate => private_file().append(true).create(true).open(path),
       Open::CreateNew => private_file().append(true).create_new(true).open(path),
-      Open::CreateTruncate => private_file().write(true).create(true).truncate(true).open(path),
+      Open::CreateFresh => {
+        match fs::remove_file(path) {
+          Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+          _ => {}
+        }
+        private_file().write(true).create_new(true).open(path)
+      }
     }
   }
 
@@ -141,6 +171,31 @@ impl Filesystem for RealFs {
   #[inline]
   fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
     fs::rename(from, to)
+  }
+
+  fn unsafe_dir(&self, dir: &Path, follow: bool) -> io::Result<Option<String>> {
+    let meta = if follow { fs::metadata(dir)? } else { fs::symlink_metadata(dir)? };
+    if meta.file_type().is_symlink() {
+      return Ok(Some("it is a symbolic link".into()));
+    }
+    if !meta.is_dir() {
+      return Ok(Some("it is not a directory".into()));
+    }
+    #[cfg(unix)]
+    {
+      use std::os::unix::fs::MetadataExt;
+      // SAFETY: geteuid has no preconditions and cannot fail.
+      let me = unsafe { libc::geteuid() };
+      if meta.uid() != me {
+        return Ok(Some(format!("it is owned by uid {}, not by the user running this process (uid {me})", meta.uid())));
+      }
+      let mode = meta.mode() & 0o7777;
+      if mode & 0o022 != 0 {
+        let who = if mode & 0o002 != 0 { "others" } else { "its group" };
+        return Ok(Some(format!("it is writable by {who} (mode {mode:04o})")));
+      }
+    }
+    Ok(None)
   }
 }
 

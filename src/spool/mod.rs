@@ -4,8 +4,10 @@
 //! (key, payload, event name, messageId, event time, attempts, first failure time). The directory holds segment
 //! files `segment-<20-digit sequence>.log` (8 MiB by default), each a sequence of frames, plus `spool.lock`,
 //! `cursor`, `dead-letters.jsonl` and `corrupt-*.bad` files. The directory is created 0700 and every file 0600
-//! (unix). Delivery is at-least-once, never lossy: after a crash the records acked since the last cursor persist
-//! are replayed again, and the caller dedups by messageId. Each part has its own file:
+//! (unix); a directory that is a symbolic link, belongs to another user or is writable by group or others is
+//! refused, and no file is opened through a symbolic link (`SpoolError::Unsafe`). Delivery is at-least-once,
+//! never lossy: after a crash the records acked since the last cursor persist are replayed again, and the caller
+//! dedups by messageId. Each part has its own file:
 //!
 //! | file | what | rules documented on |
 //! | --- | --- | --- |
@@ -132,7 +134,7 @@ impl<F: Filesystem> Spool<F> {
 
   /// [`Spool::open_slot`] on the filesystem `fs`.
   pub(crate) fn open_slot_in(fs: F, base: &Path, options: SpoolOptions) -> Result<(Self, PathBuf), SpoolError> {
-    files::create_private_dir(&fs, base)?;
+    files::create_private_dir(&fs, base, true)?;
     for n in 0..MAX_SLOTS {
       let dir = slot_dir(base, n);
       match Spool::open_in(fs.clone(), &dir, options.clone()) {
@@ -277,7 +279,8 @@ impl<F: Filesystem> Spool<F> {
     Ok(())
   }
 
-  /// Appends one JSON line for a record that cannot be delivered to `dead-letters.jsonl`, fdatasync'd.
+  /// Appends one JSON line for a record that cannot be delivered to `dead-letters.jsonl`, fdatasync'd; refused
+  /// with [`SpoolError::DeadLettersFull`] when the line would take the file past `max_bytes`.
   pub fn append_dead_letter(
     &mut self,
     record: &SpoolRecord,
@@ -285,7 +288,7 @@ impl<F: Filesystem> Spool<F> {
     error_message: &str,
     last_failure_ms: i64,
   ) -> Result<(), SpoolError> {
-    self.dead_letters.append(&self.dir, record, error_kind, error_message, last_failure_ms)
+    self.dead_letters.append(&self.dir, self.options.max_bytes, record, error_kind, error_message, last_failure_ms)
   }
 
   /// Pops the acked head of the window, persists the cursor when due and deletes fully acked segments.

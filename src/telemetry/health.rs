@@ -61,6 +61,8 @@ pub struct WorkerStatus {
   pub stopped: bool,
   /// The disk spool's own snapshot, when there is a spool.
   pub spool: Option<SpoolStatus>,
+  /// Why the configured spool could not be used (then the logger runs without one).
+  pub spool_error: Option<String>,
 }
 
 pub struct Metrics {
@@ -91,6 +93,7 @@ impl Metrics {
         running: false,
         stopped: false,
         spool: None,
+        spool_error: None,
       }),
       last_rejection: Mutex::new(None),
       latency: Mutex::new(Latency::new()),
@@ -177,7 +180,11 @@ impl Metrics {
         "buckets": buckets,
       },
       "brokers": s.brokers.iter().map(|b| json!({ "name": b.name, "state": b.state, "rttMs": b.rtt_ms })).collect::<Vec<_>>(),
-      "spool": s.spool.as_ref().map_or_else(|| json!({ "enabled": false }), SpoolStatus::to_json),
+      "spool": match (&s.spool, &s.spool_error) {
+        (Some(spool), _) => spool.to_json(),
+        (None, Some(error)) => json!({ "enabled": false, "error": error }),
+        (None, None) => json!({ "enabled": false }),
+      },
       "uptimeMs": self.started_at.elapsed().as_millis() as u64,
       "config": inputs.config,
     })

@@ -138,7 +138,7 @@ impl Filesystem for MemFs {
       Open::Read | Open::ReadWrite | Open::Write | Open::Append => (false, false, false),
       Open::ReadWriteCreate | Open::AppendCreate => (true, false, false),
       Open::CreateNew => (true, true, false),
-      Open::CreateTruncate => (true, false, true),
+      Open::CreateFresh => (true, false, true),
     };
     let node = match existing {
       Some(_) if create_new => return Err(io::Error::from(io::ErrorKind::AlreadyExists)),
@@ -222,6 +222,11 @@ impl Filesystem for MemFs {
     let node = s.files.remove(from).ok_or_else(not_found)?;
     s.files.insert(to.to_path_buf(), node);
     Ok(())
+  }
+
+  /// Memory has no links, owners or modes.
+  fn unsafe_dir(&self, _dir: &Path, _follow: bool) -> io::Result<Option<String>> {
+    Ok(None)
   }
 }
 
