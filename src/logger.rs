@@ -10,13 +10,13 @@ use parking_lot::Mutex;
 use uuid::Uuid;
 
 use crate::config::{Config, ConfigError};
-use crate::diag::{Diagnostics, Level, LogSink};
+use crate::telemetry::{Diagnostics, Level, LogSink};
 use crate::event::EventContext;
-use crate::packed::Queued;
-use crate::metrics::{Counters, Metrics, SnapshotInputs};
-use crate::producer;
-use crate::queue::{EventQueue, Pushed};
-use crate::worker::{command_channel, Command, FlushResult, Reply, Shared, ShutdownResult, StartupError, Worker};
+use crate::telemetry::{Counters, Metrics, SnapshotInputs};
+use crate::transport::{self, RdkafkaTransport};
+use crate::intake::queue::EventQueue;
+use crate::intake::Intake;
+use crate::delivery::{command_channel, Command, FlushResult, Reply, ShutdownResult, StartupError, Worker};
 
 enum Lifecycle {
   Created(Receiver<Command>),
@@ -46,39 +46,9 @@ impl Drop for ReadyOnce {
 }
 
 pub struct Logger {
-  shared: Arc<Shared>,
+  shared: Arc<Intake>,
   commands: Sender<Command>,
   lifecycle: Arc<Mutex<Lifecycle>>,
-}
-
-/// Intake on the caller's thread.
-impl Shared {
-  /// The hot path: queues what a log call read, or counts why it was rejected (shown in the health snapshot
-  /// as `lastRejection`). Never blocks, never fails loudly. False when nothing was queued.
-  pub fn settle(&self, read: Result<Queued, String>) -> bool {
-    match read {
-      Ok(input) => self.accept(input),
-      Err(reason) => {
-        self.metrics.reject(reason);
-        false
-      }
-    }
-  }
-
-  /// False when the logger no longer takes events.
-  fn accept(&self, input: Queued) -> bool {
-    if !self.intake_open.load(Ordering::Relaxed) {
-      Counters::add(&self.metrics.counters.rejected, 1);
-      return false;
-    }
-    let counters = &self.metrics.counters;
-    Counters::add(&counters.accepted, 1);
-    if let Pushed::AcceptedDroppingOldest(_) = self.queue.push(input) {
-      Counters::add(&counters.dropped, 1);
-      self.diag.limited(Level::Warn, "queue-full", "queue full: dropped the oldest event");
-    }
-    true
-  }
 }
 
 /// A stable id for this machine when n8n gave none: anonymousId must not change between runs.
@@ -93,7 +63,7 @@ fn host_instance_id() -> String {
 
 impl Logger {
   pub fn new(config: Config, sink: Box<dyn LogSink>) -> Result<Logger, ConfigError> {
-    producer::validate(&config)?;
+    transport::validate(&config)?;
     let mut secrets: Vec<String> = Vec::new();
     if let Some(sasl) = &config.sasl {
       secrets.push(sasl.password.expose().to_string());
@@ -113,7 +83,7 @@ impl Logger {
     )
     .with_format(config.fork_format, config.key_by_message);
     let (commands, receiver) = command_channel();
-    let shared = Arc::new(Shared {
+    let shared = Arc::new(Intake {
       queue: EventQueue::new(config.queue_max_size),
       metrics: Arc::new(Metrics::new()),
       diag: Arc::new(Diagnostics::new(sink, secrets)),
@@ -129,7 +99,7 @@ impl Logger {
   }
 
   /// What log calls need: the fast path keeps a clone in its native function (src/js_input.rs).
-  pub fn intake(&self) -> &Arc<Shared> {
+  pub fn intake(&self) -> &Arc<Intake> {
     &self.shared
   }
 
@@ -166,7 +136,8 @@ impl Logger {
       }
       once.answer(result);
     });
-    if let Err(e) = Worker::spawn(self.shared.clone(), receiver, on_ready) {
+    let open = |intake: &Intake| RdkafkaTransport::open(&intake.config, intake.metrics.clone(), intake.diag.clone());
+    if let Err(e) = Worker::spawn(self.shared.clone(), receiver, open, on_ready) {
       diag.log(Level::Error, &format!("cannot start the background thread: {e}"));
     }
   }

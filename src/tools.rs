@@ -14,7 +14,7 @@ use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, Prod
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::config::Config;
-use crate::producer::connection_config;
+use crate::transport::connection_config;
 
 /// One record read from a topic; value and key as UTF-8 text (lossy for binary data).
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@ export const SECRETS = Object.freeze({
   CONFIG_SECRET: 'S3cr3t-pa55word-xyz',
   // N8N_KAFKA_LOGGER_HEALTH_TOKEN of every e2e n8n (__test__/e2e/helpers/harness.mjs), sent as a bearer token.
   HEALTH_TOKEN: 'e2e-health-token',
-  // The Rust unit tests' secrets (src/diag.rs, src/config/parse.rs, src/producer.rs): scrubbing, inline keys, passthroughs.
+  // The Rust unit tests' secrets (src/telemetry/diag.rs, src/config/parse.rs, src/transport/config.rs): scrubbing, inline keys, passthroughs.
   RUST_DIAG_SECRET: 'hunter2',
   RUST_INLINE_KEY_BODY: 'secret-key-body',
   RUST_RDKAFKA_KEY_PASSWORD: 'pw-secret',

@@ -3,31 +3,14 @@
 //! The JS thread only copies the caller's fields into `ExecutionInput`; everything else (names, ids, JSON,
 //! truncation) happens here, on the background thread.
 
-use chrono::{DateTime, SecondsFormat, Utc};
-
 use super::context::EventContext;
 use super::ids::message_id;
 use super::input::{EventKind, ExecutionInput};
-use super::json::{Iso, Json};
+use super::json::Json;
 use super::message::Message;
 
 /// Segment's per-event limit is 32 KB; stay a little under it.
 pub const MAX_EVENT_BYTES: usize = 32_000;
-
-// iso_millis and iso_millis_chrono stay as they were until the time module takes them (issue 16).
-pub fn iso_millis(ms: i64) -> String {
-  match Iso::new(ms) {
-    Some(iso) => iso.0.iter().map(|&b| b as char).collect(),
-    None => iso_millis_chrono(ms),
-  }
-}
-
-/// chrono's rendering, for the years `Iso` does not cover (and as its reference in tests).
-pub(crate) fn iso_millis_chrono(ms: i64) -> String {
-  DateTime::<Utc>::from_timestamp_millis(ms)
-    .unwrap_or(DateTime::UNIX_EPOCH)
-    .to_rfc3339_opts(SecondsFormat::Millis, true)
-}
 
 /// Length caps for one build; a second, tighter set guarantees the 32 KB limit.
 #[derive(Clone, Copy)]

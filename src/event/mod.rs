@@ -12,8 +12,7 @@ pub(crate) mod json;
 mod message;
 pub mod rules;
 
-pub(crate) use builder::iso_millis_chrono;
-pub use builder::{iso_millis, prepare, snake_key, MAX_EVENT_BYTES};
+pub use builder::{prepare, snake_key, MAX_EVENT_BYTES};
 pub use context::{EventContext, LIBRARY_NAME, LIBRARY_VERSION};
 pub use ids::{message_id, uuid_v5};
 pub use input::{ErrorInput, EventKind, ExecutionInput, Extras, NodeInput, NodePhase};

@@ -11,7 +11,7 @@ use napi::{Error, Result, ValueType};
 use napi_derive::napi;
 
 use crate::config::{is_configured, sources, Config, ConfigError, Sources};
-use crate::diag::{LogSink, StderrSink};
+use crate::telemetry::{LogSink, StderrSink};
 use crate::event::EventKind;
 use super::errors::Failure;
 use super::fast_log;
@@ -22,7 +22,7 @@ use crate::logger::Logger;
 use crate::packed::Queued;
 use crate::config::settings::{ENV_PREFIX, SETTINGS};
 use crate::{spool, tools};
-use crate::worker::{FlushResult, ShutdownResult};
+use crate::delivery::{FlushResult, ShutdownResult};
 
 #[napi(object, js_name = "FlushResult")]
 pub struct JsFlushResult {

@@ -5,7 +5,7 @@ use napi::{Error, JsError, Status};
 
 use super::raw;
 use crate::config::{ConfigError, CONFIG_ERROR_CODE};
-use crate::worker::StartupError;
+use crate::delivery::StartupError;
 
 /// A failure a JS caller sees.
 pub enum Failure {

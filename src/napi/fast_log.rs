@@ -25,7 +25,7 @@ use super::raw::{Env, Value};
 use crate::event::rules::{self, Rejection};
 use crate::event::EventKind;
 use crate::packed::{self, capped, PackedInput, Queued, SLOT_COUNT};
-use crate::worker::Shared;
+use crate::intake::Intake;
 
 /// The most tags either reader takes; fast_log.js stops at the same count.
 pub const MAX_TAGS: usize = 100;
@@ -103,20 +103,20 @@ pub fn install(env: Env, class: Value) -> bool {
 
 /// The fast path's native function for one logger: its data is that logger's intake, so a call needs no
 /// instance lookup or borrow tracking, only the argument. The function owns one reference to the intake.
-pub fn packed_log_function(env: Env, intake: Arc<Shared>) -> Option<Value> {
+pub fn packed_log_function(env: Env, intake: Arc<Intake>) -> Option<Value> {
   let data = Arc::into_raw(intake).cast_mut().cast();
   let function = env.function_with_finalizer(c"logPacked", Some(log_packed), data, Some(release_intake));
   if function.is_none() {
     // Nothing can call a function that was never handed out: its reference is ours to drop.
     // SAFETY: `data` came from Arc::into_raw above and was handed to no one.
-    drop(unsafe { Arc::from_raw(data.cast::<Shared>()) });
+    drop(unsafe { Arc::from_raw(data.cast::<Intake>()) });
   }
   function
 }
 
 unsafe extern "C" fn release_intake(_env: sys::napi_env, data: *mut c_void, _hint: *mut c_void) {
   // SAFETY: `data` is the reference packed_log_function gave the function; V8 finalizes it once.
-  drop(unsafe { Arc::from_raw(data.cast::<Shared>()) });
+  drop(unsafe { Arc::from_raw(data.cast::<Intake>()) });
 }
 
 /// `logPacked(packed)`: true or false as the log method returns, null when the exact reader must decide.
@@ -127,7 +127,7 @@ unsafe extern "C" fn log_packed(env: sys::napi_env, info: sys::napi_callback_inf
     return env.null();
   };
   // SAFETY: alive: the function being called holds a reference, released only by its finalizer.
-  let intake = unsafe { &*data.cast::<Shared>() };
+  let intake = unsafe { &*data.cast::<Intake>() };
   let read = catch_unwind(AssertUnwindSafe(|| read_packed(env, packed))).ok().flatten();
   // A panic once the input is read answers false: the exact path could queue the event a second time.
   let accepted =

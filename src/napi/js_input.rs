@@ -8,7 +8,7 @@ use super::fast_log::MAX_TAGS;
 use super::raw::{Env, Value, ValueKind};
 use crate::event::rules::{self, Rejection};
 use crate::event::{ErrorInput, EventKind, ExecutionInput, Extras, NodeInput, NodePhase};
-use crate::metrics::now_ms;
+use crate::time::now_ms;
 use crate::packed::{MAX_STACK_BYTES, MAX_TEXT_BYTES};
 
 use napi::sys::ValueType as T;

@@ -6,7 +6,7 @@ use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
 use napi::{Status, ValueType};
 
 use super::raw::cast;
-use crate::diag::{Level, LogSink, StderrSink};
+use crate::telemetry::{Level, LogSink, StderrSink};
 
 type LogFunction = ThreadsafeFunction<String, Unknown<'static>, String, Status, false, true>;
 

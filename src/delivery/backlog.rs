@@ -4,14 +4,11 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
-
 use crate::config::Config;
-use crate::diag::{Diagnostics, Level};
-use crate::errors::ErrorKind;
-use crate::metrics::{now_ms, Metrics};
-use crate::producer::Pending;
-use crate::spool::{FsyncPolicy, Spool, SpoolOptions, SpoolPos, SpoolRecord, SpoolStats};
+use crate::spool::{FsyncPolicy, Spool, SpoolOptions, SpoolPos, SpoolRecord};
+use crate::telemetry::{Diagnostics, Level, Metrics, SpoolStatus};
+use crate::time::now_ms;
+use crate::transport::{ErrorKind, Pending};
 
 /// Events copied and encoded per spool append: bounds the memory a large spill holds at once (~1.4 MB of frames).
 pub const SPILL_CHUNK: usize = 1_000;
@@ -259,40 +256,11 @@ impl Backlog {
   }
 }
 
-/// The spool as the health snapshot shows it.
-#[derive(Debug, Clone)]
-pub struct SpoolStatus {
-  dir: Arc<str>,
-  durable: bool,
-  stats: SpoolStats,
-  spooled: u64,
-  replayed: u64,
-  last_error: Option<Arc<str>>,
-}
-
-impl SpoolStatus {
-  pub fn to_json(&self) -> Value {
-    json!({
-      "enabled": true,
-      "dir": &*self.dir,
-      "durability": if self.durable { "disk" } else { "memory" },
-      "bytes": self.stats.bytes,
-      "records": self.stats.records,
-      "oldestAgeMs": self.stats.oldest_event_time_ms.map(|t| (now_ms() - t).max(0)),
-      "spooled": self.spooled,
-      "replayed": self.replayed,
-      "corrupted": self.stats.corrupted_records,
-      "refused": self.stats.refused_records,
-      "lastError": self.last_error.as_deref(),
-    })
-  }
-}
-
 #[cfg(test)]
 mod tests {
   use super::*;
   use crate::config::Sources;
-  use crate::diag::StderrSink;
+  use crate::telemetry::StderrSink;
 
   fn backlog(dir: &std::path::Path, max_bytes: u64) -> (Backlog, Diagnostics) {
     let env = [("N8N_KAFKA_LOGGER_SPOOL_DIR", dir.display().to_string()), ("N8N_KAFKA_LOGGER_SPOOL_MAX_BYTES", max_bytes.to_string())];

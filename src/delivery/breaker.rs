@@ -3,22 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BreakerState {
-  Closed,
-  Open,
-  HalfOpen,
-}
-
-impl BreakerState {
-  pub fn as_str(self) -> &'static str {
-    match self {
-      Self::Closed => "closed",
-      Self::Open => "open",
-      Self::HalfOpen => "half-open",
-    }
-  }
-}
+pub use crate::telemetry::BreakerState;
 
 /// What the worker may do now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use std::thread::Thread;
 use rdkafka::bindings as rdsys;
 use rdkafka::producer::Producer as _;
 
-use crate::producer::Producer;
+use super::producer::Producer;
 
 pub struct ReportWakeup {
   queue: *mut rdsys::rd_kafka_queue_t,

@@ -1,36 +1,31 @@
-//! Counters, delivery latency and worker status shared between the JS thread and the background thread,
-//! and the health snapshot built from them.
+//! The worker's published status and the health snapshot built from it, the counters and the latency.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 use serde_json::{json, Value};
 
-use crate::backlog::SpoolStatus;
-use crate::breaker::BreakerState;
-use crate::errors::ErrorKind;
-use crate::event::iso_millis;
+use super::counters::Counters;
+use super::latency::{Latency, LATENCY_BUCKETS_MS};
+use super::spool_status::SpoolStatus;
+use crate::error_kind::ErrorKind;
+use crate::time::{iso_millis, now_ms};
 
-#[derive(Default)]
-pub struct Counters {
-  pub accepted: AtomicU64,
-  pub delivered: AtomicU64,
-  pub failed: AtomicU64,
-  pub retried: AtomicU64,
-  pub dropped: AtomicU64,
-  pub rejected: AtomicU64,
-  pub dead_lettered: AtomicU64,
+/// The circuit breaker's state, as the worker publishes it (the breaker itself lives in delivery/).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BreakerState {
+  Closed,
+  Open,
+  HalfOpen,
 }
 
-impl Counters {
-  pub fn add(counter: &AtomicU64, n: u64) {
-    counter.fetch_add(n, Ordering::Relaxed);
-  }
-
-  pub fn get(counter: &AtomicU64) -> u64 {
-    counter.load(Ordering::Relaxed)
+impl BreakerState {
+  pub fn as_str(self) -> &'static str {
+    match self {
+      Self::Closed => "closed",
+      Self::Open => "open",
+      Self::HalfOpen => "half-open",
+    }
   }
 }
 
@@ -68,60 +63,6 @@ pub struct WorkerStatus {
   pub spool: Option<SpoolStatus>,
   /// Why the configured spool could not be used (then the logger runs without one).
   pub spool_error: Option<String>,
-}
-
-/// Upper bounds (ms) of the cumulative latency buckets, Prometheus style.
-pub const LATENCY_BUCKETS_MS: &[f64] = &[1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 30000.0];
-
-/// Latency over the last one to two minutes (two rotating windows) plus cumulative buckets.
-struct Latency {
-  current: Histogram<u64>,
-  previous: Histogram<u64>,
-  rotated_at: Instant,
-  buckets: Vec<u64>,
-  count: u64,
-  sum_ms: f64,
-}
-
-const WINDOW: Duration = Duration::from_secs(60);
-
-impl Latency {
-  fn new() -> Self {
-    let histogram = || Histogram::new_with_bounds(1, 3_600_000_000, 2).expect("static histogram bounds are valid");
-    Self {
-      current: histogram(),
-      previous: histogram(),
-      rotated_at: Instant::now(),
-      buckets: vec![0; LATENCY_BUCKETS_MS.len()],
-      count: 0,
-      sum_ms: 0.0,
-    }
-  }
-
-  fn rotate_if_due(&mut self) {
-    if self.rotated_at.elapsed() >= WINDOW {
-      std::mem::swap(&mut self.current, &mut self.previous);
-      self.current.reset();
-      self.rotated_at = Instant::now();
-    }
-  }
-
-  fn record(&mut self, latency: Duration) {
-    let micros = (latency.as_micros() as u64).clamp(1, 3_600_000_000);
-    self.current.saturating_record(micros);
-    let ms = micros as f64 / 1000.0;
-    if let Some(i) = LATENCY_BUCKETS_MS.iter().position(|b| ms <= *b) {
-      self.buckets[i] += 1;
-    }
-    self.count += 1;
-    self.sum_ms += ms;
-  }
-
-  fn quantile_ms(&self, q: f64) -> Option<f64> {
-    let mut merged = self.current.clone();
-    merged.add(&self.previous).ok()?;
-    (!merged.is_empty()).then(|| merged.value_at_quantile(q) as f64 / 1000.0)
-  }
 }
 
 pub struct Metrics {
@@ -254,10 +195,6 @@ impl Default for Metrics {
   fn default() -> Self {
     Self::new()
   }
-}
-
-pub fn now_ms() -> i64 {
-  chrono::Utc::now().timestamp_millis()
 }
 
 #[cfg(test)]

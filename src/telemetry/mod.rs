@@ -1,0 +1,13 @@
+//! What the logger tells about itself: counters, delivery latency, the health snapshot and diagnostics.
+
+mod counters;
+pub mod diag;
+mod health;
+mod latency;
+mod spool_status;
+
+pub use counters::Counters;
+pub use diag::{Diagnostics, Level, LogSink, StderrSink};
+pub use health::{BreakerState, BrokerStatus, LastError, Metrics, Rejection, SnapshotInputs, WorkerStatus};
+pub use latency::LATENCY_BUCKETS_MS;
+pub use spool_status::SpoolStatus;
