@@ -65,9 +65,7 @@ pub fn classify(code: Code) -> ErrorKind {
   use Code::*;
   match code {
     Resolve => ErrorKind::Dns,
-    BrokerTransportFailure | AllBrokersDown | NetworkException | BrokerNotAvailable | Fail => {
-      ErrorKind::Network
-    }
+    BrokerTransportFailure | AllBrokersDown | NetworkException | BrokerNotAvailable | Fail => ErrorKind::Network,
     MessageTimedOut | RequestTimedOut | OperationTimedOut | TimedOutQueue => ErrorKind::Timeout,
     Authentication | SaslAuthenticationFailed | UnsupportedSASLMechanism | IllegalSASLState => {
       ErrorKind::Authentication
@@ -78,12 +76,22 @@ pub fn classify(code: Code) -> ErrorKind {
     SSL => ErrorKind::Tls,
     MessageSizeTooLarge | InvalidMessageSize | MessageBatchTooLarge => ErrorKind::MessageTooLarge,
     UnknownTopic | UnknownTopicOrPartition | InvalidTopic | UnknownTopicId => ErrorKind::UnknownTopic,
-    InvalidMessage | BadMessage | InvalidRecord | InvalidTimestamp | InvalidArgument | PolicyViolation
-    | UnsupportedForMessageFormat | InvalidRequiredAcks => ErrorKind::InvalidMessage,
-    NotLeaderForPartition | LeaderNotAvailable | NotEnoughReplicas | NotEnoughReplicasAfterAppend
-    | ReplicaNotAvailable | KafkaStorageError | PreferredLeaderNotAvailable | ThrottlingQuotaExceeded => {
-      ErrorKind::Cluster
-    }
+    InvalidMessage
+    | BadMessage
+    | InvalidRecord
+    | InvalidTimestamp
+    | InvalidArgument
+    | PolicyViolation
+    | UnsupportedForMessageFormat
+    | InvalidRequiredAcks => ErrorKind::InvalidMessage,
+    NotLeaderForPartition
+    | LeaderNotAvailable
+    | NotEnoughReplicas
+    | NotEnoughReplicasAfterAppend
+    | ReplicaNotAvailable
+    | KafkaStorageError
+    | PreferredLeaderNotAvailable
+    | ThrottlingQuotaExceeded => ErrorKind::Cluster,
     QueueFull => ErrorKind::QueueFull,
     PurgeQueue | PurgeInflight => ErrorKind::Purged,
     Fatal | State | CriticalSystemResource => ErrorKind::Internal,

@@ -10,13 +10,13 @@ use parking_lot::Mutex;
 use uuid::Uuid;
 
 use crate::config::{Config, ConfigError};
-use crate::telemetry::{Diagnostics, Level, LogSink};
+use crate::delivery::{command_channel, Command, FlushResult, Reply, ShutdownResult, StartupError, Worker};
 use crate::event::EventContext;
-use crate::telemetry::{Counters, Metrics, SnapshotInputs};
-use crate::transport::{self, RdkafkaTransport};
 use crate::intake::queue::EventQueue;
 use crate::intake::Intake;
-use crate::delivery::{command_channel, Command, FlushResult, Reply, ShutdownResult, StartupError, Worker};
+use crate::telemetry::{Counters, Metrics, SnapshotInputs};
+use crate::telemetry::{Diagnostics, Level, LogSink};
+use crate::transport::{self, RdkafkaTransport};
 
 enum Lifecycle {
   Created(Receiver<Command>),
@@ -125,7 +125,12 @@ impl Logger {
     let config = &self.shared.config;
     diag.log(
       Level::Info,
-      &format!("sending execution events to topic {} on {} ({})", config.topic, config.brokers.join(","), config.security_protocol()),
+      &format!(
+        "sending execution events to topic {} on {} ({})",
+        config.topic,
+        config.brokers.join(","),
+        config.security_protocol()
+      ),
     );
     let once = ReadyOnce(Some(on_ready));
     let shared = self.shared.clone();

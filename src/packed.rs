@@ -8,8 +8,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::event::{EventKind, ExecutionInput};
 use crate::event::json::prefix;
+use crate::event::{EventKind, ExecutionInput};
 
 /// Defines each string slot's index, in packing order, with the JS property it is read from; `SLOT_NAMES` lists
 /// them by index. This is the one source of the slot order: src/napi/fast_log.rs checks src/napi/fast_log.js
@@ -63,7 +63,11 @@ pub const MAX_TEXT_BYTES: usize = 16 * 1024;
 /// `max` bytes. Both paths cap the same way, so they build the same event.
 pub fn capped(s: &str, max: usize) -> &str {
   let first = prefix(s, 255);
-  if first.len() < 255 { first } else { prefix(s, max) }
+  if first.len() < 255 {
+    first
+  } else {
+    prefix(s, max)
+  }
 }
 
 /// A fast-path input, validated; its text is split into fields on the worker.

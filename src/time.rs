@@ -66,7 +66,9 @@ mod tests {
 
   #[test]
   fn times_match_chrono() {
-    for ms in [0, 1, -1, 1_700_000_001_500, -62_135_596_800_000, 253_402_300_799_999, 951_782_400_000, 4_107_542_400_000] {
+    for ms in
+      [0, 1, -1, 1_700_000_001_500, -62_135_596_800_000, 253_402_300_799_999, 951_782_400_000, 4_107_542_400_000]
+    {
       let ours = Iso::new(ms).map(|i| String::from_utf8(i.0.to_vec()).unwrap());
       assert_eq!(ours.as_deref(), Some(iso_millis_chrono(ms).as_str()), "{ms}");
     }

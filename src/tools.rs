@@ -89,7 +89,8 @@ pub fn read_topic(config: &Config, query: &ReadQuery) -> Result<TopicRead, Strin
   }
   if query.since_ms.is_some() {
     // With timestamps as offsets, offsets_for_times answers the first offset at or after each time.
-    assignment = consumer.offsets_for_times(assignment, query.timeout).map_err(|e| format!("cannot seek by time: {e}"))?;
+    assignment =
+      consumer.offsets_for_times(assignment, query.timeout).map_err(|e| format!("cannot seek by time: {e}"))?;
   }
   consume(&consumer, query, &partitions, assignment, deadline)
 }

@@ -42,12 +42,20 @@ const MODULES: &[(&str, &str)] = &[
 /// Uses the rule does not allow, each with its reason: (module, module it uses, why). A listed use that no
 /// longer occurs fails the test too, so this list only shrinks as the tree is fixed.
 const EXCEPTIONS: &[(&str, &str, &str)] = &[
-  ("delivery", "intake", "the worker drains the intake's queue and splits its packed slots: the two halves of one hand-off"),
+  (
+    "delivery",
+    "intake",
+    "the worker drains the intake's queue and splits its packed slots: the two halves of one hand-off",
+  ),
   ("delivery", "packed", "the worker splits the queued slots (packed is the intake's format)"),
   ("telemetry", "error_kind", "lastError.kind is an ErrorKind, classified beside librdkafka's codes"),
   ("telemetry", "spool", "the health snapshot's spool section shows the spool's own slot status"),
   ("transport", "spool", "the in-flight record carries the spool position its delivery report acks"),
-  ("transport", "telemetry", "librdkafka's callbacks report broker state, delivery counts and log lines into telemetry"),
+  (
+    "transport",
+    "telemetry",
+    "librdkafka's callbacks report broker state, delivery counts and log lines into telemetry",
+  ),
 ];
 
 fn group(module: &str) -> Option<&'static str> {
@@ -61,7 +69,8 @@ fn allowed(from: &str, to: &str) -> bool {
 /// The top-level modules named by the `crate::` paths of `text` (comment lines left out).
 fn crate_paths(text: &str) -> BTreeSet<String> {
   let code: String = text.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n");
-  let ident = |s: &str| s.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect::<String>();
+  let ident =
+    |s: &str| s.trim_start().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect::<String>();
   let mut found = BTreeSet::new();
   for (at, _) in code.match_indices("crate::") {
     if code[..at].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$') {
@@ -134,7 +143,9 @@ fn check(src: &Path) -> Vec<String> {
       }
       match EXCEPTIONS.iter().find(|(m, t, _)| m == module && *t == target) {
         Some(exception) => drop(used_exceptions.insert(*exception)),
-        None => problems.push(format!("{file}: `{module}` ({from}) uses crate::{target} ({to}): {from} may not use {to}")),
+        None => {
+          problems.push(format!("{file}: `{module}` ({from}) uses crate::{target} ({to}): {from} may not use {to}"))
+        }
       }
     }
   }
@@ -166,12 +177,17 @@ fn the_rule_is_one_way() {
 #[test]
 fn every_crate_path_follows_the_dependency_rule() {
   let problems = check(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"));
-  assert!(problems.is_empty(), "the dependency rule (tests/module_dependencies.rs) is broken:\n{}", problems.join("\n"));
+  assert!(
+    problems.is_empty(),
+    "the dependency rule (tests/module_dependencies.rs) is broken:\n{}",
+    problems.join("\n")
+  );
 }
 
 #[test]
 fn crate_paths_are_found_in_use_groups_and_inline() {
-  let text = "use crate::{a, b::{c, d}, e::f};\n// use crate::comment;\nlet x = crate::g::h(); $crate::i; other_crate::j;";
+  let text =
+    "use crate::{a, b::{c, d}, e::f};\n// use crate::comment;\nlet x = crate::g::h(); $crate::i; other_crate::j;";
   let found: Vec<String> = crate_paths(text).into_iter().collect();
   assert_eq!(found, ["a", "b", "e", "g"]);
 }

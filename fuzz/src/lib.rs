@@ -14,9 +14,11 @@
 use std::collections::HashMap;
 
 use arbitrary::{Arbitrary, Result, Unstructured};
-use n8n_kafka_execution_logger::config::{Config, Sources};
-use n8n_kafka_execution_logger::event::{self, ErrorInput, EventContext, EventKind, ExecutionInput, Extras, NodeInput, NodePhase};
 use n8n_kafka_execution_logger::config::settings::{ENV_PREFIX, RDKAFKA_ENV_PREFIX, SETTINGS};
+use n8n_kafka_execution_logger::config::{Config, Sources};
+use n8n_kafka_execution_logger::event::{
+  self, ErrorInput, EventContext, EventKind, ExecutionInput, Extras, NodeInput, NodePhase,
+};
 
 /// The targets by name, for the stable runner.
 pub const TARGETS: &[(&str, fn(&[u8]))] = &[("event_prepare", event_prepare), ("config_parse", config_parse)];
@@ -31,11 +33,56 @@ const MAX_TEXT: usize = 256 * 1024;
 /// Strings that tend to matter: JSON escapes, control characters, multi-byte and 4-byte UTF-8, separators,
 /// the truncation marker itself, the fork's status and mode values.
 const WORDS: &[&str] = &[
-  "", " ", "\"", "\\", "\u{0}", "\u{1}", "\u{1f}", "\u{7f}", "\n", "\r\n", "\t", "é", "ü", "€", "😀", "\u{2028}",
-  "\u{feff}", "\u{fffd}", "…[truncated]", "null", "true", "{}", "[]", "</script>", "%s%n", "success", "error",
-  "crashed", "canceled", "waiting", "running", "new", "unknown", "manual", "trigger", "webhook", "retry",
-  "integrated", "error", "cli", "internal", "evaluation", "Workflow Failed", "NodeOperationError", "42",
-  "wf-1", "a b-c.D", "9lives", "__proto__", "constructor",
+  "",
+  " ",
+  "\"",
+  "\\",
+  "\u{0}",
+  "\u{1}",
+  "\u{1f}",
+  "\u{7f}",
+  "\n",
+  "\r\n",
+  "\t",
+  "é",
+  "ü",
+  "€",
+  "😀",
+  "\u{2028}",
+  "\u{feff}",
+  "\u{fffd}",
+  "…[truncated]",
+  "null",
+  "true",
+  "{}",
+  "[]",
+  "</script>",
+  "%s%n",
+  "success",
+  "error",
+  "crashed",
+  "canceled",
+  "waiting",
+  "running",
+  "new",
+  "unknown",
+  "manual",
+  "trigger",
+  "webhook",
+  "retry",
+  "integrated",
+  "error",
+  "cli",
+  "internal",
+  "evaluation",
+  "Workflow Failed",
+  "NodeOperationError",
+  "42",
+  "wf-1",
+  "a b-c.D",
+  "9lives",
+  "__proto__",
+  "constructor",
 ];
 
 fn text(u: &mut Unstructured<'_>) -> Result<String> {
@@ -77,7 +124,11 @@ fn number(u: &mut Unstructured<'_>, finite: &mut bool) -> Result<f64> {
   Ok(n)
 }
 
-fn list<T>(u: &mut Unstructured<'_>, max: usize, mut item: impl FnMut(&mut Unstructured<'_>) -> Result<T>) -> Result<Vec<T>> {
+fn list<T>(
+  u: &mut Unstructured<'_>,
+  max: usize,
+  mut item: impl FnMut(&mut Unstructured<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
   let mut out = Vec::new();
   let n = u.int_in_range(0..=max)?;
   for _ in 0..n {
@@ -229,14 +280,79 @@ pub fn event_prepare(data: &[u8]) {
 
 /// Values that sit on the parser's edges, plus whatever the bytes say.
 const VALUES: &[&str] = &[
-  "", " ", "true", "false", "TRUE", "True", "yes", "1", "0", "-1", "+5", " 42 ", "1e3", "0x10", "99", "100", "1000",
-  "10000", "1000000", "1000001", "600000", "600001", "3600000", "900000", "100000000", "4294967296",
-  "18446744073709551615", "18446744073709551616", "99999999999999999999999", "all", "ALL", "none", "gzip", "lz4",
-  "zstd", "snappy", "plain", "PLAIN", "scram-sha-256", "SCRAM-SHA-512", "scram-sha-1", "main", "worker", "webhook",
-  "off", "memory", "disk", "localhost:9092", "a:1,b:2", " , ", "host:0", "host:65535", "host:65536", "[::1]:9092",
-  "kafka://h:1", ":9092", "h:", "h", "topic", "..", ".", "a.b_c-D", "topic with space", "ü", "\u{0}",
-  "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----", "-----BEGIN PRIVATE KEY-----\nsecret-key-material-0123",
-  "/nonexistent/ca.pem", "/etc/hostname", "/", "/tmp", "production", "n8n-executions",
+  "",
+  " ",
+  "true",
+  "false",
+  "TRUE",
+  "True",
+  "yes",
+  "1",
+  "0",
+  "-1",
+  "+5",
+  " 42 ",
+  "1e3",
+  "0x10",
+  "99",
+  "100",
+  "1000",
+  "10000",
+  "1000000",
+  "1000001",
+  "600000",
+  "600001",
+  "3600000",
+  "900000",
+  "100000000",
+  "4294967296",
+  "18446744073709551615",
+  "18446744073709551616",
+  "99999999999999999999999",
+  "all",
+  "ALL",
+  "none",
+  "gzip",
+  "lz4",
+  "zstd",
+  "snappy",
+  "plain",
+  "PLAIN",
+  "scram-sha-256",
+  "SCRAM-SHA-512",
+  "scram-sha-1",
+  "main",
+  "worker",
+  "webhook",
+  "off",
+  "memory",
+  "disk",
+  "localhost:9092",
+  "a:1,b:2",
+  " , ",
+  "host:0",
+  "host:65535",
+  "host:65536",
+  "[::1]:9092",
+  "kafka://h:1",
+  ":9092",
+  "h:",
+  "h",
+  "topic",
+  "..",
+  ".",
+  "a.b_c-D",
+  "topic with space",
+  "ü",
+  "\u{0}",
+  "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----",
+  "-----BEGIN PRIVATE KEY-----\nsecret-key-material-0123",
+  "/nonexistent/ca.pem",
+  "/etc/hostname",
+  "/",
+  "/tmp",
+  "production",
+  "n8n-executions",
 ];
 
 fn value(u: &mut Unstructured<'_>) -> Result<String> {
@@ -255,7 +371,17 @@ fn value(u: &mut Unstructured<'_>) -> Result<String> {
 fn rdkafka_key(u: &mut Unstructured<'_>) -> Result<String> {
   Ok(match u.int_in_range(0u8..=2)? {
     0 => u
-      .choose(&["socket.keepalive.enable", "sasl.password", "ssl.key.pem", "batch.size", "client.id", "debug", "", "A.B", "x_y"])?
+      .choose(&[
+        "socket.keepalive.enable",
+        "sasl.password",
+        "ssl.key.pem",
+        "batch.size",
+        "client.id",
+        "debug",
+        "",
+        "A.B",
+        "x_y",
+      ])?
       .to_string(),
     _ => String::arbitrary(u)?,
   })
@@ -368,7 +494,10 @@ fn parse_and_check(sources: &Sources) -> String {
         config.queue_batch_size,
         config.queue_max_size
       );
-      assert!((config.linger_ms as u128) < config.timeout_send.as_millis(), "linger.ms must stay below the send timeout");
+      assert!(
+        (config.linger_ms as u128) < config.timeout_send.as_millis(),
+        "linger.ms must stay below the send timeout"
+      );
       assert!(!config.topic.is_empty() && config.topic.len() <= 249, "topic {:?} accepted", config.topic);
       if let Some(sasl) = &config.sasl {
         assert!(!sasl.username.is_empty() && !sasl.password.expose().is_empty());

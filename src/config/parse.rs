@@ -121,9 +121,7 @@ impl<'a> Parser<'a> {
 
   fn required_string(&self, name: &str, why: &str) -> Result<String> {
     let s = setting(name);
-    self
-      .string(name)
-      .ok_or_else(|| ConfigError(format!("{} is required when {why} ({})", describe(s), s.form)))
+    self.string(name).ok_or_else(|| ConfigError(format!("{} is required when {why} ({})", describe(s), s.form)))
   }
 
   /// SSL_CA, SSL_CERT or SSL_KEY: inline PEM, or a readable file holding a PEM block labelled `*label`
@@ -178,9 +176,7 @@ impl<'a> Parser<'a> {
     let value = value.expect("brokers has a default");
     let brokers: Vec<String> = value.split(',').map(|b| b.trim().to_string()).filter(|b| !b.is_empty()).collect();
     let valid = |b: &String| match b.rsplit_once(':') {
-      Some((host, port)) => {
-        !host.is_empty() && !host.contains("://") && port.parse::<u16>().is_ok_and(|p| p > 0)
-      }
+      Some((host, port)) => !host.is_empty() && !host.contains("://") && port.parse::<u16>().is_ok_and(|p| p > 0),
       None => false,
     };
     if brokers.is_empty() || !brokers.iter().all(valid) {
@@ -219,7 +215,11 @@ impl<'a> Parser<'a> {
       && value != "."
       && value != ".."
       && value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-    if legal { Ok(value) } else { Err(invalid(s, Some(&value))) }
+    if legal {
+      Ok(value)
+    } else {
+      Err(invalid(s, Some(&value)))
+    }
   }
 
   fn rdkafka_passthrough(&self) -> Result<Vec<(String, String)>> {
@@ -304,7 +304,9 @@ impl Config {
       let extra_ca = if ca.is_none() { p.node_extra_ca_certs() } else { None };
       Some(Tls { ca, extra_ca, cert, key, key_password, verify: ssl_verify })
     } else {
-      if let Some(name) = ["SSL_CA", "SSL_CERT", "SSL_KEY"].iter().zip(&tls_files).find(|(_, f)| f.is_some()).map(|(n, _)| n) {
+      if let Some(name) =
+        ["SSL_CA", "SSL_CERT", "SSL_KEY"].iter().zip(&tls_files).find(|(_, f)| f.is_some()).map(|(n, _)| n)
+      {
         return Err(ConfigError(format!(
           "{} is set but {} is not true: set {}=true to use TLS",
           describe(setting(name)),
@@ -467,8 +469,13 @@ mod tests {
   #[test]
   fn sasl_needs_credentials_and_never_echoes_the_password() {
     assert!(err(&[("AUTH_ENABLED", "true")]).contains("N8N_KAFKA_LOGGER_USERNAME (option username) is required"));
-    let c = parse(&[("AUTH_ENABLED", "true"), ("USERNAME", "u"), ("PASSWORD", "hunter2-secret"), ("SASL_MECHANISM", "SCRAM-SHA-512")])
-      .unwrap();
+    let c = parse(&[
+      ("AUTH_ENABLED", "true"),
+      ("USERNAME", "u"),
+      ("PASSWORD", "hunter2-secret"),
+      ("SASL_MECHANISM", "SCRAM-SHA-512"),
+    ])
+    .unwrap();
     assert_eq!(c.sasl.as_ref().unwrap().mechanism, SaslMechanism::ScramSha512);
     let shown = format!("{:?} {}", c, c.redacted_summary());
     assert!(!shown.contains("hunter2-secret"), "{shown}");
@@ -481,9 +488,12 @@ mod tests {
 
   #[test]
   fn tls_files_must_be_readable_and_paired() {
-    assert!(err(&[("SSL", "true"), ("SSL_CA", "/nonexistent/ca.pem")]).contains("cannot read the file \"/nonexistent/ca.pem\""));
+    assert!(err(&[("SSL", "true"), ("SSL_CA", "/nonexistent/ca.pem")])
+      .contains("cannot read the file \"/nonexistent/ca.pem\""));
     let inline = "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----";
-    assert!(err(&[("SSL", "true"), ("SSL_CERT", inline)]).contains("N8N_KAFKA_LOGGER_SSL_KEY (option sslKey) is required"));
+    assert!(
+      err(&[("SSL", "true"), ("SSL_CERT", inline)]).contains("N8N_KAFKA_LOGGER_SSL_KEY (option sslKey) is required")
+    );
     assert!(err(&[("SSL_CA", inline)]).contains("is not true"));
     let pasted = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC-secret-key-body";
     let message = err(&[("SSL", "true"), ("SSL_CERT", inline), ("SSL_KEY", pasted)]);
@@ -501,7 +511,8 @@ mod tests {
       path.display().to_string()
     };
     let cert = file("client.crt", "subject=CN=n8n\n-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
-    let key = file("client.key", "-----BEGIN RSA PRIVATE KEY-----\nMIIE-secret-key-body\n-----END RSA PRIVATE KEY-----\n");
+    let key =
+      file("client.key", "-----BEGIN RSA PRIVATE KEY-----\nMIIE-secret-key-body\n-----END RSA PRIVATE KEY-----\n");
     let empty = file("empty.pem", "");
     let garbage = file("garbage.pem", "not a certificate at all");
     // Megabytes of unterminated blocks: each label is searched for its END line once, not once per BEGIN.
@@ -516,14 +527,19 @@ mod tests {
     // Certificate and key swapped: each named, the key's contents never shown.
     let message = err(&[("SSL", "true"), ("SSL_CERT", &key), ("SSL_KEY", &cert)]);
     assert!(message.starts_with(&format!("{prefix}N8N_KAFKA_LOGGER_SSL_CERT (option sslCert) must be")), "{message}");
-    assert!(message.contains(&format!("the file {key:?} holds no PEM certificate")) && !message.contains("secret-key-body"));
+    assert!(
+      message.contains(&format!("the file {key:?} holds no PEM certificate")) && !message.contains("secret-key-body")
+    );
     assert_eq!(
       err(&[("SSL", "true"), ("SSL_CERT", &cert), ("SSL_KEY", &cert)]),
       format!("{prefix}N8N_KAFKA_LOGGER_SSL_KEY (option sslKey) must be a file path or inline PEM: the file {cert:?} holds no PEM private key (expected a -----BEGIN PRIVATE KEY----- block)")
     );
     let truncated = "-----BEGIN PRIVATE KEY-----\nMIIE-secret-key-body";
     let message = err(&[("SSL", "true"), ("SSL_CERT", &cert), ("SSL_KEY", truncated)]);
-    assert!(message.ends_with("the inline value holds no PEM private key (expected a -----BEGIN PRIVATE KEY----- block)"), "{message}");
+    assert!(
+      message.ends_with("the inline value holds no PEM private key (expected a -----BEGIN PRIVATE KEY----- block)"),
+      "{message}"
+    );
     assert!(!message.contains("secret-key-body"));
     // Good files, and a CA directory (librdkafka reads hashed certificates from it).
     let ca_dir = dir.path().display().to_string();
@@ -539,7 +555,8 @@ mod tests {
     assert!(err(&[("BROKERS", "PLAINTEXT://kafka:9092")]).contains("host:port"));
     assert!(err(&[("BROKERS", " , ")]).contains("host:port"));
     assert!(err(&[("TOPIC", "bad topic")]).contains("Kafka topic name"));
-    assert!(err(&[("DLQ_TOPIC", "bad/dlq")]).contains("N8N_KAFKA_LOGGER_DLQ_TOPIC (option dlqTopic) must be a Kafka topic name"));
+    assert!(err(&[("DLQ_TOPIC", "bad/dlq")])
+      .contains("N8N_KAFKA_LOGGER_DLQ_TOPIC (option dlqTopic) must be a Kafka topic name"));
     assert_eq!(parse(&[]).unwrap().dlq_topic.as_deref(), Some("n8n-executions.dlq"));
     assert_eq!(parse(&[("DLQ_TOPIC", "off")]).unwrap().dlq_topic, None);
     assert!(err(&[("DURABILITY", "paper")]).contains("one of memory, disk"));
@@ -612,7 +629,8 @@ mod tests {
 
   #[test]
   fn the_environment_dimension_falls_back_as_the_fork_read_it() {
-    let env = |pairs: &[(&str, &str)]| Sources::from_env(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
+    let env =
+      |pairs: &[(&str, &str)]| Sources::from_env(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect());
     let environment = |pairs: &[(&str, &str)]| Config::parse(&env(pairs)).unwrap().environment;
     assert_eq!(environment(&[]), "development");
     assert_eq!(environment(&[("ENVIRONMENT", "staging")]), "staging");
@@ -628,7 +646,8 @@ mod tests {
     std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").unwrap();
     let ca = ca.display().to_string();
     let with = |pairs: &[(&str, &str)], extra: &str| {
-      let mut env: HashMap<String, String> = pairs.iter().map(|(k, v)| (format!("{ENV_PREFIX}{k}"), v.to_string())).collect();
+      let mut env: HashMap<String, String> =
+        pairs.iter().map(|(k, v)| (format!("{ENV_PREFIX}{k}"), v.to_string())).collect();
       env.insert("NODE_EXTRA_CA_CERTS".into(), extra.into());
       Config::parse(&Sources::from_env(env)).unwrap()
     };
@@ -639,14 +658,19 @@ mod tests {
     assert!(with(&[], &ca).tls.is_none());
     let missing = with(&[("SSL", "true")], "/nonexistent/extra.pem");
     assert!(missing.tls.unwrap().extra_ca.is_none());
-    assert!(missing.warnings[0].starts_with("NODE_EXTRA_CA_CERTS: cannot read the file \"/nonexistent/extra.pem\""), "{:?}", missing.warnings);
+    assert!(
+      missing.warnings[0].starts_with("NODE_EXTRA_CA_CERTS: cannot read the file \"/nonexistent/extra.pem\""),
+      "{:?}",
+      missing.warnings
+    );
   }
 
   #[test]
   fn message_format_and_key() {
     let c = parse(&[("MESSAGE_FORMAT", "fork"), ("KEY", "message")]).unwrap();
     assert!(c.fork_format && c.key_by_message);
-    assert!(err(&[("MESSAGE_FORMAT", "v1")]).ends_with("N8N_KAFKA_LOGGER_MESSAGE_FORMAT (option messageFormat) must be one of current, fork, got \"v1\""));
+    assert!(err(&[("MESSAGE_FORMAT", "v1")])
+      .ends_with("N8N_KAFKA_LOGGER_MESSAGE_FORMAT (option messageFormat) must be one of current, fork, got \"v1\""));
     assert!(err(&[("KEY", "random")]).contains("one of execution, message"));
   }
 }

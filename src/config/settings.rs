@@ -34,7 +34,10 @@ pub enum Kind {
   Bool,
   Int(Range),
   /// One of `values` in any letter case, or an alias (not shown in `form`) standing for one of them.
-  Choice { values: &'static [&'static str], aliases: &'static [(&'static str, &'static str)] },
+  Choice {
+    values: &'static [&'static str],
+    aliases: &'static [(&'static str, &'static str)],
+  },
   /// Free-form text, checked by the parser in its own way; `form` says how.
   Text,
 }

@@ -24,10 +24,7 @@ impl Sources {
   }
 
   pub(super) fn raw(&self, setting: &Setting) -> Option<&str> {
-    let value = self
-      .options
-      .get(setting.option)
-      .or_else(|| self.env.get(&format!("{ENV_PREFIX}{}", setting.env)))?;
+    let value = self.options.get(setting.option).or_else(|| self.env.get(&format!("{ENV_PREFIX}{}", setting.env)))?;
     let value = value.trim();
     (!value.is_empty()).then_some(value)
   }
@@ -54,7 +51,8 @@ pub(super) fn parse_bool(value: &str) -> Option<bool> {
 
 /// Variables read besides the logger's own: the environment dimension (the fork's NODE_ENV and ENVIRONMENT), the
 /// spool's default folder, and the CA file Node's TLS trusted for the fork.
-const OTHER_ENV: &[&str] = &["NODE_ENV", "ENVIRONMENT", "N8N_USER_FOLDER", "HOME", "USERPROFILE", "NODE_EXTRA_CA_CERTS"];
+const OTHER_ENV: &[&str] =
+  &["NODE_ENV", "ENVIRONMENT", "N8N_USER_FOLDER", "HOME", "USERPROFILE", "NODE_EXTRA_CA_CERTS"];
 
 /// Whether the configuration reads the environment variable `key`: only those are copied out of the environment.
 pub fn is_read(key: &str) -> bool {

@@ -64,7 +64,8 @@ impl Backlog {
   /// the logger then keeps failed events in memory only.
   pub fn open(config: &Config, diag: &Diagnostics, metrics: &Metrics) -> Option<Backlog> {
     let base = config.spool_dir.as_ref()?;
-    let options = SpoolOptions { max_bytes: config.spool_max_bytes, fsync: FsyncPolicy::Manual, ..SpoolOptions::default() };
+    let options =
+      SpoolOptions { max_bytes: config.spool_max_bytes, fsync: FsyncPolicy::Manual, ..SpoolOptions::default() };
     match Spool::open_slot(base, options) {
       Ok((spool, dir)) => {
         let recovery = spool.recovery();
@@ -145,7 +146,11 @@ impl Backlog {
     }
     self.dirty_since.get_or_insert_with(Instant::now);
     if refused > 0 {
-      diag.limited(Level::Error, "spool-full", &format!("spool {} refused {refused} events (full or failing): they are lost", self.dir));
+      diag.limited(
+        Level::Error,
+        "spool-full",
+        &format!("spool {} refused {refused} events (full or failing): they are lost", self.dir),
+      );
     }
     refused
   }
@@ -263,7 +268,10 @@ mod tests {
   use crate::telemetry::StderrSink;
 
   fn backlog(dir: &std::path::Path, max_bytes: u64) -> (Backlog, Diagnostics) {
-    let env = [("N8N_KAFKA_LOGGER_SPOOL_DIR", dir.display().to_string()), ("N8N_KAFKA_LOGGER_SPOOL_MAX_BYTES", max_bytes.to_string())];
+    let env = [
+      ("N8N_KAFKA_LOGGER_SPOOL_DIR", dir.display().to_string()),
+      ("N8N_KAFKA_LOGGER_SPOOL_MAX_BYTES", max_bytes.to_string()),
+    ];
     let config = Config::parse(&Sources::from_env(env.into_iter().map(|(k, v)| (k.to_string(), v)).collect())).unwrap();
     let diag = Diagnostics::new(Box::new(StderrSink), Vec::new());
     (Backlog::open(&config, &diag, &Metrics::new()).expect("spool opens"), diag)
@@ -319,6 +327,10 @@ mod tests {
     let kept = b.spooled as usize;
     assert!(kept > 0 && kept < SPILL_CHUNK, "the cap falls inside the first chunk ({kept} kept)");
     assert_eq!(refused as usize, all.len() - kept);
-    assert_eq!(spooled_ids(&mut b), all[..kept].iter().map(|p| p.message_id.clone()).collect::<Vec<_>>(), "a prefix, in order");
+    assert_eq!(
+      spooled_ids(&mut b),
+      all[..kept].iter().map(|p| p.message_id.clone()).collect::<Vec<_>>(),
+      "a prefix, in order"
+    );
   }
 }

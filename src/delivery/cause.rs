@@ -60,7 +60,9 @@ impl CauseMemory {
       return (kind, message);
     }
     match &self.dns {
-      Some((cause, at)) if now.saturating_duration_since(*at) < CAUSE_MEMORY => (ErrorKind::Dns, format!("{message}: {cause}")),
+      Some((cause, at)) if now.saturating_duration_since(*at) < CAUSE_MEMORY => {
+        (ErrorKind::Dns, format!("{message}: {cause}"))
+      }
       _ => (kind, message),
     }
   }

@@ -13,7 +13,10 @@ use crate::transport::{Purge, Transport};
 impl<T: Transport, C: Clock> Worker<T, C> {
   fn pending_count(&self) -> u64 {
     let spooled = self.backlog.as_ref().map_or(0, |b| b.unacked());
-    self.intake.queue.len() as u64 + self.retry.len() as u64 + self.to_spill.len() as u64 + self.in_flight.total().max(spooled)
+    self.intake.queue.len() as u64
+      + self.retry.len() as u64
+      + self.to_spill.len() as u64
+      + self.in_flight.total().max(spooled)
   }
 
   pub(super) fn answer_flushes(&mut self, now: Instant) {
@@ -69,7 +72,10 @@ impl<T: Transport, C: Clock> Worker<T, C> {
       s.retry_pending = 0;
     });
     for flush in std::mem::take(&mut self.waiters.flushes) {
-      (flush.reply)(FlushResult { delivered: delivered_now(&metrics) - flush.delivered_at_start, pending: self.in_flight.total() });
+      (flush.reply)(FlushResult {
+        delivered: delivered_now(&metrics) - flush.delivered_at_start,
+        pending: self.in_flight.total(),
+      });
     }
     // Answer first: tearing the transport down may take longer than the caller's deadline allows.
     (shutdown.reply)(result);

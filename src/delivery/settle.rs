@@ -83,7 +83,8 @@ impl<T: Transport, C: Clock> Worker<T, C> {
     let was_probe = std::mem::take(&mut pending.probe);
     let at = self.clock.wall_ms();
     pending.first_failure_ms.get_or_insert(at);
-    let appearing = kind == ErrorKind::UnknownTopic && pending.dead_letter.is_none() && self.topic.may_be_appearing(now);
+    let appearing =
+      kind == ErrorKind::UnknownTopic && pending.dead_letter.is_none() && self.topic.may_be_appearing(now);
     if appearing {
       // The cluster answered (a probe succeeded); the record waits a moment for its topic, nothing else does.
       if was_probe {
@@ -92,7 +93,11 @@ impl<T: Transport, C: Clock> Worker<T, C> {
       }
       Counters::add(&metrics.counters.retried, 1);
       let grace = UNKNOWN_TOPIC_GRACE.as_secs();
-      self.intake.diag.limited(Level::Warn, "retry", &format!("topic reported unknown, retrying for up to {grace} s (it may be being created): {message}"));
+      self.intake.diag.limited(
+        Level::Warn,
+        "retry",
+        &format!("topic reported unknown, retrying for up to {grace} s (it may be being created): {message}"),
+      );
       return self.retry(*pending, now, Some(UNKNOWN_TOPIC_PAUSE));
     }
     let permanent = kind.is_permanent();
@@ -107,7 +112,11 @@ impl<T: Transport, C: Clock> Worker<T, C> {
       return self.dead_letter(pending, kind, message, now);
     }
     Counters::add(&metrics.counters.retried, 1);
-    self.intake.diag.limited(Level::Warn, "retry", &format!("delivery failed ({}), will retry: {message}", kind.as_str()));
+    self.intake.diag.limited(
+      Level::Warn,
+      "retry",
+      &format!("delivery failed ({}), will retry: {message}", kind.as_str()),
+    );
     let t = self.breaker.record_failure(now);
     self.log_transition(t);
     self.retry(*pending, now, None);
@@ -122,14 +131,21 @@ impl<T: Transport, C: Clock> Worker<T, C> {
         self.intake.diag.limited(
           Level::Warn,
           "dead-letter",
-          &format!("{} {} failed permanently ({}), sending it to {dlq}: {message}", pending.event_name, pending.message_id, kind.as_str()),
+          &format!(
+            "{} {} failed permanently ({}), sending it to {dlq}: {message}",
+            pending.event_name,
+            pending.message_id,
+            kind.as_str()
+          ),
         );
         pending.dead_letter = Some(Box::new(DeadLetterCause { kind, message, first_failure_ms, last_failure_ms: at }));
         self.send(*pending, now)
       }
       _ => {
         let (kind, message) = match pending.dead_letter.take() {
-          Some(first) => (first.kind, format!("{}; the dead-letter topic failed too ({}): {message}", first.message, kind.as_str())),
+          Some(first) => {
+            (first.kind, format!("{}; the dead-letter topic failed too ({}): {message}", first.message, kind.as_str()))
+          }
           None => (kind, message),
         };
         let counters = &self.intake.metrics.counters;
@@ -139,7 +155,12 @@ impl<T: Transport, C: Clock> Worker<T, C> {
         self.intake.diag.limited(
           Level::Error,
           "permanent-failure",
-          &format!("{} {} {whereto} after a permanent failure ({}): {message}", pending.event_name, pending.message_id, kind.as_str()),
+          &format!(
+            "{} {} {whereto} after a permanent failure ({}): {message}",
+            pending.event_name,
+            pending.message_id,
+            kind.as_str()
+          ),
         );
         if let (Some(backlog), Some(pos)) = (&mut self.backlog, pending.spool_pos) {
           backlog.acknowledge(pos);

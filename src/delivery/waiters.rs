@@ -59,7 +59,9 @@ impl Waiters {
   pub fn take(&mut self, command: Command, delivered: u64) {
     match command {
       Command::Flush { deadline, reply } => self.flushes.push(Flush { deadline, delivered_at_start: delivered, reply }),
-      Command::Shutdown { deadline, reply } => self.shutdown = Some(Shutdown { deadline, delivered_at_start: delivered, reply }),
+      Command::Shutdown { deadline, reply } => {
+        self.shutdown = Some(Shutdown { deadline, delivered_at_start: delivered, reply })
+      }
     }
   }
 

@@ -17,7 +17,7 @@ use super::in_flight::InFlight;
 use super::retry::RetryQueue;
 use super::waiters::{Command, Reply, Waiters};
 use super::wake::{next_wake, park, Wake, WakeInputs};
-use crate::config::{ConfigError, Config};
+use crate::config::{Config, ConfigError};
 use crate::event::{EventKind, ExecutionInput};
 use crate::intake::Intake;
 use crate::telemetry::{Counters, Level, Metrics};

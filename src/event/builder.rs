@@ -31,11 +31,8 @@ const MINIMAL: Limits = Limits { stack: 512, message: 256, text: 64, tags: 5, ta
 
 /// Context Suite keys match `^[a-z_][a-z0-9_]*$`; caller keys are folded into that form.
 pub fn snake_key(key: &str) -> String {
-  let mut out: String = key
-    .chars()
-    .take(64)
-    .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
-    .collect();
+  let mut out: String =
+    key.chars().take(64).map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' }).collect();
   if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) {
     out.insert(0, '_');
   }
@@ -452,7 +449,6 @@ mod tests {
     assert_ne!(prepare(&started, &ctx(), 1).message_id, a.message_id);
   }
 
-
   #[test]
   fn retries_users_and_parents_are_linked() {
     let mut i = finished("error");
@@ -494,12 +490,16 @@ mod tests {
   fn control_characters_that_escape_to_six_bytes_still_fit() {
     let ansi = "\u{1}\u{1b}[31m".repeat(20_000);
     let mut i = finished("error");
-    i.error = Some(Box::new(ErrorInput { message: Some(ansi.clone()), stack: Some(ansi.clone()), ..Default::default() }));
+    i.error =
+      Some(Box::new(ErrorInput { message: Some(ansi.clone()), stack: Some(ansi.clone()), ..Default::default() }));
     i.workflow_name = Some(ansi.clone());
     i.tags = vec![ansi.clone(); 100];
     i.trigger_node = Some(ansi.clone());
     i.retry_of = Some(ansi.clone());
-    i.extras = Some(Box::new(Extras { dimensions: (0..100).map(|n| (format!("k{n}"), ansi.clone())).collect(), ..Default::default() }));
+    i.extras = Some(Box::new(Extras {
+      dimensions: (0..100).map(|n| (format!("k{n}"), ansi.clone())).collect(),
+      ..Default::default()
+    }));
     let event = prepare(&i, &ctx(), 0);
     assert!(event.payload.len() < MAX_EVENT_BYTES, "{}", event.payload.len());
   }
@@ -546,7 +546,11 @@ mod tests {
     i.node_count = Some(7.0);
     i.tags = vec!["a".into(), "é".into()];
     i.user_id = Some("u-1".into());
-    i.error = Some(Box::new(ErrorInput { message: Some("boom\u{1}".into()), name: Some("NodeOperationError".into()), ..Default::default() }));
+    i.error = Some(Box::new(ErrorInput {
+      message: Some("boom\u{1}".into()),
+      name: Some("NodeOperationError".into()),
+      ..Default::default()
+    }));
     let expected = r#"{"type":"track","event":"Workflow Failed","messageId":"cb13d01d-1b5b-5193-9e2f-15958a19766a","timestamp":"2023-11-14T22:13:21.500Z","sentAt":"2023-11-14T22:13:22.000Z","userId":"u-1","properties":{"workflow_id":"wf-1","workflow_name":"My \"flow\"\n","execution_id":"42","started_at":"2023-11-14T22:13:20.000Z","finished_at":"2023-11-14T22:13:21.500Z","error_message":"boom\u0001","instance_id":"inst-1"},"dimensions":{"execution_mode":"webhook","status":"error","trigger_type":"webhook","workflow_name":"My \"flow\"\n","n8n_version":"2.8.4","instance_type":"main","environment":"test","error_type":"NodeOperationError"},"metrics":{"duration_ms":1500,"node_count":7},"flags":{"is_manual_execution":false,"is_retry":false,"is_sub_execution":false},"tags":["a","é"],"involves":[{"role":"WorkflowExecution","entity_type":"WorkflowExecution","id":"42","id_type":"n8n"},{"role":"Workflow","entity_type":"Workflow","id":"wf-1","id_type":"n8n","label":"My \"flow\"\n"},{"role":"Initiator","entity_type":"Person","id":"u-1","id_type":"n8n"}],"context":{"app":{"name":"n8n","version":"2.8.4"},"library":{"name":"n8n-kafka-execution-logger","version":"VERSION"}}}"#;
     let payload = prepare(&i, &ctx(), 1_700_000_002_000).payload;
     assert_eq!(String::from_utf8(payload).unwrap(), expected.replace("VERSION", LIBRARY_VERSION));
@@ -667,10 +671,7 @@ mod tests {
   #[test]
   fn fork_format_never_writes_a_key_twice() {
     let mut i = finished("success");
-    i.extras = Some(Box::new(Extras {
-      dimensions: vec![("version".into(), "caller".into())],
-      ..Default::default()
-    }));
+    i.extras = Some(Box::new(Extras { dimensions: vec![("version".into(), "caller".into())], ..Default::default() }));
     let text = String::from_utf8(prepare(&i, &fork_ctx(), 0).payload).unwrap();
     let dimensions = text.split("\"dimensions\":{").nth(1).and_then(|rest| rest.split('}').next()).unwrap();
     assert_eq!(dimensions.matches("\"version\"").count(), 1, "{text}");
@@ -694,7 +695,8 @@ mod tests {
   #[test]
   #[ignore = "a measurement, not a check"]
   fn prepare_cost() {
-    let mut i = ExecutionInput::new(EventKind::Finished, "1000042".into(), "Xk3pQ9vLm2NwT7a2".into(), 1_700_000_009_000);
+    let mut i =
+      ExecutionInput::new(EventKind::Finished, "1000042".into(), "Xk3pQ9vLm2NwT7a2".into(), 1_700_000_009_000);
     i.workflow_name = Some("Sync orders to the warehouse".into());
     i.mode = Some("webhook".into());
     i.status = Some("success".into());

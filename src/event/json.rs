@@ -38,7 +38,8 @@ fn needs_escape(w: u64) -> bool {
   const HIGH: u64 = 0x8080_8080_8080_8080;
   let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
   // Bytes below 0x20 (bytes >= 0x80 are excluded by `!w`), and bytes equal to '"' or '\\'.
-  (w.wrapping_sub(ONES * 0x20) & !w & HIGH) | has_zero(w ^ (ONES * b'"' as u64)) | has_zero(w ^ (ONES * b'\\' as u64)) != 0
+  (w.wrapping_sub(ONES * 0x20) & !w & HIGH) | has_zero(w ^ (ONES * b'"' as u64)) | has_zero(w ^ (ONES * b'\\' as u64))
+    != 0
 }
 
 impl Json {

@@ -10,19 +10,19 @@ use napi::bindgen_prelude::{Array, Env, JsObjectValue, JsValue, Object, ToNapiVa
 use napi::{Error, Result, ValueType};
 use napi_derive::napi;
 
-use crate::config::{is_configured, sources, Config, ConfigError, Sources};
-use crate::telemetry::{LogSink, StderrSink};
-use crate::event::EventKind;
 use super::errors::Failure;
 use super::fast_log;
 use super::js_input::Reader;
 use super::js_logger::JsLoggerSink;
 use super::raw::{self, cast};
+use crate::config::settings::{ENV_PREFIX, SETTINGS};
+use crate::config::{is_configured, sources, Config, ConfigError, Sources};
+use crate::delivery::{FlushResult, ShutdownResult};
+use crate::event::EventKind;
 use crate::logger::Logger;
 use crate::packed::Queued;
-use crate::config::settings::{ENV_PREFIX, SETTINGS};
+use crate::telemetry::{LogSink, StderrSink};
 use crate::{spool, tools};
-use crate::delivery::{FlushResult, ShutdownResult};
 
 #[napi(object, js_name = "FlushResult")]
 pub struct JsFlushResult {
@@ -74,7 +74,10 @@ fn env_map(env: &Env, source: Option<Unknown>) -> Result<HashMap<String, String>
 }
 
 /// Splits the options object into configuration text, librdkafka passthrough and the logger sink.
-fn read_options(options: Option<Unknown>, sources: &mut Sources) -> Result<std::result::Result<Option<JsLoggerSink>, ConfigError>> {
+fn read_options(
+  options: Option<Unknown>,
+  sources: &mut Sources,
+) -> Result<std::result::Result<Option<JsLoggerSink>, ConfigError>> {
   let Some(options) = options else { return Ok(Ok(None)) };
   match options.get_type()? {
     ValueType::Undefined | ValueType::Null => return Ok(Ok(None)),
@@ -199,7 +202,10 @@ pub struct TopicRead {
 }
 
 /// Reads a topic (from `sinceMs`, up to its end when the read began) with the logger's connection settings.
-#[napi(ts_args_type = "options: KafkaLoggerOptions | undefined, query: ReadTopicQuery", ts_return_type = "Promise<TopicRead>")]
+#[napi(
+  ts_args_type = "options: KafkaLoggerOptions | undefined, query: ReadTopicQuery",
+  ts_return_type = "Promise<TopicRead>"
+)]
 pub fn read_topic<'env>(env: &'env Env, options: Option<Unknown>, query: ReadTopicQuery) -> Result<Object<'env>> {
   let config = tool_config(env, options)?;
   on_thread(env, move || {
@@ -254,7 +260,8 @@ pub fn produce_records<'env>(
         timestamp: r.timestamp.map(|t| t as i64),
       })
       .collect();
-    let produced = tools::produce(&config, &topic, &outgoing, Duration::from_millis(timeout_ms.unwrap_or(30_000) as u64))?;
+    let produced =
+      tools::produce(&config, &topic, &outgoing, Duration::from_millis(timeout_ms.unwrap_or(30_000) as u64))?;
     Ok(ProduceResult { delivered: produced.delivered as f64, errors: produced.errors })
   })
 }
@@ -313,7 +320,13 @@ impl KafkaExecutionLogger {
   /// A logger configured from `env` (default `process.env`) alone, plus optional non-Kafka options such as `logger`.
   #[napi(factory, ts_args_type = "env?: Record<string, string | undefined>, options?: KafkaLoggerOptions")]
   pub fn from_env(env: Env, env_source: Option<Unknown>, options: Option<Unknown>) -> Result<Self> {
-    Ok(Self { logger: build(&env, Some(env_source).flatten().filter(|v| v.get_type().is_ok_and(|t| t == ValueType::Object)), options)? })
+    Ok(Self {
+      logger: build(
+        &env,
+        Some(env_source).flatten().filter(|v| v.get_type().is_ok_and(|t| t == ValueType::Object)),
+        options,
+      )?,
+    })
   }
 
   /// True when N8N_KAFKA_LOGGER_ENABLED is "true" (any letter case); without BROKERS it logs to localhost:9092.
@@ -395,7 +408,8 @@ impl KafkaExecutionLogger {
     self.logger.flush(
       timeout,
       Box::new(move |r: FlushResult| {
-        deferred.resolve(Box::new(move |_| Ok(JsFlushResult { delivered: r.delivered as f64, pending: r.pending as f64 })))
+        deferred
+          .resolve(Box::new(move |_| Ok(JsFlushResult { delivered: r.delivered as f64, pending: r.pending as f64 })))
       }),
     );
     Ok(promise)

@@ -24,8 +24,8 @@ use napi::sys;
 use super::raw::{Env, Value};
 use crate::event::rules::{self, Rejection};
 use crate::event::EventKind;
-use crate::packed::{self, capped, PackedInput, Queued, SLOT_COUNT};
 use crate::intake::Intake;
+use crate::packed::{self, capped, PackedInput, Queued, SLOT_COUNT};
 
 /// The most tags either reader takes; fast_log.js stops at the same count.
 pub const MAX_TAGS: usize = 100;

@@ -8,8 +8,8 @@ use super::fast_log::MAX_TAGS;
 use super::raw::{Env, Value, ValueKind};
 use crate::event::rules::{self, Rejection};
 use crate::event::{ErrorInput, EventKind, ExecutionInput, Extras, NodeInput, NodePhase};
-use crate::time::now_ms;
 use crate::packed::{MAX_STACK_BYTES, MAX_TEXT_BYTES};
+use crate::time::now_ms;
 
 use napi::sys::ValueType as T;
 
@@ -114,11 +114,13 @@ impl Reader {
       return Err("tags must be an array of strings".into());
     }
     let items = self.array_items(value, MAX_TAGS as u32)?;
-    Ok(items
-      .into_iter()
-      .filter(|item| self.type_of(*item) == T::napi_string)
-      .filter_map(|item| self.string_value(item, MAX_TEXT_BYTES).ok())
-      .collect())
+    Ok(
+      items
+        .into_iter()
+        .filter(|item| self.type_of(*item) == T::napi_string)
+        .filter_map(|item| self.string_value(item, MAX_TEXT_BYTES).ok())
+        .collect(),
+    )
   }
 
   fn error(&self, object: Value) -> Result<Option<Box<ErrorInput>>, Rejection> {

@@ -75,9 +75,8 @@ impl Env {
   pub fn string_into(self, value: Value, buffer: &mut [u8]) -> Option<usize> {
     let mut written = 0usize;
     // SAFETY: valid env and handle (module invariant); V8 writes at most `buffer.len()` bytes into `buffer`.
-    let status = unsafe {
-      sys::napi_get_value_string_utf8(self.0, value, buffer.as_mut_ptr().cast(), buffer.len(), &mut written)
-    };
+    let status =
+      unsafe { sys::napi_get_value_string_utf8(self.0, value, buffer.as_mut_ptr().cast(), buffer.len(), &mut written) };
     ok(status).then_some(written)
   }
 
@@ -182,8 +181,7 @@ impl Env {
     let mut argument = ptr::null_mut();
     let mut data = ptr::null_mut();
     // SAFETY: valid env (module invariant) and the `info` of the callback running now; room for one argument.
-    let status =
-      unsafe { sys::napi_get_cb_info(self.0, info, &mut argc, &mut argument, ptr::null_mut(), &mut data) };
+    let status = unsafe { sys::napi_get_cb_info(self.0, info, &mut argc, &mut argument, ptr::null_mut(), &mut data) };
     (ok(status) && argc >= 1).then_some((argument, data))
   }
 

@@ -48,8 +48,10 @@ impl fmt::Display for SpoolError {
           None => "pid unknown".to_string(),
         };
         if let Some(host) = host {
-          who = format!("{who} on host {host}; a slot claimed by another machine is left to it, delete its \
-                         spool.lock once that machine is gone for good");
+          who = format!(
+            "{who} on host {host}; a slot claimed by another machine is left to it, delete its \
+                         spool.lock once that machine is gone for good"
+          );
         }
         write!(
           f,

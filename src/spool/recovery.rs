@@ -430,13 +430,26 @@ mod tests {
   enum OneDamage {
     None,
     /// Bits of one byte of a frame (header or body).
-    Flip { frame: usize, at: usize, mask: u8 },
+    Flip {
+      frame: usize,
+      at: usize,
+      mask: u8,
+    },
     /// Bits of one byte of a frame's length field.
-    FlipLength { frame: usize, byte: usize, mask: u8 },
+    FlipLength {
+      frame: usize,
+      byte: usize,
+      mask: u8,
+    },
     /// The file cut at a byte.
-    Truncate { at: usize },
+    Truncate {
+      at: usize,
+    },
     /// The first bytes of one more frame (a write cut short), or zeros (a power loss).
-    TornAppend { keep: usize, zeros: bool },
+    TornAppend {
+      keep: usize,
+      zeros: bool,
+    },
   }
 
   fn one_damage() -> impl Strategy<Value = OneDamage> {

@@ -5,7 +5,8 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 
 /// Upper bounds (ms) of the cumulative latency buckets, Prometheus style.
-pub const LATENCY_BUCKETS_MS: &[f64] = &[1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 30000.0];
+pub const LATENCY_BUCKETS_MS: &[f64] =
+  &[1.0, 2.5, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0, 30000.0];
 
 /// Latency over the last one to two minutes (two rotating windows) plus cumulative buckets.
 pub(super) struct Latency {

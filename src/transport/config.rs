@@ -4,8 +4,8 @@
 use rdkafka::config::ClientConfig;
 use rdkafka::error::KafkaError;
 
-use crate::config::{describe, Config, ConfigError, Pem, RDKAFKA_OPTION_HINT};
 use crate::config::settings::{self, Setting};
+use crate::config::{describe, Config, ConfigError, Pem, RDKAFKA_OPTION_HINT};
 
 fn set_pem(client: &mut ClientConfig, pem: &Option<Pem>, location: &str, inline: &str) {
   match pem {
@@ -118,10 +118,15 @@ pub(super) fn config_error(config: &Config, error: KafkaError) -> ConfigError {
 /// set that property and the passthrough did not override it.
 fn tls_setting(config: &Config, text: &str) -> Option<&'static Setting> {
   let tls = config.tls.as_ref()?;
-  let files = [("ssl.ca.", "SSL_CA", &tls.ca), ("ssl.certificate.", "SSL_CERT", &tls.cert), ("ssl.key.", "SSL_KEY", &tls.key)];
+  let files =
+    [("ssl.ca.", "SSL_CA", &tls.ca), ("ssl.certificate.", "SSL_CERT", &tls.cert), ("ssl.key.", "SSL_KEY", &tls.key)];
   let (prefix, name, _) = files.into_iter().find(|(prefix, _, pem)| pem.is_some() && text.starts_with(prefix))?;
   let overridden = config.rdkafka.iter().any(|(key, _)| key.starts_with(prefix));
-  if overridden { None } else { settings::find(name) }
+  if overridden {
+    None
+  } else {
+    settings::find(name)
+  }
 }
 
 /// Checks every property with librdkafka without starting a client (no threads, no network).

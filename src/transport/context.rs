@@ -44,7 +44,9 @@ impl LoggerContext {
 impl ClientContext for LoggerContext {
   fn log(&self, level: RDKafkaLogLevel, fac: &str, message: &str) {
     let level = match level {
-      RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical | RDKafkaLogLevel::Error => Level::Error,
+      RDKafkaLogLevel::Emerg | RDKafkaLogLevel::Alert | RDKafkaLogLevel::Critical | RDKafkaLogLevel::Error => {
+        Level::Error
+      }
       RDKafkaLogLevel::Warning => Level::Warn,
       _ => return,
     };

@@ -20,10 +20,18 @@ pub use record::{DeadLetterCause, Pending};
 /// What the worker learns from the client, in the order it happened.
 pub enum Report {
   Delivered(Box<Pending>),
-  Failed { pending: Box<Pending>, kind: ErrorKind, message: String },
+  Failed {
+    pending: Box<Pending>,
+    kind: ErrorKind,
+    message: String,
+  },
   /// A client-level error (all brokers down, authentication, TLS...), not tied to one record. `summary`: the
   /// "n/m brokers are down" that follows a broker's own failure and names no cause.
-  ClientError { kind: ErrorKind, message: String, summary: bool },
+  ClientError {
+    kind: ErrorKind,
+    message: String,
+    summary: bool,
+  },
 }
 
 /// Which records to take back from the client; they settle as `Purged` failures.

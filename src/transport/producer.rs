@@ -31,8 +31,9 @@ pub struct RdkafkaTransport {
 impl RdkafkaTransport {
   /// The producer for `config`; its reports wake the calling thread, which must be the one that polls it.
   pub fn open(config: &Config, metrics: Arc<Metrics>, diag: Arc<Diagnostics>) -> Result<RdkafkaTransport, ConfigError> {
-    let producer: Producer =
-      client_config(config).create_with_context(LoggerContext::new(metrics, diag)).map_err(|e| config_error(config, e))?;
+    let producer: Producer = client_config(config)
+      .create_with_context(LoggerContext::new(metrics, diag))
+      .map_err(|e| config_error(config, e))?;
     Ok(RdkafkaTransport {
       wakeup: ReportWakeup::for_current_thread(&producer),
       producer,
@@ -73,7 +74,9 @@ fn record<'a>(pending: &'a Pending, topic: &'a str, dlq_topic: &'a str) -> BaseR
 impl Transport for RdkafkaTransport {
   #[inline]
   fn send(&mut self, pending: &Pending) -> Result<(), SendError> {
-    let Err((error, _record)) = self.producer.send(record(pending, &self.topic, &self.dlq_topic)) else { return Ok(()) };
+    let Err((error, _record)) = self.producer.send(record(pending, &self.topic, &self.dlq_topic)) else {
+      return Ok(());
+    };
     let code = error.rdkafka_error_code().unwrap_or(RDKafkaErrorCode::Fail);
     if code == RDKafkaErrorCode::QueueFull {
       return Err(SendError::QueueFull);

@@ -38,11 +38,20 @@ fn cpu_ms() -> f64 {
   (u.utime.sec + u.stime.sec) as f64 * 1000.0 + (u.utime.usec + u.stime.usec) as f64 / 1000.0
 }
 #[repr(C)]
-struct Timeval { sec: i64, usec: i64 }
+struct Timeval {
+  sec: i64,
+  usec: i64,
+}
 #[repr(C)]
 #[allow(non_camel_case_types)]
-struct libc_rusage { utime: Timeval, stime: Timeval, rest: [i64; 14] }
-extern "C" { fn getrusage(who: i32, usage: *mut libc_rusage) -> i32; }
+struct libc_rusage {
+  utime: Timeval,
+  stime: Timeval,
+  rest: [i64; 14],
+}
+extern "C" {
+  fn getrusage(who: i32, usage: *mut libc_rusage) -> i32;
+}
 
 fn arg(name: &str, default: &str) -> String {
   let args: Vec<String> = std::env::args().collect();
@@ -55,11 +64,22 @@ fn main() {
   let rate: f64 = arg("--rate", "0").parse().unwrap();
   let warmup = Duration::from_secs_f64(arg("--warmup", "1").parse().unwrap());
   let duration = Duration::from_secs_f64(arg("--duration", "6").parse().unwrap());
-  let payloads: Vec<(String, String)> = std::io::BufReader::new(std::fs::File::open(arg("--payloads", "payloads.tsv")).unwrap())
-    .lines()
-    .map(|l| { let l = l.unwrap(); let (k, v) = l.split_once('\t').unwrap(); (k.to_string(), v.to_string()) })
-    .collect();
-  let ctx = Ctx { acked: AtomicU64::new(0), failed: AtomicU64::new(0), start: Instant::now(), recording: false.into(), latencies_us: Mutex::new(Vec::new()) };
+  let payloads: Vec<(String, String)> =
+    std::io::BufReader::new(std::fs::File::open(arg("--payloads", "payloads.tsv")).unwrap())
+      .lines()
+      .map(|l| {
+        let l = l.unwrap();
+        let (k, v) = l.split_once('\t').unwrap();
+        (k.to_string(), v.to_string())
+      })
+      .collect();
+  let ctx = Ctx {
+    acked: AtomicU64::new(0),
+    failed: AtomicU64::new(0),
+    start: Instant::now(),
+    recording: false.into(),
+    latencies_us: Mutex::new(Vec::new()),
+  };
   let producer: ThreadedProducer<Ctx> = ClientConfig::new()
     .set("bootstrap.servers", &brokers)
     .set("acks", "all")
@@ -77,14 +97,19 @@ fn main() {
       .insert(Header { key: "content-type", value: Some("application/json") })
       .insert(Header { key: "event", value: Some("Workflow Completed") })
       .insert(Header { key: "message-id", value: Some(key.as_str()) });
-    let rec = BaseRecord::with_opaque_to(&topic, Box::new(Instant::now())).key(key.as_str()).payload(value.as_str()).headers(headers);
+    let rec = BaseRecord::with_opaque_to(&topic, Box::new(Instant::now()))
+      .key(key.as_str())
+      .payload(value.as_str())
+      .headers(headers);
     match producer.send(rec) {
       Ok(()) => return,
       Err(_) => std::thread::sleep(Duration::from_micros(200)), // local queue full: wait for acks
     }
   };
   send(0);
-  while c.acked.load(Ordering::Relaxed) < 1 && c.start.elapsed() < Duration::from_secs(30) { std::thread::sleep(Duration::from_millis(5)); }
+  while c.acked.load(Ordering::Relaxed) < 1 && c.start.elapsed() < Duration::from_secs(30) {
+    std::thread::sleep(Duration::from_millis(5));
+  }
   let mut sent = 1u64;
   let t0 = Instant::now();
   let mut m0: Option<(Instant, u64, u64, f64)> = None;
@@ -96,10 +121,16 @@ fn main() {
     }
     if rate > 0.0 {
       let due = 1 + (t0.elapsed().as_secs_f64() * rate) as u64;
-      while sent < due { send(sent); sent += 1; }
+      while sent < due {
+        send(sent);
+        sent += 1;
+      }
       std::thread::sleep(Duration::from_micros(500));
     } else {
-      for _ in 0..1000 { send(sent); sent += 1; }
+      for _ in 0..1000 {
+        send(sent);
+        sent += 1;
+      }
     }
   }
   let (t_m0, sent0, acked0, cpu0) = m0.unwrap();
@@ -109,7 +140,13 @@ fn main() {
   producer.flush(Duration::from_secs(30)).ok();
   let mut lat = c.latencies_us.lock().unwrap().clone();
   lat.sort_unstable();
-  let q = |p: f64| if lat.is_empty() { f64::NAN } else { lat[((p * lat.len() as f64) as usize).min(lat.len() - 1)] as f64 / 1000.0 };
+  let q = |p: f64| {
+    if lat.is_empty() {
+      f64::NAN
+    } else {
+      lat[((p * lat.len() as f64) as usize).min(lat.len() - 1)] as f64 / 1000.0
+    }
+  };
   let events = (sent1 - sent0) as f64;
   println!(
     "{{\"client\":\"rust-ceiling\",\"scenario\":\"load\",\"rate\":{rate},\"secs\":{secs:.3},\"sent\":{events},\"sentRate\":{:.1},\"ackedRate\":{:.1},\"procCpuMsPer100k\":{:.1},\"procCpuPct\":{:.1},\"latencyMs\":{{\"p50\":{:.3},\"p99\":{:.3},\"n\":{}}},\"failed\":{}}}",

@@ -18,7 +18,9 @@ use rand::{Rng, RngCore, SeedableRng};
 
 fn usage() -> ExitCode {
   let names: Vec<&str> = fuzz_harness::TARGETS.iter().map(|(n, _)| *n).collect();
-  eprintln!("usage: stable-fuzz run <target> [--seconds N] [--seed N] [--max-len BYTES] [--corpus DIR] [--artifacts DIR]");
+  eprintln!(
+    "usage: stable-fuzz run <target> [--seconds N] [--seed N] [--max-len BYTES] [--corpus DIR] [--artifacts DIR]"
+  );
   eprintln!("       stable-fuzz replay <target> <file or dir>...");
   eprintln!("targets: {}", names.join(", "));
   ExitCode::from(2)
@@ -151,7 +153,11 @@ fn main() -> ExitCode {
         }
       }
       println!("stable-fuzz replay {name}: {} inputs, {failed} failed", paths.len());
-      if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+      if failed > 0 {
+        ExitCode::FAILURE
+      } else {
+        ExitCode::SUCCESS
+      }
     }
     "run" => {
       let mut seconds = 20u64;
@@ -171,8 +177,7 @@ fn main() -> ExitCode {
           _ => return usage(),
         }
       }
-      let seeds: Vec<Vec<u8>> =
-        corpus.iter().flat_map(|c| files(c)).filter_map(|p| std::fs::read(p).ok()).collect();
+      let seeds: Vec<Vec<u8>> = corpus.iter().flat_map(|c| files(c)).filter_map(|p| std::fs::read(p).ok()).collect();
       println!(
         "stable-fuzz run {name}: {seconds} s, seed {seed}, max-len {max_len}, {} corpus inputs to mutate",
         seeds.len()
@@ -186,7 +191,10 @@ fn main() -> ExitCode {
         runs += 1;
         if let Some(message) = run_one(target, data, &last_panic) {
           let path = save(&artifacts, name, data);
-          println!("stable-fuzz {name}: FAILED on a corpus input after {runs} runs: {message}\n  saved to {}", path.display());
+          println!(
+            "stable-fuzz {name}: FAILED on a corpus input after {runs} runs: {message}\n  saved to {}",
+            path.display()
+          );
           return ExitCode::FAILURE;
         }
       }

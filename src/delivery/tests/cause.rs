@@ -20,7 +20,8 @@ fn a_dns_failure_explains_the_following_all_brokers_down() {
     (e.kind, e.message)
   };
   assert_eq!(down(&mut cause), (ErrorKind::Network, "1/1 brokers are down".into()));
-  let resolve = "no-such-host.invalid:9092/bootstrap: Failed to resolve 'no-such-host.invalid:9092': Name or service not known";
+  let resolve =
+    "no-such-host.invalid:9092/bootstrap: Failed to resolve 'no-such-host.invalid:9092': Name or service not known";
   let e = explain(&mut cause, ErrorKind::Dns, resolve, false, t);
   assert_eq!((e.kind, e.message.as_str()), (ErrorKind::Dns, resolve));
   assert_eq!(down(&mut cause), (ErrorKind::Dns, format!("1/1 brokers are down: {resolve}")));
@@ -47,7 +48,11 @@ fn a_specific_cause_is_not_recorded_over_for_30_s() {
     let t = Instant::now();
     assert!(explain(&mut cause, first, "first", false, t).record);
     let later = t + std::time::Duration::from_secs(secs);
-    assert_eq!(explain(&mut cause, second, "second", false, later).record, recorded, "{first:?} then {second:?} after {secs} s");
+    assert_eq!(
+      explain(&mut cause, second, "second", false, later).record,
+      recorded,
+      "{first:?} then {second:?} after {secs} s"
+    );
     let kept = if recorded { (second, "second") } else { (first, "first") };
     assert_eq!(cause.last(), Some(kept), "{first:?} then {second:?}");
   }

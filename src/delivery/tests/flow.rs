@@ -15,10 +15,18 @@ fn no_more_than_the_cap_is_in_flight() {
     assert_eq!(r.in_flight(), first, "cap {cap}, batch {batch}");
     r.log(3);
     r.settle();
-    assert_eq!((r.in_flight(), r.intake.queue.len()), ((first + 3).min(cap), (first + 3).saturating_sub(cap)), "cap {cap}");
+    assert_eq!(
+      (r.in_flight(), r.intake.queue.len()),
+      ((first + 3).min(cap), (first + 3).saturating_sub(cap)),
+      "cap {cap}"
+    );
     r.deliver(Some(2));
     r.settle();
-    assert_eq!((r.in_flight(), r.intake.queue.len()), ((first + 1).min(cap), (first + 1).saturating_sub(cap)), "cap {cap}: room again");
+    assert_eq!(
+      (r.in_flight(), r.intake.queue.len()),
+      ((first + 1).min(cap), (first + 1).saturating_sub(cap)),
+      "cap {cap}: room again"
+    );
   }
 }
 

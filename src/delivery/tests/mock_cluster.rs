@@ -15,11 +15,15 @@ use crate::transport::RdkafkaTransport;
 
 const TOPIC: &str = "executions";
 
-fn worker<C: rdkafka::client::ClientContext>(mock: &MockCluster<'static, C>, settings: &[(&str, &str)]) -> Worker<RdkafkaTransport> {
+fn worker<C: rdkafka::client::ClientContext>(
+  mock: &MockCluster<'static, C>,
+  settings: &[(&str, &str)],
+) -> Worker<RdkafkaTransport> {
   mock.create_topic(TOPIC, 1, 1).unwrap();
   mock.create_topic("executions.dlq", 1, 1).unwrap();
   let brokers = mock.bootstrap_servers();
-  let mut all = vec![("BROKERS", brokers.as_str()), ("TOPIC", TOPIC), ("QUEUE_FLUSH_INTERVAL", "50"), ("TIMEOUT_SEND", "1000")];
+  let mut all =
+    vec![("BROKERS", brokers.as_str()), ("TOPIC", TOPIC), ("QUEUE_FLUSH_INTERVAL", "50"), ("TIMEOUT_SEND", "1000")];
   all.extend_from_slice(settings);
   let (intake, _) = intake(&all);
   intake.queue.register_worker();
@@ -29,7 +33,11 @@ fn worker<C: rdkafka::client::ClientContext>(mock: &MockCluster<'static, C>, set
 }
 
 /// Runs the loop until `done` or `within`; true when done.
-fn run_until(w: &mut Worker<RdkafkaTransport>, within: Duration, done: impl Fn(&Worker<RdkafkaTransport>) -> bool) -> bool {
+fn run_until(
+  w: &mut Worker<RdkafkaTransport>,
+  within: Duration,
+  done: impl Fn(&Worker<RdkafkaTransport>) -> bool,
+) -> bool {
   let end = Instant::now() + within;
   while Instant::now() < end {
     w.step();
@@ -40,7 +48,10 @@ fn run_until(w: &mut Worker<RdkafkaTransport>, within: Duration, done: impl Fn(&
   false
 }
 
-fn count(w: &Worker<RdkafkaTransport>, pick: impl Fn(&crate::telemetry::Counters) -> &std::sync::atomic::AtomicU64) -> u64 {
+fn count(
+  w: &Worker<RdkafkaTransport>,
+  pick: impl Fn(&crate::telemetry::Counters) -> &std::sync::atomic::AtomicU64,
+) -> u64 {
   Counters::get(pick(&w.intake.metrics.counters))
 }
 
@@ -49,7 +60,11 @@ fn events_are_delivered_through_the_mock_cluster() {
   let mock = MockCluster::new(1).unwrap();
   let mut w = worker(&mock, &[]);
   log(&w.intake, 1, 200, crate::time::now_ms());
-  assert!(run_until(&mut w, Duration::from_secs(20), |w| count(w, |c| &c.delivered) == 200), "delivered {}", count(&w, |c| &c.delivered));
+  assert!(
+    run_until(&mut w, Duration::from_secs(20), |w| count(w, |c| &c.delivered) == 200),
+    "delivered {}",
+    count(&w, |c| &c.delivered)
+  );
   assert!(w.idle());
 }
 
@@ -75,10 +90,15 @@ fn an_outage_opens_the_breaker_and_a_probe_closes_it_when_the_broker_is_back() {
   log(&w.intake, 2, 10, crate::time::now_ms());
   assert!(run_until(&mut w, Duration::from_secs(20), |w| w.breaker.state() == BreakerState::Open), "the breaker opens");
   mock.broker_up(1).unwrap();
-  assert!(run_until(&mut w, Duration::from_secs(30), |w| count(w, |c| &c.delivered) == 11), "delivered {}", count(&w, |c| &c.delivered));
+  assert!(
+    run_until(&mut w, Duration::from_secs(30), |w| count(w, |c| &c.delivered) == 11),
+    "delivered {}",
+    count(&w, |c| &c.delivered)
+  );
   // Records librdkafka held through the outage may land while the breaker is still open; the next event probes.
   log(&w.intake, 12, 1, crate::time::now_ms());
-  let closed = |w: &Worker<RdkafkaTransport>| count(w, |c| &c.delivered) == 12 && w.breaker.state() == BreakerState::Closed;
+  let closed =
+    |w: &Worker<RdkafkaTransport>| count(w, |c| &c.delivered) == 12 && w.breaker.state() == BreakerState::Closed;
   assert!(run_until(&mut w, Duration::from_secs(30), closed), "the probe closes the breaker");
   assert_eq!(count(&w, |c| &c.failed) + count(&w, |c| &c.dropped), 0);
 }

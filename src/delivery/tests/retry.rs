@@ -9,7 +9,8 @@ use crate::transport::ErrorKind;
 #[test]
 fn failed_records_are_resent_in_acceptance_order_before_new_events() {
   // (which of e1..e4 fail, reports in reverse order)
-  let rows: &[(&[usize], bool)] = &[(&[0, 1, 2, 3], false), (&[1], false), (&[0, 2], false), (&[0, 1, 2, 3], true), (&[1, 3], true)];
+  let rows: &[(&[usize], bool)] =
+    &[(&[0, 1, 2, 3], false), (&[1], false), (&[0, 2], false), (&[0, 1, 2, 3], true), (&[1, 3], true)];
   for (failing, reversed) in rows {
     let mut r = rig(&[("CB_FAILURE_THRESHOLD", "100")]);
     let keys = r.log(4);

@@ -125,10 +125,16 @@ pub struct Rig {
 /// SPOOL_DIR `tmp` is a fresh temporary folder, returned to be held).
 pub fn intake(settings: &[(&str, &str)]) -> (Arc<Intake>, Option<tempfile::TempDir>) {
   let spool = settings.iter().any(|(k, v)| *k == "SPOOL_DIR" && *v == "tmp").then(|| tempfile::tempdir().unwrap());
-  let mut env: std::collections::HashMap<String, String> =
-    [("SPOOL_DIR", "off"), ("DLQ_TOPIC", "off")].iter().map(|(k, v)| (format!("N8N_KAFKA_LOGGER_{k}"), v.to_string())).collect();
+  let mut env: std::collections::HashMap<String, String> = [("SPOOL_DIR", "off"), ("DLQ_TOPIC", "off")]
+    .iter()
+    .map(|(k, v)| (format!("N8N_KAFKA_LOGGER_{k}"), v.to_string()))
+    .collect();
   for (k, v) in settings {
-    let v = if *k == "SPOOL_DIR" && *v == "tmp" { spool.as_ref().unwrap().path().display().to_string() } else { v.to_string() };
+    let v = if *k == "SPOOL_DIR" && *v == "tmp" {
+      spool.as_ref().unwrap().path().display().to_string()
+    } else {
+      v.to_string()
+    };
     env.insert(format!("N8N_KAFKA_LOGGER_{k}"), v);
   }
   let config = Config::parse(&Sources::from_env(env)).expect("test settings parse");

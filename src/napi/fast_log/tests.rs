@@ -165,7 +165,8 @@ fn check_layout(js: &str) -> Result<(), String> {
       (name.clone(), number_after(rest, &format!("{name}', ")))
     })
     .collect();
-  let kinds: Vec<(String, usize)> = KINDS.iter().enumerate().map(|(code, (name, _))| (name.to_string(), code)).collect();
+  let kinds: Vec<(String, usize)> =
+    KINDS.iter().enumerate().map(|(code, (name, _))| (name.to_string(), code)).collect();
   if defines != kinds {
     problems.push(format!("log methods and kinds: fast_log.js {defines:?}, the Rust table {kinds:?}"));
   }
