@@ -55,6 +55,8 @@ step build bash scripts/build.sh
 # hadolint on docker/Dockerfile, actionlint (+ shellcheck) on the workflows and the container scripts
 check lint-ci bash scripts/lint-ci-files.sh
 
+# One style (rustfmt.toml) and no clippy warning, tests and benches' crates included.
+check rust-lint bash -c 'cargo fmt --check && (cd bench/rust-ceiling && cargo fmt --check) && cargo clippy --release --target "$1" --all-targets -- -D warnings' _ "$(rustc -vV | sed -n 's/^host: //p')"
 # Same target as `napi build`, so the two share one set of compiled dependencies.
 check cargo-test cargo test --release --target "$(rustc -vV | sed -n 's/^host: //p')"
 # Bounded fuzzing (own build in target/fuzz, the addon's untouched) and the dependency audit: docs/fuzzing.md,

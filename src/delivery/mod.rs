@@ -22,6 +22,5 @@ mod worker;
 #[cfg(test)]
 mod tests;
 
-pub use clock::{Clock, SystemClock};
 pub use waiters::{command_channel, Command, FlushResult, Reply, ShutdownResult};
 pub use worker::{StartupError, Worker};

@@ -14,7 +14,6 @@ pub struct JsLoggerSink {
   error: Option<LogFunction>,
   warn: Option<LogFunction>,
   info: Option<LogFunction>,
-  debug: Option<LogFunction>,
 }
 
 fn level_function(logger: &Object, name: &str) -> napi::Result<Option<LogFunction>> {
@@ -28,15 +27,14 @@ fn level_function(logger: &Object, name: &str) -> napi::Result<Option<LogFunctio
 }
 
 impl JsLoggerSink {
-  /// None when `logger` has none of the four methods.
+  /// None when `logger` has none of the three methods the logger calls (error, warn, info; nothing logs at debug).
   pub fn from_object(logger: &Object) -> napi::Result<Option<Self>> {
     let sink = Self {
       error: level_function(logger, "error")?,
       warn: level_function(logger, "warn")?,
       info: level_function(logger, "info")?,
-      debug: level_function(logger, "debug")?,
     };
-    let any = sink.error.is_some() || sink.warn.is_some() || sink.info.is_some() || sink.debug.is_some();
+    let any = sink.error.is_some() || sink.warn.is_some() || sink.info.is_some();
     Ok(any.then_some(sink))
   }
 }
@@ -47,7 +45,6 @@ impl LogSink for JsLoggerSink {
       Level::Error => self.error.as_ref().or(self.warn.as_ref()),
       Level::Warn => self.warn.as_ref().or(self.error.as_ref()),
       Level::Info => self.info.as_ref(),
-      Level::Debug => self.debug.as_ref(),
     };
     match function {
       // The callback receives the logger's result or its exception; either way it is handled here.

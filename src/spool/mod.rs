@@ -45,14 +45,17 @@ mod tests;
 use std::io;
 use std::path::{Path, PathBuf};
 
-pub use dead_letters::{read_dead_letters, DEAD_LETTER_FILE};
+pub use dead_letters::read_dead_letters;
 pub use error::SpoolError;
-pub use files::{inspect_slots, SlotStatus, LOCK_FILE};
-pub use frame::{SpoolRecord, MAX_RECORD_BYTES};
-pub use options::{FsyncPolicy, SpoolOptions, DEFAULT_MAX_BYTES, DEFAULT_SEGMENT_BYTES};
+pub use files::inspect_slots;
+pub use frame::SpoolRecord;
+pub use options::{FsyncPolicy, SpoolOptions};
+// What the tests reach through this module (in files.rs, writer.rs and tests/).
 pub use recovery::RecoveryReport;
 pub use window::SpoolPos;
 pub use writer::AppendOutcome;
+#[cfg(test)]
+pub(crate) use {dead_letters::DEAD_LETTER_FILE, files::LOCK_FILE, frame::MAX_RECORD_BYTES};
 
 use cursor::CursorFile;
 use dead_letters::DeadLetterFile;
@@ -98,6 +101,7 @@ pub struct Spool<F: Filesystem = RealFs> {
 impl Spool {
   /// Opens (creating it 0700 if needed) and locks `dir`, repairs damage, and positions the read cursor at the
   /// first unacked record.
+  #[cfg(test)]
   pub fn open(dir: &Path, options: SpoolOptions) -> Result<Spool, SpoolError> {
     Spool::open_in(RealFs, dir, options)
   }
@@ -146,14 +150,6 @@ impl<F: Filesystem> Spool<F> {
     Err(SpoolError::NoFreeSlot { base: base.to_path_buf(), slots: MAX_SLOTS })
   }
 
-  pub fn dir(&self) -> &Path {
-    &self.dir.path
-  }
-
-  pub fn options(&self) -> &SpoolOptions {
-    &self.options
-  }
-
   /// What the scan at open found and repaired.
   pub fn recovery(&self) -> &RecoveryReport {
     &self.recovery
@@ -192,6 +188,7 @@ impl<F: Filesystem> Spool<F> {
   }
 
   /// Persists the cursor, syncs (unless the policy is Never) and closes, reporting errors a drop would swallow.
+  #[cfg(test)]
   pub fn close(mut self) -> Result<(), SpoolError> {
     self.finish()
   }

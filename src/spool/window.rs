@@ -14,6 +14,7 @@ pub struct SpoolPos {
   rid: u64,
 }
 
+#[cfg(test)]
 impl SpoolPos {
   /// Sequence number of the segment holding the record.
   pub fn segment(&self) -> u64 {

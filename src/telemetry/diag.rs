@@ -11,7 +11,6 @@ pub enum Level {
   Error,
   Warn,
   Info,
-  Debug,
 }
 
 impl Level {
@@ -20,7 +19,6 @@ impl Level {
       Self::Error => "error",
       Self::Warn => "warn",
       Self::Info => "info",
-      Self::Debug => "debug",
     }
   }
 }

@@ -8,6 +8,5 @@ mod spool_status;
 
 pub use counters::Counters;
 pub use diag::{Diagnostics, Level, LogSink, StderrSink};
-pub use health::{BreakerState, BrokerStatus, LastError, Metrics, Rejection, SnapshotInputs, WorkerStatus};
-pub use latency::LATENCY_BUCKETS_MS;
+pub use health::{BreakerState, BrokerStatus, Metrics, SnapshotInputs};
 pub use spool_status::SpoolStatus;

@@ -29,6 +29,7 @@ fn probing() -> (Rig, Vec<String>) {
 }
 
 #[test]
+#[allow(clippy::type_complexity)] // a table of rows, read column by column
 fn the_probe_outcome_decides() {
   // (outcome of the probe, None for delivered; breaker after; sent at once; sent 600 ms later; failed counter)
   #[rustfmt::skip]

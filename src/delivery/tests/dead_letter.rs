@@ -5,6 +5,7 @@ use super::support::rig;
 use crate::transport::ErrorKind;
 
 #[test]
+#[allow(clippy::type_complexity)] // a table of rows, read column by column
 fn a_permanent_failure_is_dead_lettered_once() {
   // (settings, how the dead-letter send ends (None: delivered), dead-letter sends, dead_lettered, failed)
   #[rustfmt::skip]

@@ -31,6 +31,7 @@ fn a_flush_is_answered_when_idle_or_at_its_deadline() {
 }
 
 #[test]
+#[allow(clippy::type_complexity)] // a table of rows, read column by column
 fn shutdown_ends_when_idle_or_at_its_deadline() {
   // (settings, events in flight, delivered, time advanced, ended?, result when ended)
   #[rustfmt::skip]
