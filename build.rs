@@ -1,4 +1,4 @@
 //! Build script: lets napi-rs set up the linker flags a Node addon needs.
 fn main() {
-    napi_build::setup();
+  napi_build::setup();
 }
