@@ -185,17 +185,24 @@ impl<'a> Parser<'a> {
     Ok(brokers)
   }
 
-  /// SPOOL_DIR, else n8n's own folder convention: <N8N_USER_FOLDER or HOME>/.n8n/kafka-logger-spool.
-  fn spool_dir(&self) -> Option<std::path::PathBuf> {
+  /// SPOOL_DIR, else n8n's own folder convention: <N8N_USER_FOLDER or HOME>/.n8n/kafka-logger-spool. Only an
+  /// absolute folder counts; without one in the sources (an environment object without them) the process's own
+  /// home, and without any home no spool and a warning: never a path relative to the working directory.
+  fn spool_dir(&mut self) -> Option<std::path::PathBuf> {
     match self.string("SPOOL_DIR").as_deref() {
       Some("off") => None,
       Some(dir) => Some(dir.into()),
       None => {
         let home = ["N8N_USER_FOLDER", "HOME", "USERPROFILE"]
           .iter()
-          .find_map(|k| self.sources.other(k))
-          .unwrap_or_else(|| ".".into());
-        Some(std::path::Path::new(&home).join(".n8n").join("kafka-logger-spool"))
+          .find_map(|k| self.sources.other(k).map(std::path::PathBuf::from).filter(|p| p.is_absolute()))
+          .or_else(|| std::env::home_dir().filter(|p| p.is_absolute()));
+        if home.is_none() {
+          self.warnings.push(
+            "no spool: neither N8N_USER_FOLDER nor HOME is an absolute folder and the process has no home; set N8N_KAFKA_LOGGER_SPOOL_DIR".into(),
+          );
+        }
+        home.map(|home| home.join(".n8n").join("kafka-logger-spool"))
       }
     }
   }
@@ -562,6 +569,12 @@ mod tests {
     assert!(err(&[("DURABILITY", "paper")]).contains("one of memory, disk"));
     assert!(err(&[("SPOOL_MAX_BYTES", "10")]).contains("from 1048576"));
     assert_eq!(parse(&[("SPOOL_DIR", "off")]).unwrap().spool_dir, None);
+    // Without N8N_USER_FOLDER or HOME in the sources, or with relative ones, the process's home; never ./.n8n.
+    for env in [vec![], vec![("HOME".to_string(), "relative/home".to_string())]] {
+      let dir = Config::parse(&Sources::from_env(env.into_iter().collect())).unwrap().spool_dir.expect("a spool");
+      assert!(dir.is_absolute() && dir.ends_with(".n8n/kafka-logger-spool"), "{dir:?}");
+      assert_eq!(Some(dir.as_path()), std::env::home_dir().map(|h| h.join(".n8n/kafka-logger-spool")).as_deref());
+    }
     assert!(err(&[("COMPRESSION", "brotli")]).contains("none, gzip"));
     assert!(err(&[("LINGER_MS", "6000")]).contains("smaller than"));
     assert!(err(&[("INSTANCE_TYPE", "leader")]).contains("main, worker, webhook"));
