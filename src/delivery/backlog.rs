@@ -5,7 +5,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::spool::{FsyncPolicy, Spool, SpoolOptions, SpoolPos, SpoolRecord};
+use crate::record::Record;
+use crate::spool::{FsyncPolicy, Spool, SpoolOptions, SpoolPos};
 use crate::telemetry::{Diagnostics, Level, Metrics, SpoolStatus};
 use crate::time::now_ms;
 use crate::transport::{ErrorKind, Pending};
@@ -27,36 +28,6 @@ pub struct Backlog {
   pub spooled: u64,
   pub replayed: u64,
   pub last_error: Option<Arc<str>>,
-}
-
-impl Pending {
-  fn to_record(&self) -> SpoolRecord {
-    SpoolRecord {
-      key: self.key.clone(),
-      payload: self.payload.clone(),
-      event_name: self.event_name.to_string(),
-      message_id: self.message_id.clone(),
-      event_time_ms: self.event_time_ms,
-      attempts: self.attempts,
-      first_failure_ms: self.first_failure_ms,
-    }
-  }
-}
-
-/// Event names are a closed set; a replayed record gets the static name back (unknown ones keep a generic one).
-fn static_event_name(name: &str) -> &'static str {
-  const NAMES: &[&str] = &[
-    "Workflow Started",
-    "Workflow Resumed",
-    "Workflow Completed",
-    "Workflow Failed",
-    "Workflow Cancelled",
-    "Workflow Waiting",
-    "Node Started",
-    "Node Completed",
-    "Node Failed",
-  ];
-  NAMES.iter().copied().find(|n| *n == name).unwrap_or("Workflow Event")
 }
 
 impl Backlog {
@@ -132,7 +103,7 @@ impl Backlog {
         refused += chunk.len() as u64;
         continue;
       }
-      let records: Vec<SpoolRecord> = chunk.iter().map(Pending::to_record).collect();
+      let records: Vec<Record> = chunk.iter().map(|p| p.record.clone()).collect();
       match self.spool.append(&records) {
         Ok(outcome) => {
           self.spooled += outcome.appended as u64;
@@ -172,20 +143,7 @@ impl Backlog {
       .into_iter()
       .map(|(pos, r)| {
         *next_seq += 1;
-        Pending {
-          seq: *next_seq,
-          key: r.key,
-          payload: r.payload,
-          event_name: static_event_name(&r.event_name),
-          message_id: r.message_id,
-          event_time_ms: r.event_time_ms,
-          accepted_at: Instant::now(),
-          attempts: r.attempts,
-          probe: false,
-          dead_letter: None,
-          first_failure_ms: r.first_failure_ms,
-          spool_pos: Some(pos),
-        }
+        Pending::new(*next_seq, r, Instant::now(), Some(pos))
       })
       .collect()
   }
@@ -225,7 +183,7 @@ impl Backlog {
 
   /// Last resort for an event even the dead-letter topic refused: a JSON line in the spool directory.
   pub fn dead_letter(&mut self, pending: &Pending, kind: ErrorKind, message: &str) -> bool {
-    match self.spool.append_dead_letter(&pending.to_record(), kind.as_str(), message, now_ms()) {
+    match self.spool.append_dead_letter(&pending.record, kind.as_str(), message, now_ms()) {
       Ok(()) => true,
       Err(e) => {
         self.last_error = Some(e.to_string().into());
@@ -265,6 +223,7 @@ impl Backlog {
 mod tests {
   use super::*;
   use crate::config::Sources;
+  use crate::record::Message;
   use crate::telemetry::StderrSink;
 
   fn backlog(dir: &std::path::Path, max_bytes: u64) -> (Backlog, Diagnostics) {
@@ -279,19 +238,15 @@ mod tests {
 
   fn events(n: usize, payload_len: usize) -> Vec<Pending> {
     (0..n)
-      .map(|i| Pending {
-        seq: i as u64,
-        key: format!("wf-{}", i % 7),
-        payload: format!("{i:08}{}", "x".repeat(payload_len)).into_bytes(),
-        event_name: "Workflow Completed",
-        message_id: format!("msg-{i:08}"),
-        event_time_ms: 1_700_000_000_000 + i as i64,
-        accepted_at: Instant::now(),
-        attempts: 0,
-        probe: false,
-        dead_letter: None,
-        first_failure_ms: None,
-        spool_pos: None,
+      .map(|i| {
+        let message = Message {
+          key: format!("wf-{}", i % 7),
+          payload: format!("{i:08}{}", "x".repeat(payload_len)).into_bytes(),
+          event_name: "Workflow Completed",
+          message_id: format!("msg-{i:08}"),
+          event_time_ms: 1_700_000_000_000 + i as i64,
+        };
+        Pending::new(i as u64, Record::new(message), Instant::now(), None)
       })
       .collect()
   }
@@ -304,7 +259,7 @@ mod tests {
       if batch.is_empty() {
         return ids;
       }
-      ids.extend(batch.into_iter().map(|p| p.message_id));
+      ids.extend(batch.into_iter().map(|p| p.record.message.message_id));
     }
   }
 
@@ -315,7 +270,7 @@ mod tests {
     let all = events(SPILL_CHUNK * 2 + 500, 200);
     assert_eq!(b.spill(&all, &diag), 0);
     assert_eq!(b.spooled, all.len() as u64);
-    assert_eq!(spooled_ids(&mut b), all.iter().map(|p| p.message_id.clone()).collect::<Vec<_>>());
+    assert_eq!(spooled_ids(&mut b), all.iter().map(|p| p.message().message_id.clone()).collect::<Vec<_>>());
   }
 
   #[test]
@@ -329,7 +284,7 @@ mod tests {
     assert_eq!(refused as usize, all.len() - kept);
     assert_eq!(
       spooled_ids(&mut b),
-      all[..kept].iter().map(|p| p.message_id.clone()).collect::<Vec<_>>(),
+      all[..kept].iter().map(|p| p.message().message_id.clone()).collect::<Vec<_>>(),
       "a prefix, in order"
     );
   }

@@ -8,6 +8,7 @@ use super::breaker::{BreakerState, Permit};
 use super::clock::Clock;
 use super::worker::Worker;
 use crate::event::prepare;
+use crate::record::Record;
 use crate::telemetry::Counters;
 use crate::transport::{Pending, Purge, SendError, Transport};
 
@@ -137,20 +138,7 @@ impl<T: Transport, C: Clock> Worker<T, C> {
     let input = queued.input(&mut self.scratch, now_ms, now);
     let event = prepare(input, &self.intake.context, now_ms);
     self.next_seq += 1;
-    Some(Pending {
-      seq: self.next_seq,
-      key: event.key,
-      payload: event.payload,
-      event_name: event.event_name,
-      message_id: event.message_id,
-      event_time_ms: event.event_time_ms,
-      accepted_at: input.accepted_at,
-      attempts: 0,
-      probe: false,
-      dead_letter: None,
-      first_failure_ms: None,
-      spool_pos: None,
-    })
+    Some(Pending::new(self.next_seq, Record::new(event), input.accepted_at, None))
   }
 
   pub(super) fn send(&mut self, pending: Pending, now: Instant) {

@@ -79,10 +79,10 @@ impl<T: Transport, C: Clock> Worker<T, C> {
     }
     let metrics = self.intake.metrics.clone();
     metrics.record_error(kind, message.clone());
-    pending.attempts += 1;
+    pending.record.attempts += 1;
     let was_probe = std::mem::take(&mut pending.probe);
     let at = self.clock.wall_ms();
-    pending.first_failure_ms.get_or_insert(at);
+    pending.record.first_failure_ms.get_or_insert(at);
     let appearing =
       kind == ErrorKind::UnknownTopic && pending.dead_letter.is_none() && self.topic.may_be_appearing(now);
     if appearing {
@@ -125,7 +125,7 @@ impl<T: Transport, C: Clock> Worker<T, C> {
   /// Permanent failures go to the dead-letter topic; if that fails too, to the spool's dead-letter file.
   fn dead_letter(&mut self, mut pending: Box<Pending>, kind: ErrorKind, message: String, now: Instant) {
     let at = self.clock.wall_ms();
-    let first_failure_ms = pending.first_failure_ms.unwrap_or(at);
+    let first_failure_ms = pending.record.first_failure_ms.unwrap_or(at);
     match (&self.intake.config.dlq_topic, &pending.dead_letter) {
       (Some(dlq), None) => {
         self.intake.diag.limited(
@@ -133,8 +133,8 @@ impl<T: Transport, C: Clock> Worker<T, C> {
           "dead-letter",
           &format!(
             "{} {} failed permanently ({}), sending it to {dlq}: {message}",
-            pending.event_name,
-            pending.message_id,
+            pending.message().event_name,
+            pending.message().message_id,
             kind.as_str()
           ),
         );
@@ -157,8 +157,8 @@ impl<T: Transport, C: Clock> Worker<T, C> {
           "permanent-failure",
           &format!(
             "{} {} {whereto} after a permanent failure ({}): {message}",
-            pending.event_name,
-            pending.message_id,
+            pending.message().event_name,
+            pending.message().message_id,
             kind.as_str()
           ),
         );

@@ -7,7 +7,7 @@ use super::context::EventContext;
 use super::ids::message_id;
 use super::input::{EventKind, ExecutionInput};
 use super::json::Json;
-use super::message::Message;
+use crate::record::Message;
 
 /// Segment's per-event limit is 32 KB; stay a little under it.
 pub const MAX_EVENT_BYTES: usize = 32_000;
@@ -382,6 +382,7 @@ mod tests {
   use std::time::Instant;
 
   use super::*;
+  use crate::event::input::NodePhase;
   use crate::event::json::TRUNCATED;
   use crate::event::{ErrorInput, Extras, LIBRARY_NAME, LIBRARY_VERSION};
   use serde_json::Value;
@@ -416,6 +417,26 @@ mod tests {
     ] {
       assert_eq!(finished(status).event_name(), name, "{status}");
     }
+  }
+
+  #[test]
+  fn every_event_name_is_known_when_read_back_from_disk() {
+    let mut inputs: Vec<ExecutionInput> =
+      ["success", "error", "canceled", "waiting"].iter().map(|status| finished(status)).collect();
+    for kind in [
+      EventKind::Started,
+      EventKind::Resumed,
+      EventKind::Node(NodePhase::Started),
+      EventKind::Node(NodePhase::Completed),
+      EventKind::Node(NodePhase::Failed),
+    ] {
+      inputs.push(ExecutionInput::new(kind, "42".into(), "wf-1".into(), 1_700_000_009_000));
+    }
+    for input in inputs {
+      let name = input.event_name();
+      assert_eq!(crate::record::known_event_name(name), name);
+    }
+    assert_eq!(crate::record::known_event_name("Workflow Exploded"), "Workflow Event");
   }
 
   #[test]

@@ -72,7 +72,6 @@ pub struct ExecutionInput {
   /// Monotonic acceptance time, for the delivery latency.
   pub accepted_at: Instant,
 }
-
 impl ExecutionInput {
   pub fn new(kind: EventKind, execution_id: String, workflow_id: String, accepted_at_ms: i64) -> Self {
     Self {

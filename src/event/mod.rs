@@ -2,18 +2,16 @@
 //!
 //! `input` (the accepted fields), `rules` (what makes an input valid, for both readers), `context` (per-logger
 //! facts), `ids` (messageId), `builder` (the message format, docs/message-format.md), `json` (its hand-written
-//! writer, measured in BENCHMARKS.md) and `message` (the one shape of a message ready for Kafka).
+//! writer, measured in BENCHMARKS.md). What it builds is a `crate::record::Message`.
 
 mod builder;
 mod context;
 mod ids;
 mod input;
 pub(crate) mod json;
-mod message;
 pub mod rules;
 
 pub use builder::{prepare, snake_key, MAX_EVENT_BYTES};
 pub use context::{EventContext, LIBRARY_NAME, LIBRARY_VERSION};
 pub use ids::{message_id, uuid_v5};
 pub use input::{ErrorInput, EventKind, ExecutionInput, Extras, NodeInput, NodePhase};
-pub use message::Message;

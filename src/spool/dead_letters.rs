@@ -8,8 +8,8 @@ use serde::Serialize;
 use super::error::io_err;
 use super::files::SpoolDir;
 use super::filesystem::{open_read_no_follow, Filesystem, Open, SpoolFile};
-use super::frame::SpoolRecord;
 use super::SpoolError;
+use crate::record::Record;
 
 /// Name of the dead-letter file inside the spool directory.
 pub const DEAD_LETTER_FILE: &str = "dead-letters.jsonl";
@@ -52,19 +52,20 @@ impl<F: Filesystem> DeadLetterFile<F> {
     &mut self,
     dir: &SpoolDir<F>,
     cap: u64,
-    record: &SpoolRecord,
+    record: &Record,
     error_kind: &str,
     error_message: &str,
     last_failure_ms: i64,
   ) -> Result<(), SpoolError> {
     let path = dir.file(DEAD_LETTER_FILE);
-    let event = serde_json::from_slice::<serde_json::Value>(&record.payload)
-      .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&record.payload).into_owned()));
+    let m = &record.message;
+    let event = serde_json::from_slice::<serde_json::Value>(&m.payload)
+      .unwrap_or_else(|_| serde_json::Value::String(String::from_utf8_lossy(&m.payload).into_owned()));
     let letter = DeadLetterLine {
-      message_id: &record.message_id,
-      event_name: &record.event_name,
-      key: &record.key,
-      event_time: record.event_time_ms,
+      message_id: &m.message_id,
+      event_name: m.event_name,
+      key: &m.key,
+      event_time: m.event_time_ms,
       attempts: record.attempts,
       first_failure_at: record.first_failure_ms,
       last_failure_at: last_failure_ms,
@@ -153,8 +154,11 @@ mod tests {
     let dir = tmp.path().join("spool");
     assert!(read_dead_letters(&dir).unwrap().is_empty());
     let mut s = Spool::open(&dir, opts()).unwrap();
-    let json = SpoolRecord { payload: br#"{"event":"Workflow Finished","n":1}"#.to_vec(), ..rec(1, 0) };
-    let raw = SpoolRecord { payload: b"not json \xff".to_vec(), first_failure_ms: None, ..rec(2, 0) };
+    let mut json = rec(1, 0);
+    json.message.payload = br#"{"event":"Workflow Finished","n":1}"#.to_vec();
+    let mut raw = rec(2, 0);
+    raw.message.payload = b"not json \xff".to_vec();
+    raw.first_failure_ms = None;
     s.append_dead_letter(&json, "MessageTooLarge", "message too large", 1_700_000_009_000).unwrap();
     s.append_dead_letter(&raw, "TopicAuthorization", "denied", 1_700_000_009_001).unwrap();
     drop(s);
@@ -165,9 +169,9 @@ mod tests {
     assert_eq!(letters.len(), 2);
     let a = &letters[0];
     assert_eq!(a["messageId"], "msg-00000001");
-    assert_eq!(a["eventName"], "Workflow Finished");
-    assert_eq!(a["key"], json.key.as_str());
-    assert_eq!(a["eventTime"], json.event_time_ms);
+    assert_eq!(a["eventName"], "Workflow Completed");
+    assert_eq!(a["key"], json.message.key.as_str());
+    assert_eq!(a["eventTime"], json.message.event_time_ms);
     assert_eq!(a["attempts"], json.attempts);
     assert_eq!(a["firstFailureAt"], json.first_failure_ms.unwrap());
     assert_eq!(a["lastFailureAt"], 1_700_000_009_000i64);

@@ -1,5 +1,7 @@
 //! One record on disk: the frame (length, CRC32C, body) and the body's v1 encoding, written and checked here only.
 
+use crate::record::{known_event_name, Message, Record};
+
 /// Largest body (encoded record) the spool stores or accepts when reading.
 pub const MAX_RECORD_BYTES: usize = 64 << 20;
 
@@ -10,26 +12,15 @@ const FLAG_FIRST_FAILURE: u8 = 1;
 /// version + flags + event time + attempts + four length prefixes.
 const MIN_BODY: usize = 1 + 1 + 8 + 4 + 4 * 4;
 
-/// One Kafka message ready to resend.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SpoolRecord {
-  pub key: String,
-  pub payload: Vec<u8>,
-  pub event_name: String,
-  pub message_id: String,
-  pub event_time_ms: i64,
-  pub attempts: u32,
-  pub first_failure_ms: Option<i64>,
-}
-
 /// The length of `r`'s body once encoded (what [`MAX_RECORD_BYTES`] caps).
-pub(crate) fn encoded_body_len(r: &SpoolRecord) -> usize {
+pub(crate) fn encoded_body_len(r: &Record) -> usize {
+  let m = &r.message;
   MIN_BODY
     + if r.first_failure_ms.is_some() { 8 } else { 0 }
-    + r.key.len()
-    + r.event_name.len()
-    + r.message_id.len()
-    + r.payload.len()
+    + m.key.len()
+    + m.event_name.len()
+    + m.message_id.len()
+    + m.payload.len()
 }
 
 /// Appends one frame (header + body) to `out`. The caller checked the body fits [`MAX_RECORD_BYTES`].
@@ -41,17 +32,18 @@ pub(crate) fn encoded_body_len(r: &SpoolRecord) -> usize {
 /// ```
 ///
 /// A length under the smallest possible body or over [`MAX_RECORD_BYTES`] is "impossible" ([`plausible_len`]).
-pub(crate) fn encode_frame(r: &SpoolRecord, out: &mut Vec<u8>) {
+pub(crate) fn encode_frame(r: &Record, out: &mut Vec<u8>) {
+  let m = &r.message;
   let start = out.len();
   out.extend_from_slice(&[0u8; FRAME_HEADER]);
   out.push(RECORD_VERSION);
   out.push(if r.first_failure_ms.is_some() { FLAG_FIRST_FAILURE } else { 0 });
-  out.extend_from_slice(&r.event_time_ms.to_le_bytes());
+  out.extend_from_slice(&m.event_time_ms.to_le_bytes());
   out.extend_from_slice(&r.attempts.to_le_bytes());
   if let Some(t) = r.first_failure_ms {
     out.extend_from_slice(&t.to_le_bytes());
   }
-  for field in [r.key.as_bytes(), r.event_name.as_bytes(), r.message_id.as_bytes(), &r.payload[..]] {
+  for field in [m.key.as_bytes(), m.event_name.as_bytes(), m.message_id.as_bytes(), &m.payload[..]] {
     out.extend_from_slice(&(field.len() as u32).to_le_bytes());
     out.extend_from_slice(field);
   }
@@ -73,13 +65,15 @@ pub(crate) struct RecordRef<'a> {
 }
 
 impl RecordRef<'_> {
-  pub(crate) fn to_owned(&self) -> SpoolRecord {
-    SpoolRecord {
-      key: self.key.to_owned(),
-      payload: self.payload.to_vec(),
-      event_name: self.event_name.to_owned(),
-      message_id: self.message_id.to_owned(),
-      event_time_ms: self.event_time_ms,
+  pub(crate) fn to_owned(&self) -> Record {
+    Record {
+      message: Message {
+        key: self.key.to_owned(),
+        payload: self.payload.to_vec(),
+        event_name: known_event_name(self.event_name),
+        message_id: self.message_id.to_owned(),
+        event_time_ms: self.event_time_ms,
+      },
       attempts: self.attempts,
       first_failure_ms: self.first_failure_ms,
     }
@@ -164,22 +158,18 @@ mod tests {
   use super::*;
   use proptest::prelude::*;
 
-  fn record() -> impl Strategy<Value = SpoolRecord> {
+  fn record() -> impl Strategy<Value = Record> {
     (
       ".{0,20}",
       prop::collection::vec(any::<u8>(), 0..200),
-      ".{0,20}",
+      prop::sample::select(vec!["Workflow Started", "Node Failed", "Workflow Event"]),
       ".{0,20}",
       any::<i64>(),
       any::<u32>(),
       any::<Option<i64>>(),
     )
-      .prop_map(|(key, payload, event_name, message_id, event_time_ms, attempts, first_failure_ms)| SpoolRecord {
-        key,
-        payload,
-        event_name,
-        message_id,
-        event_time_ms,
+      .prop_map(|(key, payload, event_name, message_id, event_time_ms, attempts, first_failure_ms)| Record {
+        message: Message { key, payload, event_name, message_id, event_time_ms },
         attempts,
         first_failure_ms,
       })
@@ -212,15 +202,13 @@ mod tests {
 
   #[test]
   fn frame_decode_rejects_what_v1_never_writes() {
-    let r = SpoolRecord {
+    let r = Record::new(Message {
       key: "k".into(),
       payload: b"{}".to_vec(),
-      event_name: "e".into(),
+      event_name: "e",
       message_id: "m".into(),
       event_time_ms: 1,
-      attempts: 0,
-      first_failure_ms: None,
-    };
+    });
     let mut out = Vec::new();
     encode_frame(&r, &mut out);
     let body = out[FRAME_HEADER..].to_vec();

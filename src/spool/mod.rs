@@ -1,6 +1,6 @@
 //! The durable on-disk spool: an append-only log of Kafka messages waiting to be (re)sent, owned by the worker thread.
 //!
-//! One [`Spool`] per directory, one process per directory. A [`SpoolRecord`] is one Kafka message ready to resend
+//! One [`Spool`] per directory, one process per directory. A [`Record`] is one Kafka message ready to resend
 //! (key, payload, event name, messageId, event time, attempts, first failure time). The directory holds segment
 //! files `segment-<20-digit sequence>.log` (8 MiB by default), each a sequence of frames, plus `spool.lock`,
 //! `cursor`, `dead-letters.jsonl` and `corrupt-*.bad` files. The directory is created 0700 and every file 0600
@@ -48,7 +48,6 @@ use std::path::{Path, PathBuf};
 pub use dead_letters::read_dead_letters;
 pub use error::SpoolError;
 pub use files::inspect_slots;
-pub use frame::SpoolRecord;
 pub use options::{FsyncPolicy, SpoolOptions};
 // What the tests reach through this module (in files.rs, writer.rs and tests/).
 pub use recovery::RecoveryReport;
@@ -57,6 +56,7 @@ pub use writer::AppendOutcome;
 #[cfg(test)]
 pub(crate) use {dead_letters::DEAD_LETTER_FILE, files::LOCK_FILE, frame::MAX_RECORD_BYTES};
 
+use crate::record::Record;
 use cursor::CursorFile;
 use dead_letters::DeadLetterFile;
 use error::io_err;
@@ -167,7 +167,7 @@ impl<F: Filesystem> Spool<F> {
 
   /// Appends `records` in order. `records[..appended]` are stored; the rest were refused (cap reached or a
   /// record over MAX_RECORD_BYTES). On Err a prefix of the records may be stored (at-least-once).
-  pub fn append(&mut self, records: &[SpoolRecord]) -> Result<AppendOutcome, SpoolError> {
+  pub fn append(&mut self, records: &[Record]) -> Result<AppendOutcome, SpoolError> {
     let outcome = self.writer.append(&mut self.dir, &mut self.log, &self.options, records)?;
     self.refused_records += outcome.refused as u64;
     Ok(outcome)
@@ -194,7 +194,7 @@ impl<F: Filesystem> Spool<F> {
   }
 
   /// Up to `max` records after everything already read, in append order.
-  pub fn read_next(&mut self, max: usize) -> Result<Vec<(SpoolPos, SpoolRecord)>, SpoolError> {
+  pub fn read_next(&mut self, max: usize) -> Result<Vec<(SpoolPos, Record)>, SpoolError> {
     let mut out = Vec::new();
     let mut skipped = false;
     while out.len() < max {
@@ -224,7 +224,7 @@ impl<F: Filesystem> Spool<F> {
       match self.reader.read_frame(&self.dir, &self.log, seq, offset)? {
         Frame::Good(record, frame_len) => {
           let next = Cursor { seq, offset: offset + frame_len, idx: read.idx + 1 };
-          let event_time = Some(record.event_time_ms);
+          let event_time = Some(record.message.event_time_ms);
           let pos = self.window.push(Entry { seq, offset, next, acked: false, weight: 1, event_time });
           out.push((pos, record));
         }
@@ -280,7 +280,7 @@ impl<F: Filesystem> Spool<F> {
   /// with [`SpoolError::DeadLettersFull`] when the line would take the file past `max_bytes`.
   pub fn append_dead_letter(
     &mut self,
-    record: &SpoolRecord,
+    record: &Record,
     error_kind: &str,
     error_message: &str,
     last_failure_ms: i64,
@@ -304,7 +304,7 @@ impl<F: Filesystem> Spool<F> {
       front.event_time
     } else {
       match self.reader.read_frame(&self.dir, &self.log, ack.seq, ack.offset) {
-        Ok(Frame::Good(r, _)) => Some(r.event_time_ms),
+        Ok(Frame::Good(r, _)) => Some(r.message.event_time_ms),
         _ => None,
       }
     };

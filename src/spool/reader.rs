@@ -5,9 +5,10 @@ use std::io::{self, Read, Seek, SeekFrom};
 use super::error::io_err;
 use super::files::SpoolDir;
 use super::filesystem::{Filesystem, Open};
-use super::frame::{decode, parse_header, plausible_len, SpoolRecord, FRAME_HEADER};
+use super::frame::{decode, parse_header, plausible_len, FRAME_HEADER};
 use super::segments::Segments;
 use super::SpoolError;
+use crate::record::Record;
 
 /// Read-ahead of the reader and the scan at open.
 pub(crate) const READ_CHUNK: usize = 1 << 20;
@@ -15,7 +16,7 @@ pub(crate) const READ_CHUNK: usize = 1 << 20;
 /// One frame read back.
 pub(crate) enum Frame {
   /// The record and the frame's length (header included).
-  Good(SpoolRecord, u64),
+  Good(Record, u64),
   /// Damaged, cut short, or its segment is gone.
   Bad,
 }

@@ -298,7 +298,7 @@ mod tests {
   use crate::spool::files::{parse_segment_name, segment_path};
   use crate::spool::frame::encode_frame;
   use crate::spool::tests::support::*;
-  use crate::spool::{Spool, SpoolOptions, SpoolRecord};
+  use crate::spool::{Record, Spool, SpoolOptions};
 
   #[test]
   fn spool_torn_tail_truncated() {
@@ -408,7 +408,7 @@ mod tests {
   }
 
   /// Records as written: segment, frame offset, record.
-  type Written = Vec<(u64, u64, SpoolRecord)>;
+  type Written = Vec<(u64, u64, Record)>;
 
   /// A spool in a new temporary directory holding records of these payload sizes (three per append call), closed:
   /// its directory, options, and each record with its segment and frame offset.
@@ -503,7 +503,7 @@ mod tests {
       damages in prop::collection::vec(one_damage(), 1..8),
     ) {
       let (_tmp, dir, options, written) = spool_of(&sizes, segment_bytes);
-      let mut by_segment: std::collections::BTreeMap<u64, Vec<(u64, u64, SpoolRecord)>> = Default::default();
+      let mut by_segment: std::collections::BTreeMap<u64, Vec<(u64, u64, Record)>> = Default::default();
       for (seq, offset, r) in written {
         by_segment.entry(seq).or_default().push((offset, frame_len(&r), r));
       }
@@ -554,7 +554,7 @@ mod tests {
       prop_assert!(torn_at_least <= r.torn_records && r.torn_records <= r.corrupted_records, "{:?}", r);
       prop_assert_eq!(r.quarantined.len(), set_aside);
       prop_assert_eq!(s.stats().corrupted_records, lost);
-      let got: Vec<SpoolRecord> = read_all(&mut s).into_iter().map(|(_, r)| r).collect();
+      let got: Vec<Record> = read_all(&mut s).into_iter().map(|(_, r)| r).collect();
       prop_assert_eq!(&got, &want);
       drop(s);
       let s = Spool::open(&dir, options).unwrap();
@@ -602,7 +602,7 @@ mod tests {
       if let Some(g) = &garbage_segment {
         fs::write(segment_path(&dir, 10_000_000), g).unwrap();
       }
-      let want: Vec<SpoolRecord> = frames
+      let want: Vec<Record> = frames
         .iter()
         .filter(|(seq, end, _)| first_damage[seq].is_none_or(|d| *end <= d))
         .map(|(_, _, r)| r.clone())
@@ -610,7 +610,7 @@ mod tests {
 
       let mut s = Spool::open(&dir, options.clone()).unwrap();
       prop_assert_eq!(s.stats().records, want.len() as u64);
-      let got: Vec<SpoolRecord> = read_all(&mut s).into_iter().map(|(_, r)| r).collect();
+      let got: Vec<Record> = read_all(&mut s).into_iter().map(|(_, r)| r).collect();
       prop_assert_eq!(&got, &want);
       // No silent loss: a record missing while its frame began inside what is left of its file was counted.
       let damaged_len: std::collections::HashMap<u64, u64> = files
@@ -630,7 +630,7 @@ mod tests {
       let mut s = Spool::open(&dir, options).unwrap();
       prop_assert_eq!(s.recovery().corrupted_records, 0);
       prop_assert_eq!(s.recovery().torn_tails, 0);
-      let again: Vec<SpoolRecord> = read_all(&mut s).into_iter().map(|(_, r)| r).collect();
+      let again: Vec<Record> = read_all(&mut s).into_iter().map(|(_, r)| r).collect();
       prop_assert_eq!(&again, &want);
     }
   }

@@ -187,11 +187,11 @@ mod tests {
     }
     let st = s.stats();
     assert_eq!(st.records, 60);
-    assert_eq!(st.oldest_event_time_ms, Some(records[40].event_time_ms));
+    assert_eq!(st.oldest_event_time_ms, Some(records[40].message.event_time_ms));
     drop(s);
     let mut s = Spool::open(&dir, opts_seg(2048)).unwrap();
     assert_eq!(s.stats().records, 60);
-    assert_eq!(s.stats().oldest_event_time_ms, Some(records[40].event_time_ms));
+    assert_eq!(s.stats().oldest_event_time_ms, Some(records[40].message.event_time_ms));
     assert_eq!(ids(&read_all(&mut s)), msg_ids(40..100));
   }
 

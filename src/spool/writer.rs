@@ -5,9 +5,10 @@ use std::io::Write;
 use super::error::io_err;
 use super::files::SpoolDir;
 use super::filesystem::{Filesystem, Open, SpoolFile};
-use super::frame::{encode_frame, encoded_body_len, SpoolRecord, FRAME_HEADER, MAX_RECORD_BYTES};
+use super::frame::{encode_frame, encoded_body_len, FRAME_HEADER, MAX_RECORD_BYTES};
 use super::segments::Segments;
 use super::{FsyncPolicy, SpoolError, SpoolOptions};
+use crate::record::Record;
 
 /// What one `append` call did: `records[..appended]` are stored, `records[appended..]` were refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -45,7 +46,7 @@ impl<F: Filesystem> Writer<F> {
     dir: &mut SpoolDir<F>,
     log: &mut Segments,
     options: &SpoolOptions,
-    records: &[SpoolRecord],
+    records: &[Record],
   ) -> Result<AppendOutcome, SpoolError> {
     let always = options.fsync == FsyncPolicy::Always;
     let mut appended = 0usize;
@@ -75,7 +76,7 @@ impl<F: Filesystem> Writer<F> {
       }
       encode_frame(r, &mut self.scratch);
       pending += 1;
-      pending_first.get_or_insert(r.event_time_ms);
+      pending_first.get_or_insert(r.message.event_time_ms);
     }
     self.flush(dir, log, pending, pending_first, always)?;
     appended += pending as usize;
@@ -171,6 +172,7 @@ mod tests {
 
   use tempfile::TempDir;
 
+  use crate::record::Message;
   use crate::spool::files::segment_name;
   use crate::spool::tests::memfs::{MemFs, Op};
   use crate::spool::tests::support::*;
@@ -180,21 +182,23 @@ mod tests {
   fn spool_round_trip() {
     let tmp = TempDir::new().unwrap();
     let dir = tmp.path().join("spool");
-    let odd = SpoolRecord {
-      key: String::new(),
-      payload: vec![0, 255, 1, 2, 0],
-      event_name: "ünïcode ✓".into(),
-      message_id: String::new(),
-      event_time_ms: -5,
+    let odd = Record {
+      message: Message {
+        key: String::new(),
+        payload: vec![0, 255, 1, 2, 0],
+        event_name: "Node Failed",
+        message_id: String::new(),
+        event_time_ms: -5,
+      },
       attempts: u32::MAX,
       first_failure_ms: None,
     };
-    let records = vec![rec(0, 100), odd, rec(2, 0), SpoolRecord { first_failure_ms: Some(i64::MIN), ..rec(3, 5000) }];
+    let records = vec![rec(0, 100), odd, rec(2, 0), Record { first_failure_ms: Some(i64::MIN), ..rec(3, 5000) }];
     let mut s = Spool::open(&dir, opts()).unwrap();
     assert_eq!(s.append(&records).unwrap(), AppendOutcome { appended: 4, refused: 0 });
     let st = s.stats();
     assert_eq!(st.records, 4);
-    assert_eq!(st.oldest_event_time_ms, Some(records[0].event_time_ms));
+    assert_eq!(st.oldest_event_time_ms, Some(records[0].message.event_time_ms));
     let on_disk: u64 = segment_files(&dir).iter().map(|p| fs::metadata(p).unwrap().len()).sum();
     assert_eq!(st.bytes, on_disk);
     assert_eq!(st.bytes, records.iter().map(frame_len).sum::<u64>());
@@ -286,7 +290,8 @@ mod tests {
     assert_eq!(s.stats().bytes, 4 * f);
     assert_eq!(s.append(&records[16..20]).unwrap(), AppendOutcome { appended: 4, refused: 0 });
     // A record over the limit is refused with everything after it, so `appended` is always a prefix.
-    let huge = SpoolRecord { payload: vec![b'x'; MAX_RECORD_BYTES], ..rec(99, 0) };
+    let mut huge = rec(99, 0);
+    huge.message.payload = vec![b'x'; MAX_RECORD_BYTES];
     let mut big_options = options.clone();
     big_options.max_bytes = u64::MAX;
     drop(s);

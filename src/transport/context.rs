@@ -85,8 +85,9 @@ impl ProducerContext for LoggerContext {
       Ok(_) => Report::Delivered(pending),
       Err((error, message)) => {
         // The payload comes back from librdkafka only when it is needed: on failure.
-        pending.payload = message.payload().map(<[u8]>::to_vec).unwrap_or_default();
-        pending.key = message.key().map(|k| String::from_utf8_lossy(k).into_owned()).unwrap_or_default();
+        let m = &mut pending.record.message;
+        m.payload = message.payload().map(<[u8]>::to_vec).unwrap_or_default();
+        m.key = message.key().map(|k| String::from_utf8_lossy(k).into_owned()).unwrap_or_default();
         let kind = error.rdkafka_error_code().map_or(ErrorKind::Kafka, classify);
         Report::Failed { pending, kind, message: self.diag.scrub(&error.to_string()) }
       }

@@ -45,10 +45,11 @@ impl RdkafkaTransport {
 
 /// The record for `topic`, or for `dlq_topic` with the failure in `dlq-*` headers once it is a dead letter.
 fn record<'a>(pending: &'a Pending, topic: &'a str, dlq_topic: &'a str) -> BaseRecord<'a, str, [u8], Box<Pending>> {
+  let m = pending.message();
   let mut headers = OwnedHeaders::new_with_capacity(9)
     .insert(Header { key: "content-type", value: Some("application/json") })
-    .insert(Header { key: "event", value: Some(pending.event_name) })
-    .insert(Header { key: "message-id", value: Some(pending.message_id.as_str()) });
+    .insert(Header { key: "event", value: Some(m.event_name) })
+    .insert(Header { key: "message-id", value: Some(m.message_id.as_str()) });
   let mut target = topic;
   if let Some(dead) = &pending.dead_letter {
     target = dlq_topic;
@@ -56,7 +57,7 @@ fn record<'a>(pending: &'a Pending, topic: &'a str, dlq_topic: &'a str) -> BaseR
       ("dlq-original-topic", topic.to_string()),
       ("dlq-error-kind", dead.kind.as_str().to_string()),
       ("dlq-error-message", dead.message.clone()),
-      ("dlq-attempts", pending.attempts.to_string()),
+      ("dlq-attempts", pending.record.attempts.to_string()),
       ("dlq-first-failure", crate::time::iso_millis(dead.first_failure_ms)),
       ("dlq-last-failure", crate::time::iso_millis(dead.last_failure_ms)),
     ];
@@ -65,9 +66,9 @@ fn record<'a>(pending: &'a Pending, topic: &'a str, dlq_topic: &'a str) -> BaseR
     }
   }
   BaseRecord::with_opaque_to(target, Box::new(pending.meta()))
-    .key(pending.key.as_str())
-    .payload(pending.payload.as_slice())
-    .timestamp(pending.event_time_ms)
+    .key(m.key.as_str())
+    .payload(m.payload.as_slice())
+    .timestamp(m.event_time_ms)
     .headers(headers)
 }
 

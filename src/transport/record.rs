@@ -3,6 +3,7 @@
 use std::time::Instant;
 
 use crate::error_kind::ErrorKind;
+use crate::record::{Message, Record};
 use crate::spool::SpoolPos;
 
 /// Why an event is on its way to the dead-letter topic (sent along in its `dlq-*` headers).
@@ -18,36 +19,35 @@ pub struct DeadLetterCause {
 #[derive(Debug, Clone)]
 pub struct Pending {
   pub seq: u64,
-  pub key: String,
-  pub payload: Vec<u8>,
-  pub event_name: &'static str,
-  pub message_id: String,
-  pub event_time_ms: i64,
+  /// The message and its delivery history (what the spool stores when the event is spilled).
+  pub record: Record,
   pub accepted_at: Instant,
-  pub attempts: u32,
   pub probe: bool,
   /// Set once the event failed permanently: it then goes to the dead-letter topic with these headers.
   pub dead_letter: Option<Box<DeadLetterCause>>,
-  pub first_failure_ms: Option<i64>,
   /// Where the event lives in the disk spool when it was read from there (acknowledged after delivery).
   pub spool_pos: Option<SpoolPos>,
 }
 
 impl Pending {
+  /// A record that starts its way to Kafka now: accepted at `accepted_at`, read from the spool at `spool_pos`.
+  pub fn new(seq: u64, record: Record, accepted_at: Instant, spool_pos: Option<SpoolPos>) -> Pending {
+    Pending { seq, record, accepted_at, probe: false, dead_letter: None, spool_pos }
+  }
+
+  /// The message travelling to librdkafka.
+  pub fn message(&self) -> &Message {
+    &self.record.message
+  }
+
   /// The opaque travelling with the record: the same event minus key and payload, which the client copies.
   pub fn meta(&self) -> Pending {
     Pending {
       seq: self.seq,
-      key: String::new(),
-      payload: Vec::new(),
-      event_name: self.event_name,
-      message_id: self.message_id.clone(),
-      event_time_ms: self.event_time_ms,
+      record: Record { message: self.record.message.without_body(), ..self.record },
       accepted_at: self.accepted_at,
-      attempts: self.attempts,
       probe: self.probe,
       dead_letter: self.dead_letter.clone(),
-      first_failure_ms: self.first_failure_ms,
       spool_pos: self.spool_pos,
     }
   }

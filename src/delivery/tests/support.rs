@@ -77,7 +77,11 @@ impl Transport for FakeTransport {
     if let Some(error) = s.refuse.pop_front() {
       return Err(error);
     }
-    s.sent.push(Sent { key: pending.key.clone(), probe: pending.probe, dead_letter: pending.dead_letter.is_some() });
+    s.sent.push(Sent {
+      key: pending.message().key.clone(),
+      probe: pending.probe,
+      dead_letter: pending.dead_letter.is_some(),
+    });
     s.in_flight.push_back(pending.clone());
     Ok(())
   }
@@ -234,7 +238,8 @@ impl Rig {
   /// Settles the record in flight with `key`: delivered, or failed with the kind given.
   pub fn report(&mut self, key: &str, failure: Option<ErrorKind>) {
     let mut s = self.kafka.0.borrow_mut();
-    let at = s.in_flight.iter().position(|p| p.key == key).unwrap_or_else(|| panic!("{key} is not in flight"));
+    let at =
+      s.in_flight.iter().position(|p| p.message().key == key).unwrap_or_else(|| panic!("{key} is not in flight"));
     let p = s.in_flight.remove(at).unwrap();
     s.reports.push_back(outcome(p, failure));
   }

@@ -10,8 +10,9 @@ use tempfile::TempDir;
 
 use super::memfs::MemFs;
 use super::support::*;
+use crate::record::Record;
 use crate::spool::filesystem::{Filesystem, RealFs};
-use crate::spool::{FsyncPolicy, Spool, SpoolOptions, SpoolPos, SpoolRecord};
+use crate::spool::{FsyncPolicy, Spool, SpoolOptions, SpoolPos};
 
 #[derive(Debug, Clone)]
 enum Op {
@@ -120,7 +121,7 @@ impl Disk for Real {
 /// to read, and the head below which a crash cannot go back (the last checkpoint, close or open).
 #[derive(Debug, Default)]
 struct Model {
-  records: Vec<SpoolRecord>,
+  records: Vec<Record>,
   prefix: usize,
   acked: BTreeSet<usize>,
   read: usize,
@@ -166,16 +167,15 @@ fn run<D: Disk>(mut disk: D, options: SpoolOptions, ops: Vec<Op>) -> Result<(), 
   for op in ops {
     match op {
       Op::Append(sizes) => {
-        let batch: Vec<SpoolRecord> =
-          sizes.iter().enumerate().map(|(k, &n)| rec(m.records.len() + k, n as usize)).collect();
+        let batch: Vec<Record> = sizes.iter().enumerate().map(|(k, &n)| rec(m.records.len() + k, n as usize)).collect();
         prop_assert_eq!(s.append(&batch).unwrap().appended, batch.len());
         m.records.extend(batch);
       }
       Op::Read(max) => {
         let got = s.read_next(max as usize).unwrap();
         let want = m.read(max as usize);
-        let got_records: Vec<&SpoolRecord> = got.iter().map(|(_, r)| r).collect();
-        let want_records: Vec<&SpoolRecord> = want.iter().map(|&i| &m.records[i]).collect();
+        let got_records: Vec<&Record> = got.iter().map(|(_, r)| r).collect();
+        let want_records: Vec<&Record> = want.iter().map(|&i| &m.records[i]).collect();
         prop_assert_eq!(got_records, want_records);
         for ((pos, _), i) in got.into_iter().zip(want) {
           outstanding.insert(i, pos);
@@ -227,14 +227,14 @@ fn run<D: Disk>(mut disk: D, options: SpoolOptions, ops: Vec<Op>) -> Result<(), 
     }
     let st = s.stats();
     prop_assert_eq!(st.records, (m.records.len() - m.prefix) as u64);
-    prop_assert_eq!(st.oldest_event_time_ms, m.records.get(m.prefix).map(|r| r.event_time_ms));
+    prop_assert_eq!(st.oldest_event_time_ms, m.records.get(m.prefix).map(|r| r.message.event_time_ms));
     prop_assert_eq!(st.bytes, disk.segment_bytes());
     prop_assert_eq!((st.corrupted_records, st.refused_records), (0, 0));
   }
   // Whatever is left comes back, in order, after a last reopen.
   drop(s);
   let mut s = open(&disk);
-  let left: Vec<SpoolRecord> = read_all(&mut s).into_iter().map(|(_, r)| r).collect();
+  let left: Vec<Record> = read_all(&mut s).into_iter().map(|(_, r)| r).collect();
   prop_assert_eq!(&left[..], &m.records[m.prefix..]);
   Ok(())
 }
