@@ -15,6 +15,7 @@ impl<T: Transport, C: Clock> Worker<T, C> {
     let spooled = self.backlog.as_ref().map_or(0, |b| b.unacked());
     self.intake.queue.len() as u64
       + self.retry.len() as u64
+      + self.solo.direct() as u64
       + self.to_spill.len() as u64
       + self.in_flight.total().max(spooled)
   }
@@ -42,6 +43,7 @@ impl<T: Transport, C: Clock> Worker<T, C> {
       }
       self.pass_clock.expire();
       let mut rest = std::mem::take(&mut self.to_spill);
+      rest.extend(self.solo.take_direct());
       rest.extend(self.retry.take_all());
       rest.extend(std::iter::from_fn(|| self.next_from_queue()));
       self.spill(rest);
@@ -52,7 +54,7 @@ impl<T: Transport, C: Clock> Worker<T, C> {
     }
     let Some(shutdown) = self.waiters.shutdown.take() else { return };
     let metrics = self.intake.metrics.clone();
-    let mut dropped = self.retry.clear();
+    let mut dropped = self.retry.clear() + self.solo.take_direct().count() as u64;
     while self.intake.queue.pop().is_some() {
       dropped += 1;
     }

@@ -27,6 +27,9 @@ impl<T: Transport, C: Clock> Worker<T, C> {
     self.log_transition(transition);
     self.release_direct_in_flight(now);
     self.spill_if_needed();
+    if self.solo.busy() {
+      return self.send_alone(permit, now);
+    }
     if self.backlog.as_ref().is_some_and(Backlog::active) {
       return self.send_from_backlog(permit, now);
     }
@@ -59,6 +62,22 @@ impl<T: Transport, C: Clock> Worker<T, C> {
           }
         }
       }
+    }
+  }
+
+  /// The solo lane goes first, one record at a time, only with nothing else in flight (so that librdkafka puts it
+  /// in a batch of its own) and after the retry backoff (a record that failed otherwise holds the lane too).
+  fn send_alone(&mut self, permit: Permit, now: Instant) {
+    let backoff_over = self.waiters.shutting_down() || self.retry.backoff_over(now);
+    if permit == Permit::Hold || self.in_flight.total() > 0 || !backoff_over {
+      return;
+    }
+    if let Some(mut pending) = self.solo.next() {
+      if permit == Permit::Probe {
+        pending.probe = true;
+        self.breaker.probe_sent();
+      }
+      self.send(pending, now);
     }
   }
 
@@ -141,11 +160,13 @@ impl<T: Transport, C: Clock> Worker<T, C> {
     Some(Pending::new(self.next_seq, Record::new(event), input.accepted_at, None))
   }
 
-  pub(super) fn send(&mut self, pending: Pending, now: Instant) {
+  pub(super) fn send(&mut self, mut pending: Pending, now: Instant) {
     match self.transport.send(&pending) {
       Ok(()) => self.in_flight.sent(pending.spool_pos.is_none()),
       Err(SendError::QueueFull) => self.retry(pending, now, Some(LOCAL_QUEUE_FULL_PAUSE)),
       Err(SendError::Failed { kind, message }) => {
+        // Refused before any batching (e.g. over message.max.bytes): the refusal is the record's own.
+        pending.alone = true;
         let message = self.intake.diag.scrub(&message);
         self.settle_failure(Box::new(pending), kind, message, now);
       }

@@ -19,6 +19,9 @@ impl<T: Transport, C: Clock> Worker<T, C> {
       match report {
         Report::Delivered(pending) => {
           self.in_flight.settled(pending.spool_pos.is_none());
+          if pending.alone {
+            self.solo.settled();
+          }
           let counters = &self.intake.metrics.counters;
           Counters::add(if pending.dead_letter.is_some() { &counters.dead_lettered } else { &counters.delivered }, 1);
           if pending.dead_letter.is_none() {
@@ -79,6 +82,10 @@ impl<T: Transport, C: Clock> Worker<T, C> {
     }
     let metrics = self.intake.metrics.clone();
     metrics.record_error(kind, message.clone());
+    let alone = std::mem::take(&mut pending.alone);
+    if alone {
+      self.solo.settled();
+    }
     pending.record.attempts += 1;
     let was_probe = std::mem::take(&mut pending.probe);
     let at = self.clock.wall_ms();
@@ -99,6 +106,22 @@ impl<T: Transport, C: Clock> Worker<T, C> {
         &format!("topic reported unknown, retrying for up to {grace} s (it may be being created): {message}"),
       );
       return self.retry(*pending, now, Some(UNKNOWN_TOPIC_PAUSE));
+    }
+    if kind == ErrorKind::MessageTooLarge && !alone && pending.dead_letter.is_none() {
+      // Kafka refuses a whole record batch that is over the topic's max.message.bytes: this record may be small and
+      // only its batch-mates too large. It goes again by itself before it can be called too large.
+      if was_probe {
+        let t = self.breaker.record_success();
+        self.log_transition(t);
+      }
+      Counters::add(&metrics.counters.retried, 1);
+      self.intake.diag.limited(
+        Level::Warn,
+        "batch-too-large",
+        "a record batch was over the topic's max.message.bytes: resending its events one by one (keep \
+         N8N_KAFKA_LOGGER_RDKAFKA_BATCH_SIZE below the topic's limit to avoid it)",
+      );
+      return self.solo.keep(*pending);
     }
     let permanent = kind.is_permanent();
     // The dead-letter topic gets one attempt: whatever made it fail (often a missing topic, which librdkafka

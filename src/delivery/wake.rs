@@ -29,6 +29,8 @@ pub struct WakeInputs {
   pub retry_waiting: bool,
   /// No resend before this.
   pub retry_at: Option<Instant>,
+  /// Records wait in the solo lane: they go one at a time with nothing else in flight, and nothing else goes.
+  pub solo_waiting: bool,
   /// The breaker lets nothing but a probe through (never while shutting down).
   pub breaker_holds: bool,
   pub in_flight: u64,
@@ -54,16 +56,19 @@ pub fn next_wake(now: Instant, i: &WakeInputs) -> Wake {
   // While the spool is in use, queued events wait until the direct records in flight have settled.
   let spool_waits = i.direct_in_flight > 0 && i.spool_active;
   let room = i.in_flight < i.cap;
-  let can_send_new = !i.retry_waiting && !i.breaker_holds && !spool_waits && room;
+  let backoff_over = i.retry_at.is_none_or(|t| t <= now);
+  if i.solo_waiting && i.in_flight == 0 && !i.breaker_holds && backoff_over {
+    return Wake::Now;
+  }
+  let can_send_new = !i.retry_waiting && !i.solo_waiting && !i.breaker_holds && !spool_waits && room;
   if can_send_new && !i.queue_empty {
     return Wake::Now;
   }
-  let backoff_over = i.retry_at.is_none_or(|t| t <= now);
-  if i.retry_waiting && backoff_over && !i.breaker_holds {
+  if i.retry_waiting && backoff_over && !i.breaker_holds && !i.solo_waiting {
     return Wake::Now;
   }
   let replay_ready = i.direct_in_flight == 0 && i.spool_active && i.spool_readable;
-  if !i.breaker_holds && backoff_over && room && replay_ready {
+  if !i.breaker_holds && backoff_over && room && replay_ready && !i.solo_waiting {
     return Wake::Now;
   }
   // While events are spilled rather than sent, they are moved to disk once per group-commit interval.

@@ -15,6 +15,7 @@ use super::clock::{Clock, PassClock, SystemClock};
 use super::grace::TopicGrace;
 use super::in_flight::InFlight;
 use super::retry::RetryQueue;
+use super::solo::SoloLane;
 use super::waiters::{Command, Reply, Waiters};
 use super::wake::{next_wake, park, Wake, WakeInputs};
 use crate::config::{Config, ConfigError};
@@ -42,6 +43,8 @@ pub struct Worker<T: Transport, C: Clock = SystemClock> {
   /// Failed events on their way into the spool, appended together at the end of a pass.
   pub(super) to_spill: Vec<Pending>,
   pub(super) retry: RetryQueue,
+  /// Records of a batch Kafka refused as too large, resent one by one before anything else.
+  pub(super) solo: SoloLane,
   pub(super) in_flight: InFlight,
   /// When direct records waiting in the transport's queue were last purged (breaker open, spool in use).
   pub(super) last_purge: Option<Instant>,
@@ -97,6 +100,7 @@ impl<T: Transport, C: Clock> Worker<T, C> {
       clock,
       breaker,
       retry: RetryQueue::default(),
+      solo: SoloLane::default(),
       in_flight: InFlight::default(),
       last_purge: None,
       topic: TopicGrace::default(),
@@ -199,6 +203,7 @@ impl<T: Transport, C: Clock> Worker<T, C> {
   pub(super) fn idle(&self) -> bool {
     self.intake.queue.is_empty()
       && self.retry.is_empty()
+      && !self.solo.busy()
       && self.to_spill.is_empty()
       && self.in_flight.total() == 0
       && self.backlog.as_ref().is_none_or(Backlog::is_empty)
@@ -213,7 +218,8 @@ impl<T: Transport, C: Clock> Worker<T, C> {
   }
 
   pub(super) fn publish_status(&self) {
-    let (breaker, in_flight, retry_pending) = (self.breaker.state(), self.in_flight.total(), self.retry.len() as u64);
+    let (breaker, in_flight) = (self.breaker.state(), self.in_flight.total());
+    let retry_pending = (self.retry.len() + self.solo.len()) as u64;
     let spool = self.backlog.as_ref().map(Backlog::snapshot);
     self.intake.metrics.update_status(|s| {
       s.breaker = breaker;
@@ -230,6 +236,7 @@ impl<T: Transport, C: Clock> Worker<T, C> {
     WakeInputs {
       queue_empty: self.intake.queue.is_empty(),
       retry_waiting: !self.retry.is_empty(),
+      solo_waiting: self.solo.busy(),
       retry_at: self.retry.at(),
       breaker_holds: !self.waiters.shutting_down() && self.breaker.holds(),
       in_flight: self.in_flight.total(),

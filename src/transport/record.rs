@@ -23,6 +23,9 @@ pub struct Pending {
   pub record: Record,
   pub accepted_at: Instant,
   pub probe: bool,
+  /// Sent with nothing else in flight (the solo lane), or refused by the client before batching: a size refusal
+  /// is then the record's own, not its batch's.
+  pub alone: bool,
   /// Set once the event failed permanently: it then goes to the dead-letter topic with these headers.
   pub dead_letter: Option<Box<DeadLetterCause>>,
   /// Where the event lives in the disk spool when it was read from there (acknowledged after delivery).
@@ -32,7 +35,7 @@ pub struct Pending {
 impl Pending {
   /// A record that starts its way to Kafka now: accepted at `accepted_at`, read from the spool at `spool_pos`.
   pub fn new(seq: u64, record: Record, accepted_at: Instant, spool_pos: Option<SpoolPos>) -> Pending {
-    Pending { seq, record, accepted_at, probe: false, dead_letter: None, spool_pos }
+    Pending { seq, record, accepted_at, probe: false, alone: false, dead_letter: None, spool_pos }
   }
 
   /// The message travelling to librdkafka.
@@ -47,6 +50,7 @@ impl Pending {
       record: Record { message: self.record.message.without_body(), ..self.record },
       accepted_at: self.accepted_at,
       probe: self.probe,
+      alone: self.alone,
       dead_letter: self.dead_letter.clone(),
       spool_pos: self.spool_pos,
     }

@@ -24,6 +24,9 @@ fn a_permanent_failure_is_dead_lettered_once() {
     r.sent();
     r.fail(None, ErrorKind::MessageTooLarge);
     r.settle();
+    assert_eq!(r.sent(), ["e1"], "{settings:?}: first resent alone (its batch may have been too large, not it)");
+    r.fail(None, ErrorKind::MessageTooLarge);
+    r.settle();
     let sends = r.sent_full();
     assert!(sends.iter().all(|s| s.dead_letter), "{settings:?}: only the dead-letter send");
     assert_eq!(sends.len(), *dlq_sends, "{settings:?}");

@@ -11,6 +11,7 @@ mod grace;
 mod idle;
 mod mock_cluster;
 mod retry;
+mod solo;
 mod spill;
 mod support;
 mod wake;

@@ -10,6 +10,7 @@ fn idle() -> WakeInputs {
     queue_empty: true,
     retry_waiting: false,
     retry_at: None,
+    solo_waiting: false,
     breaker_holds: false,
     in_flight: 0,
     direct_in_flight: 0,
@@ -50,6 +51,13 @@ const ROWS: &[Row] = &[
   ("a timer due now still parks 1 ms", |i, now| i.timers[1] = Some(now), Wake::Sleep(MS)),
   ("a retry time already past is no timer", |i, now| i.retry_at = Some(now - 50 * MS), Wake::Sleep(Duration::from_secs(5))),
   ("breaker holds, backoff over: nap until the probe", |i, now| { i.retry_waiting = true; i.retry_at = Some(now - 50 * MS); i.breaker_holds = true; i.timers[0] = Some(now + 3 * SEC) }, Wake::Nap(Duration::from_secs(3))),
+  ("a solo record waits, nothing in flight: at once", |i, _| i.solo_waiting = true, Wake::Now),
+  ("a solo record waits for the records in flight", |i, _| { i.solo_waiting = true; i.in_flight = 2 }, Wake::Nap(MS)),
+  ("queued events wait behind the solo lane", |i, _| { i.solo_waiting = true; i.queue_empty = false; i.in_flight = 1 }, Wake::Nap(MS)),
+  ("due resends wait behind the solo lane", |i, _| { i.solo_waiting = true; i.retry_waiting = true; i.in_flight = 1 }, Wake::Nap(MS)),
+  ("replay waits behind the solo lane", |i, _| { i.solo_waiting = true; i.spool = true; i.spool_active = true; i.spool_readable = true; i.in_flight = 1 }, Wake::Nap(MS)),
+  ("the solo lane waits for the backoff", |i, now| { i.solo_waiting = true; i.retry_waiting = true; i.retry_at = Some(now + 200 * MS) }, Wake::Nap(Duration::from_millis(200))),
+  ("the solo lane waits for the breaker", |i, now| { i.solo_waiting = true; i.breaker_holds = true; i.timers[0] = Some(now + 2 * SEC) }, Wake::Nap(Duration::from_secs(2))),
   ("the earliest of several timers", |i, now| { i.timers = [Some(now + 4 * SEC), Some(now + 30 * MS), Some(now + 2 * SEC), Some(now + 90 * MS)] }, Wake::Sleep(Duration::from_millis(30))),
 ];
 
