@@ -259,7 +259,7 @@ mod tests {
       if batch.is_empty() {
         return ids;
       }
-      ids.extend(batch.into_iter().map(|p| p.record.message.message_id));
+      ids.extend(batch.iter().map(|p| p.message().message_id.clone()));
     }
   }
 

@@ -10,7 +10,7 @@ use super::worker::Worker;
 use crate::event::prepare;
 use crate::record::Record;
 use crate::telemetry::Counters;
-use crate::transport::{Pending, Purge, SendError, Transport};
+use crate::transport::{InHand, Pending, Purge, SendError, Transport};
 
 /// The transport's own queue refused a record: try again shortly, without counting a failure.
 const LOCAL_QUEUE_FULL_PAUSE: Duration = Duration::from_millis(20);
@@ -153,10 +153,12 @@ impl<T: Transport, C: Clock> Worker<T, C> {
   /// The next queued event, built (split, JSON, ids) with this pass's clocks.
   pub(super) fn next_from_queue(&mut self) -> Option<Pending> {
     let queued = self.intake.queue.pop()?;
+    let hand = InHand::new();
     let (now_ms, now) = self.pass_clock.read(&self.clock);
     let input = queued.input(&mut self.scratch, now_ms, now);
     let event = prepare(input, &self.intake.context, now_ms);
     self.next_seq += 1;
+    hand.into_pending();
     Some(Pending::new(self.next_seq, Record::new(event), input.accepted_at, None))
   }
 

@@ -18,6 +18,7 @@ impl<T: Transport, C: Clock> Worker<T, C> {
     while let Some(report) = self.reports.pop_front() {
       match report {
         Report::Delivered(pending) => {
+          let pending = pending.delivered();
           self.in_flight.settled(pending.spool_pos.is_none());
           if pending.alone {
             self.solo.settled();

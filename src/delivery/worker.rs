@@ -22,7 +22,7 @@ use crate::config::{Config, ConfigError};
 use crate::event::{EventKind, ExecutionInput};
 use crate::intake::Intake;
 use crate::telemetry::{Counters, Level, Metrics};
-use crate::transport::{ErrorKind, Pending, Report, Transport};
+use crate::transport::{take_lost_in_panic, ErrorKind, Pending, Report, Transport};
 
 #[derive(Debug, Clone)]
 pub enum StartupError {
@@ -152,17 +152,26 @@ impl<T: Transport, C: Clock> Worker<T, C> {
         Ok(true) => continue,
         Ok(false) => return,
         Err(panic) => {
-          let message = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".into());
-          self.intake.metrics.record_error(ErrorKind::Internal, format!("background thread panicked: {message}"));
-          self.intake.diag.limited(Level::Error, "panic", &format!("background thread panicked: {message}"));
+          self.count_panic(panic.as_ref());
           std::thread::sleep(Duration::from_millis(100));
         }
       }
     }
+  }
+
+  /// After a panic in a pass: the events it had in hand (dropped while unwinding, each counted by its own drop)
+  /// are counted as dropped, and the panic is logged and shown as the last error.
+  pub(super) fn count_panic(&self, panic: &(dyn std::any::Any + Send)) {
+    let message = panic
+      .downcast_ref::<&str>()
+      .map(|s| s.to_string())
+      .or_else(|| panic.downcast_ref::<String>().cloned())
+      .unwrap_or_else(|| "unknown panic".into());
+    let lost = take_lost_in_panic();
+    Counters::add(&self.intake.metrics.counters.dropped, lost);
+    let text = format!("background thread panicked, {lost} events in hand lost (counted as dropped): {message}");
+    self.intake.metrics.record_error(ErrorKind::Internal, text.clone());
+    self.intake.diag.limited(Level::Error, "panic", &text);
   }
 
   /// One pass and the wait after it; false once shutdown completed.

@@ -80,7 +80,8 @@ impl ClientContext for LoggerContext {
 impl ProducerContext for LoggerContext {
   type DeliveryOpaque = Box<Pending>;
 
-  fn delivery(&self, result: &DeliveryResult<'_>, mut pending: Box<Pending>) {
+  fn delivery(&self, result: &DeliveryResult<'_>, pending: Box<Pending>) {
+    let mut pending = pending.reclaim();
     let report = match result {
       Ok(_) => Report::Delivered(pending),
       Err((error, message)) => {

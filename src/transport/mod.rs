@@ -15,7 +15,7 @@ use std::time::Duration;
 pub use config::{connection_config, validate};
 pub use error::{ErrorKind, SendError};
 pub use producer::RdkafkaTransport;
-pub use record::{DeadLetterCause, Pending};
+pub use record::{take_lost_in_panic, DeadLetterCause, InHand, Pending};
 
 /// What the worker learns from the client, in the order it happened.
 pub enum Report {

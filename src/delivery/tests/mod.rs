@@ -10,6 +10,7 @@ mod flow;
 mod grace;
 mod idle;
 mod mock_cluster;
+mod panic;
 mod retry;
 mod solo;
 mod spill;

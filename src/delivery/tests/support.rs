@@ -65,6 +65,9 @@ pub struct Script {
   pub reports: VecDeque<Report>,
   pub purges: Vec<Purge>,
   pub reachable: Option<(ErrorKind, String)>,
+  /// The send that panics, counted from 1 over the script's life (a bug inside a pass).
+  pub panic_at_send: Option<usize>,
+  sends: usize,
 }
 
 /// A transport whose outcomes the test decides.
@@ -74,6 +77,10 @@ pub struct FakeTransport(pub Rc<RefCell<Script>>);
 impl Transport for FakeTransport {
   fn send(&mut self, pending: &Pending) -> Result<(), SendError> {
     let mut s = self.0.borrow_mut();
+    s.sends += 1;
+    if s.panic_at_send == Some(s.sends) {
+      panic!("scripted panic in send {}", s.sends);
+    }
     if let Some(error) = s.refuse.pop_front() {
       return Err(error);
     }
