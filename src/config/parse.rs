@@ -588,6 +588,33 @@ mod tests {
   }
 
   #[test]
+  fn only_harmless_passthrough_values_are_shown_and_every_other_one_is_scrubbed() {
+    let c = parse(&[
+      ("RDKAFKA_SASL_OAUTHBEARER_CONFIG", "principal=admin extension_x=oauth-value-1-cfg"),
+      ("RDKAFKA_SASL_OAUTHBEARER_EXTENSIONS", "traceId=oauth-value-1-ext"),
+      ("RDKAFKA_SASL_KERBEROS_KINIT_CMD", "kinit -t /etc/oauth-value-1-kinit.keytab"),
+      ("RDKAFKA_SASL_OAUTHBEARER_CLIENT_ID", "oauth-value-1-client"),
+      ("RDKAFKA_SOCKET_KEEPALIVE_ENABLE", "true"),
+      ("RDKAFKA_LINGER_MS", "7"),
+    ])
+    .unwrap();
+    let summary = c.redacted_summary();
+    let shown = summary["rdkafka"].as_object().unwrap();
+    for key in ["sasl.oauthbearer.config", "sasl.oauthbearer.extensions", "sasl.kerberos.kinit.cmd"] {
+      assert_eq!(shown[key], "[set]", "{key}");
+    }
+    assert_eq!(shown["sasl.oauthbearer.client.id"], "[set]");
+    assert_eq!((&shown["socket.keepalive.enable"], &shown["linger.ms"]), (&"true".into(), &"7".into()));
+    let text = summary.to_string();
+    let secrets = c.secret_values();
+    for value in ["oauth-value-1-cfg", "oauth-value-1-ext", "oauth-value-1-kinit", "oauth-value-1-client"] {
+      assert!(!text.contains(value), "{value} in {text}");
+      assert!(secrets.iter().any(|s| s.contains(value)), "{value} is not scrubbed: {secrets:?}");
+    }
+    assert!(!secrets.iter().any(|s| s == "true" || s == "7"), "{secrets:?}");
+  }
+
+  #[test]
   fn empty_values_mean_unset_and_is_configured_needs_enabled() {
     assert_eq!(parse(&[("TOPIC", "  ")]).unwrap().topic, "n8n-executions");
     let env = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (format!("{ENV_PREFIX}{k}"), v.to_string())).collect();
