@@ -208,6 +208,24 @@ test('librdkafka passthrough values are shown only for harmless properties: neve
   for (const value of values) assert.ok(!shown.includes(value), `a passthrough value is shown: ${shown}`)
 })
 
+test('a misspelt N8N_KAFKA_LOGGER_* variable is warned about once at construction, naming the closest setting, never its value', async () => {
+  const lines = []
+  const sink = Object.fromEntries(['error', 'warn', 'info'].map((level) => [level, (m) => lines.push(`${level}: ${m}`)]))
+  const logger = KafkaExecutionLogger.fromEnv({ ...env({ BROKRS: SECRETS.MISSPELT_VALUE, SPOOL_DIR: 'off', RDKAFKA_LINGER_MS: '7' }), N8N_KAFKA_LOGGER_: 'x' }, { logger: sink })
+  // The caller's logger is called on the JS thread, after this turn.
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  assert.deepEqual(lines, [
+    'warn: [kafka-logger] N8N_KAFKA_LOGGER_ is not a setting of the logger and is ignored: KafkaExecutionLogger.settings() lists the accepted names',
+    'warn: [kafka-logger] N8N_KAFKA_LOGGER_BROKRS is not a setting of the logger and is ignored: did you mean N8N_KAFKA_LOGGER_BROKERS?',
+  ])
+  assert.deepEqual(logger.getHealthMetrics().config.brokers, ['localhost:9092'], 'the misspelt variable is not read')
+  await logger.shutdown(100)
+  assert.equal(lines.length, 2, 'once: not again at shutdown')
+  assert.ok(!lines.join('\n').includes(SECRETS.MISSPELT_VALUE))
+  // Options are an object the logger reads whole: an unknown name there is an error, as before.
+  assert.equal(fromOptions({ brokrs: 'k:9092' }), 'unknown option "brokrs": KafkaExecutionLogger.settings() lists the accepted names')
+})
+
 test('settings() documents every env var once', () => {
   const settings = KafkaExecutionLogger.settings()
   assert.ok(settings.length >= 30)

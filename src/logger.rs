@@ -81,6 +81,10 @@ impl Logger {
       context,
       config,
     });
+    // At construction, so that a logger that is never initialized still tells (a misspelt variable, say).
+    for warning in &shared.config.warnings {
+      shared.diag.log(Level::Warn, warning);
+    }
     Ok(Logger { shared, commands, lifecycle: Arc::new(Mutex::new(Lifecycle::Created(receiver))) })
   }
 
@@ -108,9 +112,6 @@ impl Logger {
         }
       }
     };
-    for warning in &self.shared.config.warnings {
-      self.shared.diag.log(Level::Warn, warning);
-    }
     let diag = self.shared.diag.clone();
     let config = &self.shared.config;
     diag.log(

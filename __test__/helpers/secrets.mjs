@@ -24,4 +24,6 @@ export const SECRETS = Object.freeze({
   OAUTHBEARER_EXTENSIONS: 'traceId=oauth-ext-7Hq2',
   KINIT_CMD: 'kinit -kt /etc/kinit-7Hq2.keytab svc',
   UNLISTED_PROPERTY: 'unlisted-7Hq2',
+  // __test__/config.test.mjs: a misspelt variable's value, never echoed in its warning.
+  MISSPELT_VALUE: 'misspelt-value-7Hq2',
 });

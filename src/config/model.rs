@@ -106,7 +106,7 @@ pub struct Config {
   pub health_token: Option<Secret>,
   /// librdkafka properties passed through verbatim, after the logger's own.
   pub rdkafka: Vec<(String, String)>,
-  /// Non-fatal findings (e.g. SSL_VERIFY=false), logged once at initialize().
+  /// Non-fatal findings (e.g. SSL_VERIFY=false, a misspelt variable), logged once when the logger is constructed.
   pub warnings: Vec<String>,
 }
 

@@ -252,7 +252,7 @@ impl<'a> Parser<'a> {
 }
 impl Config {
   pub fn parse(sources: &Sources) -> Result<Config> {
-    let mut p = Parser { sources, warnings: Vec::new() };
+    let mut p = Parser { sources, warnings: sources.unknown_variables() };
     let enabled = p.bool("ENABLED")?;
     let ssl = p.bool("SSL")?;
     let ssl_verify = p.bool("SSL_VERIFY")?;
@@ -636,6 +636,27 @@ mod tests {
     );
     assert!(parse(&[("ENABLED", "true"), ("BROKERS", "k:9092")]).unwrap().warnings.is_empty());
     assert!(parse(&[]).unwrap().warnings.is_empty());
+  }
+
+  #[test]
+  fn unknown_variables_warn_once_naming_the_closest_setting_and_never_the_value() {
+    let c = parse(&[
+      ("BROKRS", "k:9092"),
+      ("SSL_VERIFI", "secret-looking-value"),
+      ("X", "1"),
+      ("RDKAFKA_SOCKET_KEEPALIVE_ENABLE", "true"),
+      ("TOPIC", "t"),
+    ])
+    .unwrap();
+    assert_eq!(
+      c.warnings,
+      [
+        "N8N_KAFKA_LOGGER_BROKRS is not a setting of the logger and is ignored: did you mean N8N_KAFKA_LOGGER_BROKERS?",
+        "N8N_KAFKA_LOGGER_SSL_VERIFI is not a setting of the logger and is ignored: did you mean N8N_KAFKA_LOGGER_SSL_VERIFY?",
+        "N8N_KAFKA_LOGGER_X is not a setting of the logger and is ignored: KafkaExecutionLogger.settings() lists the accepted names",
+      ]
+    );
+    assert!(parse(&[("TOPIC", "t"), ("RDKAFKA_LINGER_MS", "1")]).unwrap().warnings.is_empty());
   }
 
   #[test]
