@@ -1,8 +1,8 @@
 // The log methods of KafkaExecutionLogger, installed on its prototype when the addon loads (fast_log.rs).
 // Reading the fields here uses V8's inline caches; the strings go to the addon as one packed string, their
 // lengths and the numbers through the shared Float64Array `nums`. Anything unusual (a wrong type, a long string,
-// dimensions/metrics/flags, a throw, a nested log call) is left to the addon's exact reader, which gives the
-// same result and the rejection reason.
+// dimensions/metrics/flags, a prototype other than Object.prototype or a polluted one, a throw, a nested log
+// call) is left to the addon's exact reader, which gives the same result and the rejection reason.
 (function install(Class, nums) {
   'use strict';
   const proto = Class.prototype;
