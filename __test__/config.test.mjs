@@ -6,8 +6,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createRequire } from 'node:module'
 import { SECRETS } from './helpers/secrets.mjs'
+import * as I from '../scripts/n8n/n8n-instance.mjs'
 
-const { KafkaExecutionLogger } = createRequire(import.meta.url)('../index.js')
+const require = createRequire(import.meta.url)
+const { KafkaExecutionLogger } = require('../index.js')
+const { LoggerMetrics } = require('../dist/n8n/metrics.js')
 
 const PREFIX = 'Invalid Kafka logger configuration: '
 const env = (pairs) => Object.fromEntries(Object.entries(pairs).map(([k, v]) => [`N8N_KAFKA_LOGGER_${k}`, v]))
@@ -175,6 +178,52 @@ test('secrets never appear in errors or the health snapshot', () => {
   assert.match(shown, /"password":"\[redacted\]"/)
   const message = fromEnv({ AUTH_ENABLED: 'true', USERNAME: 'alice', PASSWORD: secret, QUEUE_MAX_SIZE: 'x' })
   assert.ok(!message.includes(secret))
+})
+
+test('librdkafka passthrough values are shown only for harmless properties: never in health, metrics, logs or errors', async () => {
+  const values = [SECRETS.OAUTHBEARER_CONFIG, SECRETS.OAUTHBEARER_EXTENSIONS, SECRETS.KINIT_CMD, SECRETS.UNLISTED_PROPERTY]
+  const lines = []
+  const sink = Object.fromEntries(['error', 'warn', 'info'].map((level) => [level, (m) => lines.push(`${level}: ${m}`)]))
+  // client.software.name stands for any property the list does not know: shown as [set], like the credentials.
+  const logger = KafkaExecutionLogger.fromEnv(
+    env({ BROKERS: '127.0.0.1:1', SPOOL_DIR: 'off', RDKAFKA_SASL_OAUTHBEARER_CONFIG: values[0], RDKAFKA_SASL_KERBEROS_KINIT_CMD: values[2], RDKAFKA_CLIENT_SOFTWARE_NAME: values[3], RDKAFKA_LINGER_MS: '7' }),
+    { logger: sink },
+  )
+  await logger.initialize()
+  const health = logger.getHealthMetrics()
+  assert.deepEqual(health.config.rdkafka, { 'client.software.name': '[set]', 'linger.ms': '7', 'sasl.kerberos.kinit.cmd': '[set]', 'sasl.oauthbearer.config': '[set]' })
+  // The metrics n8n serves, rendered by n8n's own prom-client from this snapshot.
+  const n8n = I.paths(I.PINNED()).dir
+  const prom = createRequire(join(n8n, 'package.json'))('prom-client')
+  prom.register.clear()
+  const metrics = new LoggerMetrics(prom, () => logger.getHealthMetrics())
+  metrics.register()
+  const text = await prom.register.metrics()
+  assert.match(text, /n8n_kafka_logger_queue_capacity 10000/)
+  await logger.shutdown(100)
+  // The build has no OIDC (no curl): librdkafka refuses sasl.oauthbearer.extensions, and its error names no value.
+  const refused = configError(() => KafkaExecutionLogger.fromEnv(env({ RDKAFKA_SASL_OAUTHBEARER_EXTENSIONS: values[1] })))
+  assert.match(refused, /librdkafka rejected property "sasl.oauthbearer.extensions"/)
+  const shown = [JSON.stringify(health), JSON.stringify(logger.getHealthMetrics()), text, refused, ...lines].join('\n')
+  for (const value of values) assert.ok(!shown.includes(value), `a passthrough value is shown: ${shown}`)
+})
+
+test('a misspelt N8N_KAFKA_LOGGER_* variable is warned about once at construction, naming the closest setting, never its value', async () => {
+  const lines = []
+  const sink = Object.fromEntries(['error', 'warn', 'info'].map((level) => [level, (m) => lines.push(`${level}: ${m}`)]))
+  const logger = KafkaExecutionLogger.fromEnv({ ...env({ BROKRS: SECRETS.MISSPELT_VALUE, SPOOL_DIR: 'off', RDKAFKA_LINGER_MS: '7' }), N8N_KAFKA_LOGGER_: 'x' }, { logger: sink })
+  // The caller's logger is called on the JS thread, after this turn.
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  assert.deepEqual(lines, [
+    'warn: [kafka-logger] N8N_KAFKA_LOGGER_ is not a setting of the logger and is ignored: KafkaExecutionLogger.settings() lists the accepted names',
+    'warn: [kafka-logger] N8N_KAFKA_LOGGER_BROKRS is not a setting of the logger and is ignored: did you mean N8N_KAFKA_LOGGER_BROKERS?',
+  ])
+  assert.deepEqual(logger.getHealthMetrics().config.brokers, ['localhost:9092'], 'the misspelt variable is not read')
+  await logger.shutdown(100)
+  assert.equal(lines.length, 2, 'once: not again at shutdown')
+  assert.ok(!lines.join('\n').includes(SECRETS.MISSPELT_VALUE))
+  // Options are an object the logger reads whole: an unknown name there is an error, as before.
+  assert.equal(fromOptions({ brokrs: 'k:9092' }), 'unknown option "brokrs": KafkaExecutionLogger.settings() lists the accepted names')
 })
 
 test('settings() documents every env var once', () => {

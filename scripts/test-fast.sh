@@ -12,5 +12,6 @@ suites=(__test__/binary.test.mjs __test__/check-secrets.test.mjs __test__/config
 bash scripts/build.sh
 # Same target as `napi build` (scripts/test.sh does the same), so the two share one set of compiled dependencies.
 cargo test --release --target "$(rustc -vV | sed -n 's/^host: //p')"
-# The adapters' metrics test takes prom-client from the pinned n8n install (made by `npm test` or `npm run test:n8n`).
+# The adapters' metrics test and config.test.mjs take prom-client from the pinned n8n install (made by `npm test` or
+# `npm run test:n8n`).
 node --test --test-concurrency=1 "${suites[@]}" n8n/test/*.test.mjs

@@ -64,17 +64,7 @@ fn host_instance_id() -> String {
 impl Logger {
   pub fn new(config: Config, sink: Box<dyn LogSink>) -> Result<Logger, ConfigError> {
     transport::validate(&config)?;
-    let mut secrets: Vec<String> = Vec::new();
-    if let Some(sasl) = &config.sasl {
-      secrets.push(sasl.password.expose().to_string());
-    }
-    if let Some(password) = config.tls.as_ref().and_then(|t| t.key_password.as_ref()) {
-      secrets.push(password.expose().to_string());
-    }
-    if let Some(token) = &config.health_token {
-      secrets.push(token.expose().to_string());
-    }
-    secrets.extend(config.rdkafka.iter().filter(|(k, _)| Config::is_secret_property(k)).map(|(_, v)| v.clone()));
+    let secrets = config.secret_values();
     let context = EventContext::new(
       config.instance_id.clone().unwrap_or_else(host_instance_id),
       config.instance_type.to_string(),
@@ -91,6 +81,10 @@ impl Logger {
       context,
       config,
     });
+    // At construction, so that a logger that is never initialized still tells (a misspelt variable, say).
+    for warning in &shared.config.warnings {
+      shared.diag.log(Level::Warn, warning);
+    }
     Ok(Logger { shared, commands, lifecycle: Arc::new(Mutex::new(Lifecycle::Created(receiver))) })
   }
 
@@ -118,9 +112,6 @@ impl Logger {
         }
       }
     };
-    for warning in &self.shared.config.warnings {
-      self.shared.diag.log(Level::Warn, warning);
-    }
     let diag = self.shared.diag.clone();
     let config = &self.shared.config;
     diag.log(

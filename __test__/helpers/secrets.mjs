@@ -17,4 +17,13 @@ export const SECRETS = Object.freeze({
   RUST_INLINE_KEY_BODY: 'secret-key-body',
   RUST_RDKAFKA_KEY_PASSWORD: 'pw-secret',
   RUST_RDKAFKA_CLIENT_SECRET: 'topsecret',
+  // src/config/parse.rs: part of every passthrough value of its default-deny test.
+  RUST_PASSTHROUGH_VALUE: 'oauth-value-1',
+  // __test__/config.test.mjs: librdkafka passthroughs that carry credentials without a telling name.
+  OAUTHBEARER_CONFIG: 'principal=svc oauth-cfg-7Hq2',
+  OAUTHBEARER_EXTENSIONS: 'traceId=oauth-ext-7Hq2',
+  KINIT_CMD: 'kinit -kt /etc/kinit-7Hq2.keytab svc',
+  UNLISTED_PROPERTY: 'unlisted-7Hq2',
+  // __test__/config.test.mjs: a misspelt variable's value, never echoed in its warning.
+  MISSPELT_VALUE: 'misspelt-value-7Hq2',
 });

@@ -22,6 +22,13 @@ export const PROFILES = {
 
 const n = (rate, ms) => Math.round((rate * ms) / 1000)
 
+/** The offsets of the frames of an intact spool segment (length u32 LE, CRC, body). */
+function frameOffsets(bytes) {
+  const offsets = []
+  for (let at = 0; at + 8 <= bytes.length; at += 8 + bytes.readUInt32LE(at)) offsets.push(at)
+  return offsets
+}
+
 /** Waits until the host has handed `count` events to the package (it logs at its steady rate). */
 async function acceptedAtLeast(host, count, timeoutMs) {
   const deadline = Date.now() + timeoutMs
@@ -222,60 +229,59 @@ export const CASES = [
   {
     id: 10,
     lane: 'outage2',
-    title: 'Corrupted spool file at startup (bad checksum mid-segment, torn tail)',
-    how: 'The broker is down; a disk-mode host writes 3000 events of about 4 KB (two 8 MiB segments) and is stopped. One byte in the middle of the first segment is then flipped (bad CRC) and half a frame appended to the last one (a torn write). With the broker up, a new host on the same spool replays (package defaults: the replay begins while the restarted broker settles). Zero loss cannot apply (the damaged records are gone); the target is that every loss is counted: `spool.corrupted` must equal the records from the damaged frame to the end of its segment plus one for the torn write (a record cut short counts as one lost; here it stands for no accepted event, so the loss accounting takes it off), exactly that many missing, the bytes moved to `corrupt-*.bad`, the later segment replayed.',
+    title: 'Corrupted spool file at startup (bad checksum and a flipped length byte mid-segment, torn tail)',
+    how: 'The broker is down; a disk-mode host writes 4500 events of about 4 KB (three segments of up to 8 MiB) and is stopped. One byte in the middle of the first segment is then flipped (bad CRC), a byte of the length field of a frame in the middle of the second one is flipped (the frame now claims about 16 MB, running past the end of its segment like a torn write, while intact frames follow it), and half a frame is appended to the last one (a torn write). With the broker up, a new host on the same spool replays (package defaults: the replay begins while the restarted broker settles). Zero loss cannot apply (the damaged records are gone); the target is that every loss is counted: `spool.corrupted` must equal the records from each damaged frame to the end of its segment plus one for the torn write (a record cut short counts as one lost; here it stands for no accepted event, so the loss accounting takes it off), exactly that many missing, the bytes moved to `corrupt-*.bad`, the later segments replayed.',
     async run(ctx) {
       const { A2: A, P } = ctx
       await A.stop()
       const topic = uniqueTopic('rel-c10')
       const spool = freshSpool('c10')
-      // About 4 KB per event (a long workflow name), so the 3000-event backlog spans two 8 MiB segments.
+      // About 4 KB per event (a long workflow name), so the 4500-event backlog spans three 8 MiB segments.
       // Package defaults (TIMEOUT_SEND included): the replay starts as the broker comes back, and a first batch that
       // times out locally while the broker writes it would be sent again (with a 5 s TIMEOUT_SEND a run with every
       // lane at once once made 245 duplicates).
       const options = { ...ctx.options(A.plaintext, topic, spool), durability: 'disk' }
-      const first = ctx.host(options, { prefix: 'c10', count: 3000, rate: 600, pad: 3000 }, 'c10-first')
+      const first = ctx.host(options, { prefix: 'c10', count: 4500, rate: 600, pad: 3000 }, 'c10-first')
       await first.done(60_000)
       await first.waitHealth((h, m) => h.spool.records === m.accepted, 30_000, 'every event on disk')
       const accepted1 = first.accepted()
       await ctx.stop(first)
       const slot = join(spool, 'slot-0')
       const segments = segmentFiles(slot)
-      ctx.check('the backlog spans several segments', segments.length >= 2, `${segments.length} segments`)
-      // Damage 1: flip a byte in the middle of the first segment (bad CRC). Everything from that frame to the
-      // segment's end is expected to be counted corrupted and moved aside; the later segments replay.
-      const seg = segments[0]
+      ctx.check('the backlog spans three segments or more', segments.length >= 3, `${segments.length} segments`)
       const before = readSpoolKeys(slot)
-      const bytes = readFileSync(seg.path)
-      const at = Math.floor(bytes.length / 2)
-      let frame = 0
-      let index = 0
-      while (frame + 8 + bytes.readUInt32LE(frame) <= at) {
-        frame += 8 + bytes.readUInt32LE(frame)
-        index++
+      /** Flips `mask` into byte `byteOf(frame)` of the frame holding byte `at` of a segment; the records lost. */
+      const damage = (seg, at, byteOf) => {
+        const bytes = readFileSync(seg.path)
+        const frames = frameOffsets(bytes)
+        const index = frames.findLastIndex((f) => f <= at)
+        bytes[byteOf(frames[index])] ^= 0xff
+        writeFileSync(seg.path, bytes)
+        return { index, of: frames.length, lost: frames.length - index }
       }
-      const inFirst = (() => {
-        let c = 0
-        for (let p = 0; p + 8 <= bytes.length; p += 8 + bytes.readUInt32LE(p)) c++
-        return c
-      })()
-      const damaged = inFirst - index
-      bytes[at] ^= 0xff
-      writeFileSync(seg.path, bytes)
-      // Damage 2: a torn write at the end of the last segment (the first half of a copy of its first frame).
+      // Damage 1: a byte in the middle of the first segment (bad CRC). Everything from that frame to the segment's
+      // end is expected to be counted corrupted and moved aside; the later segments replay.
+      const at = Math.floor(segments[0].size / 2)
+      const crc = damage(segments[0], at, () => at)
+      // Damage 2: the third byte of the length of the frame in the middle of the second segment (about 4 KB ->
+      // about 16 MB): its frame runs past the segment's end like a torn write, yet intact frames follow it; they
+      // must be found and counted, not taken for one torn record.
+      const length = damage(segments[1], Math.floor(segments[1].size / 2), (frame) => frame + 2)
+      const damaged = crc.lost + length.lost
+      // Damage 3: a torn write at the end of the last segment (the first half of a copy of its first frame).
       const last = segments.at(-1)
       const lastBytes = readFileSync(last.path)
       appendFileSync(last.path, lastBytes.subarray(0, Math.floor((8 + lastBytes.readUInt32LE(0)) / 2)))
-      ctx.note(`${before.length} records on disk in ${segments.length} segments; byte ${at} of ${seg.name} flipped (frame ${index} of ${inFirst}: ${damaged} records from there to the segment end); half a frame appended to ${last.name}`)
+      ctx.note(`${before.length} records on disk in ${segments.length} segments; byte ${at} of ${segments[0].name} flipped (frame ${crc.index} of ${crc.of}: ${crc.lost} records from there to the segment end); the length of frame ${length.index} of ${length.of} of ${segments[1].name} flipped (${length.lost} records); half a frame appended to ${last.name}`)
       await A.start()
       const { settled, ranges } = await continueStream(ctx, first, options, n(P.rate, 3000), 'c10-second')
       const corrupted = settled.health.spool.corrupted
       const records = await ctx.read(A.plaintext, topic, ranges, accepted1 + ranges[1].count - damaged)
       const bad = readdirSync(slot).filter((f) => f.endsWith('.bad'))
-      ctx.check('the damaged part was moved aside (corrupt-*.bad)', bad.length >= 1, bad.join(', '))
+      ctx.check('both damaged parts were moved aside (corrupt-*.bad)', bad.length >= 2, bad.join(', '))
       // The torn write counts as one record lost (the spool cannot tell what it was); it is half a copy of a frame,
       // no accepted event, so the accounting of accepted events leaves it out.
-      ctx.check('corrupted count = records from the damaged frame to the segment end + 1 torn write', corrupted === damaged + 1, `spool.corrupted ${corrupted}, expected ${damaged} + 1`)
+      ctx.check('corrupted count = records from each damaged frame to its segment end + 1 torn write', corrupted === damaged + 1, `spool.corrupted ${corrupted}, expected ${crc.lost} + ${length.lost} + 1`)
       ctx.metric('corrupted', corrupted)
       ctx.metric('expectedDamaged', damaged)
       return { ranges, records, lossPolicy: 'corrupted', corrupted: corrupted - 1 }

@@ -106,7 +106,7 @@ pub struct Config {
   pub health_token: Option<Secret>,
   /// librdkafka properties passed through verbatim, after the logger's own.
   pub rdkafka: Vec<(String, String)>,
-  /// Non-fatal findings (e.g. SSL_VERIFY=false), logged once at initialize().
+  /// Non-fatal findings (e.g. SSL_VERIFY=false, a misspelt variable), logged once when the logger is constructed.
   pub warnings: Vec<String>,
 }
 
@@ -120,9 +120,25 @@ impl Config {
     }
   }
 
-  /// Whether a librdkafka property may carry a secret, so its value is never shown.
-  pub fn is_secret_property(key: &str) -> bool {
-    ["password", "secret", "key", "token", "jaas", "pem"].iter().any(|word| key.contains(word))
+  /// Whether a librdkafka property's value may be shown: only those known to be harmless ([`SHOWN_PROPERTIES`]).
+  /// Every other value (sasl.oauthbearer.config, sasl.kerberos.kinit.cmd, a property of a newer librdkafka) is
+  /// treated as a secret: never shown, and scrubbed from what the logger prints.
+  pub fn is_shown_property(key: &str) -> bool {
+    SHOWN_PROPERTIES.contains(&key)
+  }
+
+  /// The values scrubbed from everything the logger prints: the secret settings and every passthrough value not
+  /// known to be harmless (but `true`/`false`, which hide nothing and would blank those words in every message).
+  pub fn secret_values(&self) -> Vec<String> {
+    let sasl = self.sasl.as_ref().map(|s| s.password.expose());
+    let key_password = self.tls.as_ref().and_then(|t| t.key_password.as_ref()).map(Secret::expose);
+    let token = self.health_token.as_ref().map(Secret::expose);
+    let passthrough = self
+      .rdkafka
+      .iter()
+      .filter(|(k, v)| !Self::is_shown_property(k) && !matches!(v.as_str(), "true" | "false"))
+      .map(|(_, v)| v.as_str());
+    [sasl, key_password, token].into_iter().flatten().chain(passthrough).map(str::to_string).collect()
   }
 
   /// What the health snapshot shows of the configuration: names and shapes, never a secret.
@@ -136,7 +152,7 @@ impl Config {
     let rdkafka: serde_json::Map<String, serde_json::Value> = self
       .rdkafka
       .iter()
-      .map(|(k, v)| (k.clone(), if Self::is_secret_property(k) { "[redacted]".into() } else { v.as_str().into() }))
+      .map(|(k, v)| (k.clone(), if Self::is_shown_property(k) { v.as_str().into() } else { "[set]".into() }))
       .collect();
     serde_json::json!({
       "brokers": self.brokers,
@@ -181,3 +197,74 @@ impl Config {
     })
   }
 }
+
+/// librdkafka properties whose values are shown in the health snapshot and error messages: tuning, timeouts,
+/// names and modes, none of which can carry a credential. Default-deny: a property missing here shows `[set]`.
+const SHOWN_PROPERTIES: &[&str] = &[
+  "acks",
+  "allow.auto.create.topics",
+  "api.version.fallback.ms",
+  "api.version.request",
+  "api.version.request.timeout.ms",
+  "batch.num.messages",
+  "batch.size",
+  "bootstrap.servers",
+  "broker.address.family",
+  "broker.address.ttl",
+  "broker.version.fallback",
+  "client.dns.lookup",
+  "client.id",
+  "client.rack",
+  "compression.codec",
+  "compression.level",
+  "compression.type",
+  "connections.max.idle.ms",
+  "debug",
+  "delivery.timeout.ms",
+  "enable.gapless.guarantee",
+  "enable.idempotence",
+  "enable.ssl.certificate.verification",
+  "linger.ms",
+  "log.connection.close",
+  "log_level",
+  "max.in.flight",
+  "max.in.flight.requests.per.connection",
+  "message.copy.max.bytes",
+  "message.max.bytes",
+  "message.send.max.retries",
+  "message.timeout.ms",
+  "metadata.broker.list",
+  "metadata.max.age.ms",
+  "metadata.recovery.strategy",
+  "partitioner",
+  "queue.buffering.backpressure.threshold",
+  "queue.buffering.max.kbytes",
+  "queue.buffering.max.messages",
+  "queue.buffering.max.ms",
+  "queuing.strategy",
+  "receive.message.max.bytes",
+  "reconnect.backoff.max.ms",
+  "reconnect.backoff.ms",
+  "request.required.acks",
+  "request.timeout.ms",
+  "retries",
+  "retry.backoff.max.ms",
+  "retry.backoff.ms",
+  "sasl.mechanism",
+  "sasl.mechanisms",
+  "security.protocol",
+  "socket.connection.setup.timeout.ms",
+  "socket.keepalive.enable",
+  "socket.max.fails",
+  "socket.nagle.disable",
+  "socket.receive.buffer.bytes",
+  "socket.send.buffer.bytes",
+  "socket.timeout.ms",
+  "ssl.endpoint.identification.algorithm",
+  "statistics.interval.ms",
+  "sticky.partitioning.linger.ms",
+  "topic.metadata.propagation.max.ms",
+  "topic.metadata.refresh.fast.interval.ms",
+  "topic.metadata.refresh.interval.ms",
+  "topic.metadata.refresh.sparse",
+];

@@ -252,7 +252,7 @@ impl<'a> Parser<'a> {
 }
 impl Config {
   pub fn parse(sources: &Sources) -> Result<Config> {
-    let mut p = Parser { sources, warnings: Vec::new() };
+    let mut p = Parser { sources, warnings: sources.unknown_variables() };
     let enabled = p.bool("ENABLED")?;
     let ssl = p.bool("SSL")?;
     let ssl_verify = p.bool("SSL_VERIFY")?;
@@ -588,6 +588,33 @@ mod tests {
   }
 
   #[test]
+  fn only_harmless_passthrough_values_are_shown_and_every_other_one_is_scrubbed() {
+    let c = parse(&[
+      ("RDKAFKA_SASL_OAUTHBEARER_CONFIG", "principal=admin extension_x=oauth-value-1-cfg"),
+      ("RDKAFKA_SASL_OAUTHBEARER_EXTENSIONS", "traceId=oauth-value-1-ext"),
+      ("RDKAFKA_SASL_KERBEROS_KINIT_CMD", "kinit -t /etc/oauth-value-1-kinit.keytab"),
+      ("RDKAFKA_SASL_OAUTHBEARER_CLIENT_ID", "oauth-value-1-client"),
+      ("RDKAFKA_SOCKET_KEEPALIVE_ENABLE", "true"),
+      ("RDKAFKA_LINGER_MS", "7"),
+    ])
+    .unwrap();
+    let summary = c.redacted_summary();
+    let shown = summary["rdkafka"].as_object().unwrap();
+    for key in ["sasl.oauthbearer.config", "sasl.oauthbearer.extensions", "sasl.kerberos.kinit.cmd"] {
+      assert_eq!(shown[key], "[set]", "{key}");
+    }
+    assert_eq!(shown["sasl.oauthbearer.client.id"], "[set]");
+    assert_eq!((&shown["socket.keepalive.enable"], &shown["linger.ms"]), (&"true".into(), &"7".into()));
+    let text = summary.to_string();
+    let secrets = c.secret_values();
+    for value in ["oauth-value-1-cfg", "oauth-value-1-ext", "oauth-value-1-kinit", "oauth-value-1-client"] {
+      assert!(!text.contains(value), "{value} in {text}");
+      assert!(secrets.iter().any(|s| s.contains(value)), "{value} is not scrubbed: {secrets:?}");
+    }
+    assert!(!secrets.iter().any(|s| s == "true" || s == "7"), "{secrets:?}");
+  }
+
+  #[test]
   fn empty_values_mean_unset_and_is_configured_needs_enabled() {
     assert_eq!(parse(&[("TOPIC", "  ")]).unwrap().topic, "n8n-executions");
     let env = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (format!("{ENV_PREFIX}{k}"), v.to_string())).collect();
@@ -609,6 +636,27 @@ mod tests {
     );
     assert!(parse(&[("ENABLED", "true"), ("BROKERS", "k:9092")]).unwrap().warnings.is_empty());
     assert!(parse(&[]).unwrap().warnings.is_empty());
+  }
+
+  #[test]
+  fn unknown_variables_warn_once_naming_the_closest_setting_and_never_the_value() {
+    let c = parse(&[
+      ("BROKRS", "k:9092"),
+      ("SSL_VERIFI", "secret-looking-value"),
+      ("X", "1"),
+      ("RDKAFKA_SOCKET_KEEPALIVE_ENABLE", "true"),
+      ("TOPIC", "t"),
+    ])
+    .unwrap();
+    assert_eq!(
+      c.warnings,
+      [
+        "N8N_KAFKA_LOGGER_BROKRS is not a setting of the logger and is ignored: did you mean N8N_KAFKA_LOGGER_BROKERS?",
+        "N8N_KAFKA_LOGGER_SSL_VERIFI is not a setting of the logger and is ignored: did you mean N8N_KAFKA_LOGGER_SSL_VERIFY?",
+        "N8N_KAFKA_LOGGER_X is not a setting of the logger and is ignored: KafkaExecutionLogger.settings() lists the accepted names",
+      ]
+    );
+    assert!(parse(&[("TOPIC", "t"), ("RDKAFKA_LINGER_MS", "1")]).unwrap().warnings.is_empty());
   }
 
   #[test]

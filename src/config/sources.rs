@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::error::{describe, ConfigError};
-use super::settings::{self, Setting, ENV_PREFIX};
+use super::settings::{self, Setting, ENV_PREFIX, RDKAFKA_ENV_PREFIX};
 
 /// Where the raw strings come from: options win over the environment; empty strings count as unset.
 #[derive(Debug, Default, Clone)]
@@ -23,11 +23,45 @@ impl Sources {
     self.env.get(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
   }
 
+  /// One warning for each `N8N_KAFKA_LOGGER_*` variable that is neither a setting nor a librdkafka passthrough
+  /// (a misspelling is otherwise silently ignored), naming the closest setting; never the value, which may be a
+  /// secret. Sorted, so the order does not depend on the environment's.
+  pub(super) fn unknown_variables(&self) -> Vec<String> {
+    let mut unknown: Vec<&str> = self
+      .env
+      .keys()
+      .filter(|k| !k.starts_with(RDKAFKA_ENV_PREFIX))
+      .filter_map(|k| k.strip_prefix(ENV_PREFIX))
+      .filter(|name| !settings::SETTINGS.iter().any(|s| s.env == *name))
+      .collect();
+    unknown.sort_unstable();
+    unknown
+      .into_iter()
+      .map(|name| {
+        let hint = match closest_setting(name) {
+          Some(s) => format!("did you mean {ENV_PREFIX}{}?", s.env),
+          None => "KafkaExecutionLogger.settings() lists the accepted names".to_string(),
+        };
+        format!("{ENV_PREFIX}{name} is not a setting of the logger and is ignored: {hint}")
+      })
+      .collect()
+  }
+
   pub(super) fn raw(&self, setting: &Setting) -> Option<&str> {
     let value = self.options.get(setting.option).or_else(|| self.env.get(&format!("{ENV_PREFIX}{}", setting.env)))?;
     let value = value.trim();
     (!value.is_empty()).then_some(value)
   }
+}
+
+/// The setting whose env name is fewest edits (Levenshtein) from `name`, when it is close enough to be what was
+/// meant: at most one edit per three characters of `name`, at least one and at most three. BROKRS (two edits
+/// allowed) names BROKERS; X (one allowed) names nothing.
+fn closest_setting(name: &str) -> Option<&'static Setting> {
+  let allowed = (name.len() / 3).clamp(1, 3);
+  let (distance, setting) =
+    settings::SETTINGS.iter().map(|s| (strsim::levenshtein(name, s.env), s)).min_by_key(|(d, _)| *d)?;
+  (distance <= allowed).then_some(setting)
 }
 
 /// True when the environment asks for the logger: ENABLED is true (any letter case). Without BROKERS it logs to

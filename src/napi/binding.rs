@@ -56,6 +56,15 @@ fn scalar_text(value: &Unknown) -> Result<Option<String>> {
   })
 }
 
+/// The own enumerable string keys of `object`. napi-rs's `Object::keys` (napi_get_property_names) lists inherited
+/// ones too, so a polluted Object.prototype would add options or environment variables.
+fn own_keys(env: &Env, object: &Object) -> Result<Vec<String>> {
+  let raw = raw::Env::of(env);
+  let names = raw.own_keys(object.raw()).ok_or_else(|| Error::from_reason("cannot list the object's properties"))?;
+  let names: Array = cast(&raw.unknown(names), ValueType::Object)?;
+  (0..names.len()).map(|i| names.get::<String>(i).map(Option::unwrap_or_default)).collect()
+}
+
 /// Only the variables the configuration reads are copied out of the environment: no other secrets.
 fn env_map(env: &Env, source: Option<Unknown>) -> Result<HashMap<String, String>> {
   let object: Object = match source {
@@ -63,7 +72,7 @@ fn env_map(env: &Env, source: Option<Unknown>) -> Result<HashMap<String, String>
     _ => env.get_global()?.get_named_property::<Object>("process")?.get_named_property("env")?,
   };
   let mut map = HashMap::new();
-  for key in Object::keys(&object)? {
+  for key in own_keys(env, &object)? {
     if sources::is_read(&key) {
       if let Some(value) = object.get::<Unknown>(&key)?.and_then(|v| scalar_text(&v).ok().flatten()) {
         map.insert(key, value);
@@ -75,6 +84,7 @@ fn env_map(env: &Env, source: Option<Unknown>) -> Result<HashMap<String, String>
 
 /// Splits the options object into configuration text, librdkafka passthrough and the logger sink.
 fn read_options(
+  env: &Env,
   options: Option<Unknown>,
   sources: &mut Sources,
 ) -> Result<std::result::Result<Option<JsLoggerSink>, ConfigError>> {
@@ -86,7 +96,7 @@ fn read_options(
   }
   let options: Object = cast(&options, ValueType::Object)?;
   let mut sink = None;
-  for key in Object::keys(&options)? {
+  for key in own_keys(env, &options)? {
     let Some(value) = options.get::<Unknown>(&key)? else { continue };
     match key.as_str() {
       "logger" if value.get_type()? == ValueType::Object => {
@@ -94,7 +104,7 @@ fn read_options(
       }
       "rdkafka" if value.get_type()? == ValueType::Object => {
         let props: Object = cast(&value, ValueType::Object)?;
-        for prop in Object::keys(&props)? {
+        for prop in own_keys(env, &props)? {
           match props.get::<Unknown>(&prop)?.map(|v| scalar_text(&v)).transpose()?.flatten() {
             Some(text) => sources.rdkafka_options.push((prop, text)),
             None => return Ok(Err(ConfigError(format!("option rdkafka.{prop} must be a string, number or boolean")))),
@@ -118,7 +128,7 @@ fn read_options(
 
 fn build(env: &Env, env_source: Option<Unknown>, options: Option<Unknown>) -> Result<Logger> {
   let mut sources = Sources::from_env(env_map(env, env_source)?);
-  let sink = read_options(options, &mut sources)?.map_err(|e| config_error(env, e))?;
+  let sink = read_options(env, options, &mut sources)?.map_err(|e| config_error(env, e))?;
   let config = Config::parse(&sources).map_err(|e| config_error(env, e))?;
   let sink: Box<dyn LogSink> = match sink {
     Some(js) => Box::new(js),
@@ -130,7 +140,7 @@ fn build(env: &Env, env_source: Option<Unknown>, options: Option<Unknown>) -> Re
 /// Configuration for the command-line tools: the environment, then options; no logger sink.
 fn tool_config(env: &Env, options: Option<Unknown>) -> Result<Config> {
   let mut sources = Sources::from_env(env_map(env, None)?);
-  read_options(options, &mut sources)?.map_err(|e| config_error(env, e))?;
+  read_options(env, options, &mut sources)?.map_err(|e| config_error(env, e))?;
   Config::parse(&sources).map_err(|e| config_error(env, e))
 }
 

@@ -1,8 +1,8 @@
 // The log methods of KafkaExecutionLogger, installed on its prototype when the addon loads (fast_log.rs).
 // Reading the fields here uses V8's inline caches; the strings go to the addon as one packed string, their
 // lengths and the numbers through the shared Float64Array `nums`. Anything unusual (a wrong type, a long string,
-// dimensions/metrics/flags, a throw, a nested log call) is left to the addon's exact reader, which gives the
-// same result and the rejection reason.
+// dimensions/metrics/flags, a prototype other than Object.prototype or a polluted one, a throw, a nested log
+// call) is left to the addon's exact reader, which gives the same result and the rejection reason.
 (function install(Class, nums) {
   'use strict';
   const proto = Class.prototype;
@@ -23,6 +23,27 @@
   }
   const getTime = Date.prototype.getTime; // throws for anything but a real Date, like napi_get_date_value
   const isArray = Array.isArray;
+  const getPrototypeOf = Object.getPrototypeOf;
+  const ObjectProto = Object.prototype;
+  // Only own properties count (a polluted Object.prototype.dimensions must neither inject into nor reject every
+  // event). Plain reads are own reads when the object inherits from Object.prototype (or nothing) and that holds
+  // none of the names read here; anything else goes to the exact reader, which asks for each property. Once
+  // optimized, V8 folds these reads of absent properties of Object.prototype to constants: no cost per call.
+  function inherits(x) {
+    const p = getPrototypeOf(x);
+    return p !== ObjectProto && p !== null;
+  }
+  function polluted() {
+    const p = ObjectProto;
+    return p.executionId !== undefined || p.workflowId !== undefined || p.workflowName !== undefined ||
+      p.mode !== undefined || p.status !== undefined || p.startedAt !== undefined || p.stoppedAt !== undefined ||
+      p.nodeCount !== undefined || p.retryOf !== undefined || p.parentExecutionId !== undefined ||
+      p.triggerNode !== undefined || p.workflowVersionId !== undefined || p.userId !== undefined ||
+      p.event !== undefined || p.nodeName !== undefined || p.nodeType !== undefined || p.nodeId !== undefined ||
+      p.error !== undefined || p.triggerNodeType !== undefined || p.tags !== undefined ||
+      p.dimensions !== undefined || p.metrics !== undefined || p.flags !== undefined ||
+      p.message !== undefined || p.name !== undefined || p.stack !== undefined;
+  }
   const MAX = 4096; // UTF-16 units; a longer string takes the exact path, which copies it capped
   // nums: [0] presence bits, [1] startedAt, [2] stoppedAt, [3] nodeCount, [4] tags, [5] kind,
   // [6] packed length, [7 + slot] string lengths, [30 + i] tag lengths (UTF-16 units). Bits 0-22 of [0]: string
@@ -38,7 +59,7 @@
     if (busy) return; // a getter that logs would overwrite nums
     busy = true;
     try {
-      if (isArray(o)) return;
+      if (isArray(o) || inherits(o) || polluted()) return;
       let s = '', m = 0, v;
       v = o.executionId; if (typeof v === 'string') { if (v.length > MAX) return; m |= 1; s += v; nums[LEN] = v.length; } else if (v != null) return;
       v = o.workflowId; if (typeof v === 'string') { if (v.length > MAX) return; m |= 2; s += v; nums[LEN + 1] = v.length; } else if (v != null) return;
@@ -70,6 +91,7 @@
         if (e.length > MAX) return;
         m |= 0x4000000 | 65536; s += e; nums[LEN + 16] = e.length;
       } else if (typeof e === 'object' && e !== null) {
+        if (inherits(e)) return; // an Error instance, say: its name comes from its class
         m |= 0x8000000;
         // Loose fields: a value that is not a string is ignored, as on the exact path.
         v = e.message; if (typeof v === 'string') { if (v.length > MAX) return; m |= 65536; s += v; nums[LEN + 16] = v.length; }

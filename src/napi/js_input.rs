@@ -40,11 +40,19 @@ impl Reader {
     self.env.type_of(value)
   }
 
-  /// The property and its type, or None when it is undefined or null.
-  fn get(&self, object: Value, key: &CStr) -> Result<Option<(Value, ValueKind)>, Rejection> {
+  /// The property and its type, or None when it is undefined or null, through the prototype chain.
+  fn get_inherited(&self, object: Value, key: &CStr) -> Result<Option<(Value, ValueKind)>, Rejection> {
     let value = self.ok(self.env.named_property(object, key), field_name(key))?;
     let t = self.type_of(value);
     Ok((t != T::napi_undefined && t != T::napi_null).then_some((value, t)))
+  }
+
+  /// The object's own property and its type, or None when it is undefined, null or inherited: a polluted
+  /// `Object.prototype.dimensions` must neither inject into nor reject every event. Asked only of what is there.
+  fn get(&self, object: Value, key: &CStr) -> Result<Option<(Value, ValueKind)>, Rejection> {
+    let Some(found) = self.get_inherited(object, key)? else { return Ok(None) };
+    let own = self.ok(self.env.has_own(object, key), field_name(key))?;
+    Ok(own.then_some(found))
   }
 
   /// Copies at most `max` bytes; a short string takes a single call into V8.
@@ -80,7 +88,11 @@ impl Reader {
 
   /// Lenient reading for nested, best-effort fields (error details): anything but a string is ignored.
   fn loose_string(&self, object: Value, key: &CStr, max: usize) -> Option<String> {
-    let (value, t) = self.get(object, key).ok()??;
+    self.loose_text(self.get(object, key), max)
+  }
+
+  fn loose_text(&self, found: Result<Option<(Value, ValueKind)>, Rejection>, max: usize) -> Option<String> {
+    let (value, t) = found.ok()??;
     (t == T::napi_string).then(|| self.string_value(value, max).ok()).flatten()
   }
 
@@ -132,9 +144,12 @@ impl Reader {
     if t != T::napi_object {
       return Err("error must be an object like {message, name, stack, nodeName, nodeId, nodeType}".into());
     }
+    // An Error's name comes from its class (TypeError.prototype.name): read through the chain, which stops at
+    // the class's own `name` before Object.prototype.
+    let name = if self.env.is_error(value) { self.get_inherited(value, c"name") } else { self.get(value, c"name") };
     Ok(Some(Box::new(ErrorInput {
       message: self.loose_string(value, c"message", MAX_TEXT_BYTES),
-      name: self.loose_string(value, c"name", MAX_TEXT_BYTES),
+      name: self.loose_text(name, MAX_TEXT_BYTES),
       stack: self.loose_string(value, c"stack", MAX_STACK_BYTES),
       node_name: self.loose_string(value, c"nodeName", MAX_TEXT_BYTES),
       node_id: self.loose_string(value, c"nodeId", MAX_TEXT_BYTES),

@@ -62,6 +62,29 @@ impl Env {
     ok(unsafe { sys::napi_get_named_property(self.0, object, key.as_ptr(), &mut value) }).then_some(value)
   }
 
+  /// Whether `key` is an own property of `object`, not one it inherits; None when a proxy trap threw (the
+  /// exception is left pending for the caller).
+  pub fn has_own(self, object: Value, key: &CStr) -> Option<bool> {
+    let mut name = ptr::null_mut();
+    let mut has = false;
+    let len = key.to_bytes().len() as isize;
+    // SAFETY: valid env and handle (module invariant); `key` holds `len` bytes; the out-pointers are locals, and
+    // `name` is read only once napi made it.
+    let done = unsafe {
+      ok(sys::napi_create_string_utf8(self.0, key.as_ptr(), len, &mut name))
+        && ok(sys::napi_has_own_property(self.0, object, name, &mut has))
+    };
+    done.then_some(has)
+  }
+
+  /// Whether `value` is an Error (of any class), as `napi_is_error` says.
+  pub fn is_error(self, value: Value) -> bool {
+    let mut is_error = false;
+    // SAFETY: valid env and handle (module invariant); the out-pointer is a local.
+    unsafe { sys::napi_is_error(self.0, value, &mut is_error) };
+    is_error
+  }
+
   /// `object[key]` for a key that is itself a JS value.
   #[inline]
   pub fn property(self, object: Value, key: Value) -> Option<Value> {

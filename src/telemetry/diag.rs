@@ -53,7 +53,7 @@ impl Diagnostics {
 
   /// Replaces every configured secret in `text`; used on anything that may echo broker or config text.
   pub fn scrub(&self, text: &str) -> String {
-    self.secrets.iter().fold(text.to_string(), |acc, secret| acc.replace(secret.as_str(), "[redacted]"))
+    scrub(text, &self.secrets)
   }
 
   pub fn log(&self, level: Level, message: &str) {
@@ -88,6 +88,34 @@ impl Diagnostics {
   }
 }
 
+/// Every byte of `text` inside an occurrence of any secret (overlapping ones too) is covered, and each run of
+/// covered bytes becomes one `[redacted]`. Replacing secret by secret would leak: with "abc" and "abcdef" both
+/// secrets, replacing "abc" first leaves "[redacted]def", and a later secret could match inside a replacement.
+pub fn scrub(text: &str, secrets: &[String]) -> String {
+  let mut covered = vec![false; text.len()];
+  for secret in secrets.iter().filter(|s| !s.is_empty()) {
+    let mut from = 0;
+    while let Some(found) = text[from..].find(secret.as_str()) {
+      let start = from + found;
+      covered[start..start + secret.len()].fill(true);
+      // Next match may start inside this one: step one character, not the whole secret.
+      from = start + text[start..].chars().next().map_or(1, char::len_utf8);
+    }
+  }
+  if !covered.contains(&true) {
+    return text.to_string();
+  }
+  let mut out = String::with_capacity(text.len());
+  let mut at = 0;
+  while at < text.len() {
+    let run = covered[at..].iter().position(|&c| c != covered[at]).map_or(text.len(), |n| at + n);
+    // Runs start and end on character boundaries: a secret is a whole string, so is the text between them.
+    out.push_str(if covered[at] { "[redacted]" } else { &text[at..run] });
+    at = run;
+  }
+  out
+}
+
 #[cfg(test)]
 mod tests {
   use super::*;
@@ -112,5 +140,23 @@ mod tests {
     }
     let lines = capture.0.lock().clone();
     assert_eq!(lines, ["warn: password [redacted] rejected", "error: broker down"]);
+  }
+
+  #[test]
+  fn secrets_that_contain_or_overlap_one_another_leave_nothing_behind() {
+    let secrets = |list: &[&str]| list.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    // Either order: the shorter secret first once left "[redacted]def".
+    for list in [["abc", "abcdef"], ["abcdef", "abc"]] {
+      assert_eq!(scrub("x abcdef y abc z", &secrets(&list)), "x [redacted] y [redacted] z");
+    }
+    // Overlapping secrets and overlapping occurrences of one secret become one marker.
+    assert_eq!(scrub("1 abcdxyz 2", &secrets(&["abcd", "dxyz"])), "1 [redacted] 2");
+    assert_eq!(scrub("aaaa", &secrets(&["aaa"])), "[redacted]");
+    // A secret that is part of a harmless word is still removed: the scrubber cannot know which is meant.
+    assert_eq!(scrub("broker down", &secrets(&["oke"])), "br[redacted]r down");
+    // A secret that is part of the marker does not touch the markers already written.
+    assert_eq!(scrub("red pw123", &secrets(&["red", "pw123"])), "[redacted] [redacted]");
+    assert_eq!(scrub("é pw-é ü", &secrets(&["pw-é"])), "é [redacted] ü");
+    assert_eq!(scrub("nothing here", &secrets(&["abc", ""])), "nothing here");
   }
 }

@@ -7,6 +7,6 @@ mod latency;
 mod spool_status;
 
 pub use counters::Counters;
-pub use diag::{Diagnostics, Level, LogSink, StderrSink};
+pub use diag::{scrub, Diagnostics, Level, LogSink, StderrSink};
 pub use health::{BreakerState, BrokerStatus, Metrics, SnapshotInputs};
 pub use spool_status::SpoolStatus;

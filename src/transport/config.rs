@@ -6,6 +6,7 @@ use rdkafka::error::KafkaError;
 
 use crate::config::settings::{self, Setting};
 use crate::config::{describe, Config, ConfigError, Pem, RDKAFKA_OPTION_HINT};
+use crate::telemetry::scrub;
 
 fn set_pem(client: &mut ClientConfig, pem: &Option<Pem>, location: &str, inline: &str) {
   match pem {
@@ -105,13 +106,11 @@ pub(super) fn config_error(config: &Config, error: KafkaError) -> ConfigError {
     }
   }
   let detail = match error {
-    KafkaError::ClientConfig(_, description, key, _) => {
-      let shown = if Config::is_secret_property(&key) { "[redacted]".to_string() } else { description };
-      format!("librdkafka rejected property {key:?}: {shown}")
-    }
+    KafkaError::ClientConfig(_, description, key, _) => format!("librdkafka rejected property {key:?}: {description}"),
     other => other.to_string(),
   };
-  ConfigError(format!("{RDKAFKA_OPTION_HINT}: {detail}"))
+  // librdkafka's text may quote a value: every value not known to be harmless is taken out, the reason stays.
+  ConfigError(format!("{RDKAFKA_OPTION_HINT}: {}", scrub(&detail, &config.secret_values())))
 }
 
 /// The TLS setting behind a librdkafka client creation error ("ssl.ca.location failed: ..."), when the logger
@@ -167,6 +166,11 @@ mod tests {
     assert!(err.contains("no.such.property"), "{err}");
     let err = validate(&config(&[("RDKAFKA_SASL_OAUTHBEARER_CLIENT_SECRET_X", "topsecret")])).unwrap_err().to_string();
     assert!(!err.contains("topsecret"), "{err}");
+    // Default-deny: librdkafka's text is shown for a harmless property only, as it may quote the value.
+    let err = validate(&config(&[("RDKAFKA_SASL_OAUTHBEARER_METHOD", "bogus-method")])).unwrap_err().to_string();
+    assert!(err.contains("sasl.oauthbearer.method") && !err.contains("bogus-method"), "{err}");
+    let err = validate(&config(&[("RDKAFKA_COMPRESSION_TYPE", "brotli")])).unwrap_err().to_string();
+    assert!(err.contains("brotli"), "{err}");
     assert!(validate(&config(&[])).is_ok());
   }
 }

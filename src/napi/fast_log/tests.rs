@@ -154,6 +154,21 @@ fn check_layout(js: &str) -> Result<(), String> {
       (f, e) => problems.push(format!("{name}: fast_log.js writes {f:?}, the Rust tables say {e:?}")),
     }
   }
+  // Every name pack() reads must be one `polluted()` looks for on Object.prototype, or an inherited value of it
+  // would be packed as the input's own.
+  let checked: BTreeSet<String> = {
+    let body = &js[js.find("function polluted(").expect("polluted()")..js.find("function pack(").expect("pack()")];
+    body
+      .match_indices("p.")
+      .map(|(at, _)| body[at + 2..].chars().take_while(char::is_ascii_alphanumeric).collect())
+      .collect()
+  };
+  let read = found.keys().filter(|n| *n != "(end)").map(|n| n.trim_start_matches("error.").to_string());
+  for name in read.chain(["dimensions", "metrics", "flags"].map(String::from)) {
+    if !checked.contains(&name) {
+      problems.push(format!("{name}: pack() reads it, polluted() does not look for it on Object.prototype"));
+    }
+  }
   if !slot_order.windows(2).all(|w| w[0] <= w[1]) {
     problems.push(format!("string slots are appended out of slot order: {slot_order:?}"));
   }
@@ -192,6 +207,8 @@ fn the_layout_check_catches_a_wrong_offset_bit_or_name() {
     ("v = o.userId;", "v = o.userID;"),
     ("const TAG_LEN = 30;", "const TAG_LEN = 31;"),
     ("define('logWorkflowResumed', 1", "define('logWorkflowResumed', 2"),
+    ("p.retryOf !== undefined", "p.retryof !== undefined"),
+    ("p.stack !== undefined", "p.stac !== undefined"),
   ] {
     assert!(FAST_LOG_JS.contains(from), "{from}");
     assert!(check_layout(&FAST_LOG_JS.replacen(from, to, 1)).is_err(), "{from} -> {to} went unnoticed");
