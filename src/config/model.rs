@@ -133,12 +133,17 @@ impl Config {
     let sasl = self.sasl.as_ref().map(|s| s.password.expose());
     let key_password = self.tls.as_ref().and_then(|t| t.key_password.as_ref()).map(Secret::expose);
     let token = self.health_token.as_ref().map(Secret::expose);
+    // An inline private key is a secret too (a key given by path shows its path).
+    let inline_key = match self.tls.as_ref().and_then(|t| t.key.as_ref()) {
+      Some(Pem::Inline(key)) => Some(key.expose()),
+      _ => None,
+    };
     let passthrough = self
       .rdkafka
       .iter()
       .filter(|(k, v)| !Self::is_shown_property(k) && !matches!(v.as_str(), "true" | "false"))
       .map(|(_, v)| v.as_str());
-    [sasl, key_password, token].into_iter().flatten().chain(passthrough).map(str::to_string).collect()
+    [sasl, key_password, token, inline_key].into_iter().flatten().chain(passthrough).map(str::to_string).collect()
   }
 
   /// What the health snapshot shows of the configuration: names and shapes, never a secret.

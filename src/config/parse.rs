@@ -615,6 +615,15 @@ mod tests {
   }
 
   #[test]
+  fn an_inline_private_key_is_scrubbed_and_a_key_path_is_not() {
+    let cert = "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----";
+    let key = "-----BEGIN PRIVATE KEY-----\nkey-body-1\n-----END PRIVATE KEY-----";
+    let c = parse(&[("SSL", "true"), ("SSL_CERT", cert), ("SSL_KEY", key)]).unwrap();
+    assert!(c.secret_values().iter().any(|s| s == key), "the inline key is a secret");
+    assert!(!c.redacted_summary().to_string().contains("key-body-1"));
+  }
+
+  #[test]
   fn empty_values_mean_unset_and_is_configured_needs_enabled() {
     assert_eq!(parse(&[("TOPIC", "  ")]).unwrap().topic, "n8n-executions");
     let env = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (format!("{ENV_PREFIX}{k}"), v.to_string())).collect();
