@@ -34,6 +34,8 @@ const unreadable = '/nonexistent/kafka/ca.pem'
 const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----'
 const bool = (setting, got) => `${setting} must be true or false (any letter case), got "${got}"`
 
+const REDACT_FORM = 'N8N_KAFKA_LOGGER_REDACT (option redact) must be a JSON array of regular expressions, such as ["sk-[A-Za-z0-9]+"]'
+
 const cases = [
   [{ QUEUE_MAX_SIZE: 'lots' }, 'N8N_KAFKA_LOGGER_QUEUE_MAX_SIZE (option queueMaxSize) must be an integer from 1 to 1000000, got "lots"'],
   [{ QUEUE_MAX_SIZE: '0' }, 'N8N_KAFKA_LOGGER_QUEUE_MAX_SIZE (option queueMaxSize) must be an integer from 1 to 1000000, got "0"'],
@@ -68,6 +70,9 @@ const cases = [
   [{ LINGER_MS: '6000' }, 'N8N_KAFKA_LOGGER_LINGER_MS (option lingerMs) must be smaller than N8N_KAFKA_LOGGER_TIMEOUT_SEND (option timeoutSend) (6000 >= 5000)'],
   [{ MAX_MESSAGE_BYTES: '10' }, 'N8N_KAFKA_LOGGER_MAX_MESSAGE_BYTES (option maxMessageBytes) must be an integer from 1000 to 100000000, got "10"'],
   [{ INSTANCE_TYPE: 'leader' }, 'N8N_KAFKA_LOGGER_INSTANCE_TYPE (option instanceType) must be one of main, worker, webhook, got "leader"'],
+  [{ ERROR_DETAIL: 'none' }, 'N8N_KAFKA_LOGGER_ERROR_DETAIL (option errorDetail) must be one of full, message, type, got "none"'],
+  [{ REDACT: 'sk-live-[0-9]+' }, `${REDACT_FORM}: not a JSON array of strings: expected value at line 1 column 1`],
+  [{ REDACT: '["ok", ""]' }, `${REDACT_FORM}: entry 2 is empty`],
   [{ RDKAFKA_NO_SUCH_PROPERTY: '1' }, 'N8N_KAFKA_LOGGER_RDKAFKA_<PROPERTY> (option rdkafka): librdkafka rejected property "no.such.property": No such configuration property: "no.such.property"'],
 ]
 
@@ -84,6 +89,23 @@ test('options are validated with the same messages, naming the option', () => {
   assert.equal(fromOptions({ topic: { name: 'x' } }), "N8N_KAFKA_LOGGER_TOPIC (option topic) must be a Kafka topic name (letters, digits, '.', '_', '-'; at most 249)")
   assert.equal(fromOptions({ rdkafka: { 'linger.ms': [] } }), 'option rdkafka.linger.ms must be a string, number or boolean')
   assert.equal(fromOptions('brokers=x'), 'options must be an object')
+})
+
+test('ERROR_DETAIL and REDACT: from the environment or options (REDACT also as an array), a bad pattern named by its entry', () => {
+  const config = (pairs, options) => KafkaExecutionLogger.fromEnv(env(pairs), options).getHealthMetrics().config
+  assert.deepEqual([config({}).errorDetail, config({}).redactPatterns], ['full', 0])
+  assert.equal(config({ ERROR_DETAIL: 'Message' }).errorDetail, 'message')
+  assert.equal(config({ ERROR_DETAIL: 'full' }, { errorDetail: 'type' }).errorDetail, 'type')
+  assert.equal(config({ REDACT: String.raw`["a,b", "\\d{16}"]` }).redactPatterns, 2)
+  const shown = JSON.stringify(config({}, { redact: ['sk-live-[0-9]+', 'x'] }))
+  assert.ok(shown.includes('"redactPatterns":2') && !shown.includes('sk-live'), shown)
+  assert.equal(config({}, { redact: '["one"]' }).redactPatterns, 1)
+  const bad = fromOptions({ redact: ['fine', '(unclosed'] })
+  assert.ok(bad.startsWith(`${REDACT_FORM}: entry 2 is not a valid regular expression: regex parse error:`), bad)
+  assert.match(bad, /unclosed group/)
+  assert.match(fromEnv({ REDACT: '["a{1000}{1000}"]' }), /^N8N_KAFKA_LOGGER_REDACT .*entry 1 is not a valid regular expression: .*size limit/s)
+  assert.equal(fromOptions({ redact: ['ok', 5] }), REDACT_FORM)
+  assert.equal(fromOptions({ errorDetail: 'stack' }), 'N8N_KAFKA_LOGGER_ERROR_DETAIL (option errorDetail) must be one of full, message, type, got "stack"')
 })
 
 test('booleans are true or false in any letter case, from the environment and from options', () => {

@@ -248,3 +248,23 @@ test('a getter that logs while its own call is being read does not corrupt eithe
   assert.equal(byKey.get('inner').properties.workflow_name, 'Order sync')
   assert.equal(byKey.get('inner').event, 'Workflow Started')
 })
+
+test('ERROR_DETAIL and REDACT apply to every JS API caller, on both readers (fast path and exact)', async () => {
+  const error = { message: 'bad row sk-live42 in input', name: 'Error', stack: 'Error: bad row sk-live42\n    at Code', nodeName: 'Code', nodeType: 'n8n-nodes-base.code' }
+  const failed = (id) => [
+    ['logWorkflowFinished', execution(`fast-${id}`, { status: 'error', error })],
+    ['logWorkflowFinished', execution(`exact-${id}`, { status: 'error', error, dimensions: {} })],
+  ]
+  const redacted = await deliver({ brokers: broker.plaintext, errorDetail: 'message', redact: ['sk-[a-z0-9]+'] }, failed('message'))
+  for (const { value, raw } of redacted.messages) {
+    assert.equal(value.properties.error_message, 'bad row [redacted] in input')
+    assert.equal(value.properties.error_stack, undefined)
+    assert.ok(!raw.includes('sk-live42'), raw)
+  }
+  assert.deepEqual([redacted.health.config.errorDetail, redacted.health.config.redactPatterns], ['message', 1])
+  const typed = await deliver({ brokers: broker.plaintext, errorDetail: 'type' }, failed('type'))
+  for (const { value, raw } of typed.messages) {
+    assert.ok(!raw.includes('bad row') && !raw.includes('at Code'), raw)
+    assert.deepEqual([value.dimensions.error_type, value.properties.error_node_name, value.properties.error_node_type], ['Error', 'Code', 'n8n-nodes-base.code'])
+  }
+})

@@ -71,7 +71,8 @@ impl Logger {
       config.n8n_version.clone(),
       config.environment.clone(),
     )
-    .with_format(config.fork_format, config.key_by_message);
+    .with_format(config.fork_format, config.key_by_message)
+    .with_error_detail(config.error_detail, config.redaction.clone());
     let (commands, receiver) = command_channel();
     let shared = Arc::new(Intake {
       queue: EventQueue::new(config.queue_max_size),

@@ -64,6 +64,11 @@ export function createTopic(name, partitions = 1, env = {}, configs = {}) {
   brokerScript(env, 'create-topic', name, partitions, ...Object.entries(configs).map(([k, v]) => `${k}=${v}`))
 }
 
+/** Changes topic-level configs of an existing topic, e.g. { 'max.message.bytes': 200 }; the broker applies them at once. */
+export function alterTopic(name, configs, env = {}) {
+  brokerScript(env, 'alter-topic', name, Object.entries(configs).map(([k, v]) => `${k}=${v}`).join(','))
+}
+
 export function deleteTopic(name, env = {}) {
   brokerScript(env, 'delete-topic', name)
 }

@@ -358,7 +358,7 @@ usage() {
   cat <<EOF
 usage: $0 COMMAND
   install | certs | start | stop | kill | freeze | thaw | restart | status | wipe | logs [N] | info | dump [TOPIC...]
-  create-topic NAME [PARTITIONS] [KEY=VALUE ...] | delete-topic NAME
+  create-topic NAME [PARTITIONS] [KEY=VALUE ...] | alter-topic NAME KEY=VALUE[,...] | delete-topic NAME
   cluster-start [N] | cluster-stop | cluster-wipe | cluster-status | cluster-node I COMMAND [ARGS]
 env: KAFKA_PORT_BASE (29092) KAFKA_STATE KAFKA_CACHE KAFKA_AUTO_CREATE_TOPICS KAFKA_MESSAGE_MAX_BYTES KAFKA_OVERRIDES KL_KEEP_DIR
 EOF
@@ -383,6 +383,12 @@ case "${1:-}" in
     configs=()
     for kv in "${@:4}"; do configs+=(--config "$kv"); done
     topic_cmd --create --if-not-exists --topic "$2" --partitions "${3:-1}" --replication-factor "$KAFKA_REPLICATION" "${configs[@]}" >/dev/null
+    ;;
+  alter-topic)
+    [[ -n ${2:-} && -n ${3:-} ]] || die "usage: alter-topic NAME KEY=VALUE[,KEY=VALUE...]"
+    [[ -f $KAFKA_CACHE/.installed ]] || cmd_install
+    tool kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$P_PLAIN" --alter --entity-type topics \
+      --entity-name "$2" --add-config "$3" >/dev/null
     ;;
   delete-topic)
     [[ -n ${2:-} ]] || die "usage: delete-topic NAME"

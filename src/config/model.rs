@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use super::error_detail::{ErrorDetail, Redaction};
+
 /// A value that must never be printed: Debug and Display show `[redacted]`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(pub(super) String);
@@ -103,6 +105,10 @@ pub struct Config {
   pub fork_format: bool,
   /// KEY=message: the record key is the messageId instead of the execution id.
   pub key_by_message: bool,
+  /// ERROR_DETAIL: how much of an error's text events carry.
+  pub error_detail: ErrorDetail,
+  /// REDACT: patterns hidden in an error's text; None when unset.
+  pub redaction: Option<Redaction>,
   pub health_token: Option<Secret>,
   /// librdkafka properties passed through verbatim, after the logger's own.
   pub rdkafka: Vec<(String, String)>,
@@ -197,6 +203,9 @@ impl Config {
       "nodeEvents": self.node_events,
       "messageFormat": if self.fork_format { "fork" } else { "current" },
       "key": if self.key_by_message { "message" } else { "execution" },
+      "errorDetail": self.error_detail.name(),
+      // The patterns may name what they hide: only how many there are.
+      "redactPatterns": self.redaction.as_ref().map_or(0, Redaction::pattern_count),
       "healthToken": shown(self.health_token.is_some()),
       "rdkafka": rdkafka,
     })

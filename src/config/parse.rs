@@ -4,6 +4,7 @@ use std::io::Read;
 use std::time::Duration;
 
 use super::error::{describe, ConfigError, RDKAFKA_OPTION_HINT};
+use super::error_detail::{ErrorDetail, Redaction};
 use super::model::{Config, Pem, Sasl, SaslMechanism, Secret, Tls};
 use super::settings::{self, Kind, Setting, RDKAFKA_ENV_PREFIX};
 use super::sources::{parse_bool, Sources};
@@ -229,6 +230,21 @@ impl<'a> Parser<'a> {
     }
   }
 
+  fn error_detail(&self) -> Result<ErrorDetail> {
+    Ok(match self.choice("ERROR_DETAIL")? {
+      "full" => ErrorDetail::Full,
+      "message" => ErrorDetail::Message,
+      _ => ErrorDetail::Type,
+    })
+  }
+
+  /// REDACT: the error names the entry and, for a bad pattern, its compile error; the value itself is not echoed.
+  fn redaction(&self) -> Result<Option<Redaction>> {
+    let s = setting("REDACT");
+    let Some(value) = self.string("REDACT") else { return Ok(None) };
+    Redaction::parse(&value).map_err(|why| ConfigError(format!("{} must be {}: {why}", describe(s), s.form)))
+  }
+
   fn rdkafka_passthrough(&self) -> Result<Vec<(String, String)>> {
     let mut props: Vec<(String, String)> = self
       .sources
@@ -385,6 +401,8 @@ impl Config {
       node_events,
       fork_format: p.choice("MESSAGE_FORMAT")? == "fork",
       key_by_message: p.choice("KEY")? == "message",
+      error_detail: p.error_detail()?,
+      redaction: p.redaction()?,
       health_token: p.string("HEALTH_TOKEN").map(Secret),
       rdkafka: p.rdkafka_passthrough()?,
       warnings: Vec::new(),
@@ -742,5 +760,30 @@ mod tests {
     assert!(err(&[("MESSAGE_FORMAT", "v1")])
       .ends_with("N8N_KAFKA_LOGGER_MESSAGE_FORMAT (option messageFormat) must be one of current, fork, got \"v1\""));
     assert!(err(&[("KEY", "random")]).contains("one of execution, message"));
+  }
+
+  #[test]
+  fn error_detail_and_redact() {
+    let c = parse(&[]).unwrap();
+    assert!(c.error_detail == ErrorDetail::Full && c.redaction.is_none(), "the fork's messages by default");
+    assert_eq!(parse(&[("ERROR_DETAIL", "TYPE")]).unwrap().error_detail, ErrorDetail::Type);
+    assert_eq!(parse(&[("ERROR_DETAIL", "message")]).unwrap().error_detail, ErrorDetail::Message);
+    assert_eq!(
+      err(&[("ERROR_DETAIL", "none")]),
+      "Invalid Kafka logger configuration: N8N_KAFKA_LOGGER_ERROR_DETAIL (option errorDetail) must be one of full, message, type, got \"none\""
+    );
+    let c = parse(&[("REDACT", r#"["sk-[a-z]+", "\\d{16}"]"#)]).unwrap();
+    assert_eq!(c.redaction.as_ref().unwrap().apply("sk-abc 1234567812345678"), "[redacted] [redacted]");
+    assert_eq!(c.redacted_summary()["redactPatterns"], 2);
+    assert!(parse(&[("REDACT", "[]")]).unwrap().redaction.is_none());
+    let prefix = "Invalid Kafka logger configuration: N8N_KAFKA_LOGGER_REDACT (option redact) must be a JSON array of regular expressions, such as [\"sk-[A-Za-z0-9]+\"]: ";
+    let message = err(&[("REDACT", "sk-live-[0-9]+")]);
+    assert!(
+      message.starts_with(&format!("{prefix}not a JSON array of strings")) && !message.contains("live"),
+      "{message}"
+    );
+    let message = err(&[("REDACT", r#"["ok", "(unclosed"]"#)]);
+    assert!(message.starts_with(&format!("{prefix}entry 2 is not a valid regular expression: ")), "{message}");
+    assert!(message.contains("unclosed group"), "{message}");
   }
 }

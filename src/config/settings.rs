@@ -175,6 +175,8 @@ pub const SETTINGS: &[Setting] = &[
   s("N8N_VERSION", "n8nVersion", "", "a non-empty string", "n8n_version dimension and context.app.version."),
   switch("NODE_EVENTS", "nodeEvents", "false", "n8n adapters also emit Node Started/Completed/Failed events."),
   choice!("MESSAGE_FORMAT", "messageFormat", "current", ["current", "fork"], "fork: also every field the fork's logger wrote, with its names, types and status spellings (docs/migrating-from-the-fork.md)."),
+  choice!("ERROR_DETAIL", "errorDetail", "full", ["full", "message", "type"], "What of a failed run's error an event carries: full: message and stack, as the fork; message: the message only; type: no free text, the error's class and failing node only (README: What an event can carry)."),
+  s("REDACT", "redact", "", "a JSON array of regular expressions, such as [\"sk-[A-Za-z0-9]+\"]", "Patterns replaced by [redacted] in an error's message, stack and name before the event is built (Rust regex syntax, linear time)."),
   choice!("KEY", "key", "execution", ["execution", "message"], "Record key: the execution id (its events stay in order in one partition) or the messageId, as the fork keyed."),
   secret("HEALTH_TOKEN", "healthToken", "at least 16 characters, trimmed", "Bearer token accepted by the stock-n8n health route besides an n8n session."),
 ];

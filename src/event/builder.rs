@@ -4,6 +4,7 @@
 //! truncation) happens here, on the background thread.
 
 use super::context::EventContext;
+use super::error_text::ErrorText;
 use super::ids::message_id;
 use super::input::{EventKind, ExecutionInput};
 use super::json::Json;
@@ -84,6 +85,8 @@ fn fork_status(status: &str) -> &str {
 struct Builder<'a> {
   input: &'a ExecutionInput,
   ctx: &'a EventContext,
+  /// The error's text after ERROR_DETAIL and REDACT, worked out once for every attempt at a size.
+  error: &'a ErrorText<'a>,
   limits: Limits,
   sent_at_ms: i64,
   json: Json,
@@ -197,11 +200,12 @@ impl Builder<'_> {
       self.text("node_id", node.id.as_deref());
     }
     if let Some(e) = &i.error {
-      if let Some(m) = &e.message {
+      let text = self.error;
+      if let Some(m) = text.message.as_deref() {
         self.json.key("error_message");
         self.json.capped(m, self.limits.message);
       }
-      if let Some(s) = &e.stack {
+      if let Some(s) = text.stack.as_deref() {
         self.json.key("error_stack");
         self.json.capped(s, self.limits.stack);
       }
@@ -229,8 +233,8 @@ impl Builder<'_> {
       (None, EventKind::Started | EventKind::Resumed) => Some("running"),
       (None, _) => None,
     };
-    let error_type = (i.error.is_some() || i.event_name() == "Workflow Failed")
-      .then(|| i.error.as_ref().and_then(|e| e.name.as_deref()).unwrap_or("Error"));
+    let error_name = self.error.name.as_deref();
+    let error_type = (i.error.is_some() || i.event_name() == "Workflow Failed").then(|| error_name.unwrap_or("Error"));
     let mode = i.mode.as_deref();
     let trigger = match mode {
       Some(m) if fork => Some(fork_trigger_type(m, i.trigger_node.as_deref(), i.trigger_node_type.as_deref())),
@@ -358,7 +362,9 @@ const PAYLOAD_CAPACITY: usize = 2_048;
 /// Builds the Kafka message for one accepted input; `sent_at_ms` is the moment it is handed to Kafka.
 pub fn prepare(input: &ExecutionInput, ctx: &EventContext, sent_at_ms: i64) -> Message {
   let message_id = message_id(&ctx.instance_id, input);
-  let mut builder = Builder { input, ctx, limits: NORMAL, sent_at_ms, json: Json::with_capacity(PAYLOAD_CAPACITY) };
+  let error = ErrorText::of(input.error.as_deref(), ctx);
+  let json = Json::with_capacity(PAYLOAD_CAPACITY);
+  let mut builder = Builder { input, ctx, error: &error, limits: NORMAL, sent_at_ms, json };
   builder.write(&message_id);
   for limits in [COMPACT, MINIMAL] {
     if builder.json.out.len() <= MAX_EVENT_BYTES {

@@ -1,6 +1,7 @@
 //! Per-logger facts stamped on every event, with the constant `context` object encoded once.
 
 use super::json::Json;
+use crate::config::{ErrorDetail, Redaction};
 
 pub const LIBRARY_NAME: &str = "n8n-kafka-execution-logger";
 pub const LIBRARY_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -18,6 +19,10 @@ pub struct EventContext {
   pub(super) fork: bool,
   /// KEY=message: the record key is the messageId, as the fork keyed.
   pub(super) key_by_message: bool,
+  /// ERROR_DETAIL: how much of an error's text the event carries.
+  pub(super) error_detail: ErrorDetail,
+  /// REDACT: patterns hidden in the error's text before it is written.
+  pub(super) redaction: Option<Redaction>,
 }
 
 impl EventContext {
@@ -49,11 +54,18 @@ impl EventContext {
       context_json: json.out.into_boxed_slice(),
       fork: false,
       key_by_message: false,
+      error_detail: ErrorDetail::Full,
+      redaction: None,
     }
   }
 
   /// The logger's MESSAGE_FORMAT (fork or current) and KEY (message or execution) settings.
   pub fn with_format(self, fork: bool, key_by_message: bool) -> Self {
     Self { fork, key_by_message, ..self }
+  }
+
+  /// The logger's ERROR_DETAIL and REDACT settings.
+  pub fn with_error_detail(self, error_detail: ErrorDetail, redaction: Option<Redaction>) -> Self {
+    Self { error_detail, redaction, ..self }
   }
 }

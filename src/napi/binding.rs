@@ -116,6 +116,18 @@ fn read_options(
         let brokers: Vec<String> = (0..list.len()).filter_map(|i| list.get::<String>(i).ok().flatten()).collect();
         sources.options.insert(key, brokers.join(","));
       }
+      // REDACT's env form is a JSON array; the option may be the array itself.
+      "redact" if value.is_array()? => {
+        let list: Array = cast(&value, ValueType::Object)?;
+        let mut patterns = Vec::new();
+        for i in 0..list.len() {
+          match list.get::<Unknown>(i)? {
+            Some(v) if v.get_type()? == ValueType::String => patterns.push(cast::<String>(&v, ValueType::String)?),
+            _ => return Ok(Err(sources::option_error(&key))),
+          }
+        }
+        sources.options.insert(key, serde_json::Value::from(patterns).to_string());
+      }
       _ if sources::is_scalar_option(&key) => match scalar_text(&value)? {
         Some(text) => drop(sources.options.insert(key, text)),
         None => return Ok(Err(sources::option_error(&key))),

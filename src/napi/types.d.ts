@@ -53,6 +53,10 @@ export interface KafkaLoggerOptions {
   messageFormat?: 'current' | 'fork'
   /** Record key: the execution id (default) or the messageId. */
   key?: 'execution' | 'message'
+  /** What of a failed run's error events carry: 'full' (message and stack, default), 'message', 'type' (no free text). */
+  errorDetail?: 'full' | 'message' | 'type'
+  /** Regular expressions hidden as [redacted] in an error's message, stack and name: an array, or its JSON text. */
+  redact?: string[] | string
   healthToken?: string
   /** Any librdkafka property, e.g. { 'socket.keepalive.enable': true }. */
   rdkafka?: Record<string, string | number | boolean>
