@@ -29,6 +29,20 @@ export class KafkaLoggerConfig {
     return envFlag(this.env, 'N8N_KAFKA_LOGGER_ENABLED');
   }
 
+  /**
+   * Why the logger is off when it is not configured: the hint, and, when N8N_KAFKA_LOGGER_* variables are set all
+   * the same, their names (never their values), since a misspelt ENABLED is the likely cause.
+   */
+  notConfiguredReason(): string {
+    const present = Object.keys(this.env)
+      .filter((name) => name.startsWith('N8N_KAFKA_LOGGER_') && String(this.env[name] ?? '').trim() !== '')
+      .sort();
+    if (present.length === 0) return ENV_HINT;
+    const enabled = this.env.N8N_KAFKA_LOGGER_ENABLED;
+    const state = enabled === undefined ? 'is not set' : 'is not true';
+    return `${ENV_HINT}. ${present.length} N8N_KAFKA_LOGGER_* variables are set (${present.join(', ')}) but N8N_KAFKA_LOGGER_ENABLED ${state}: a misspelt name?`;
+  }
+
   /** NODE_EVENTS: Node Started/Completed/Failed besides the workflow events. */
   get nodeEvents(): boolean {
     return envFlag(this.env, 'N8N_KAFKA_LOGGER_NODE_EVENTS');

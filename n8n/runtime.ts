@@ -67,7 +67,7 @@ export class LoggerRuntime {
       return undefined;
     }
     if (!o.config.isConfigured(Core)) {
-      o.log.warn(`[kafka-logger] Kafka is not configured, the execution logger is off: ${ENV_HINT}`);
+      o.log.warn(`[kafka-logger] Kafka is not configured, the execution logger is off: ${o.config.notConfiguredReason()}`);
       return undefined;
     }
     return new LoggerRuntime({ host: o.host, config: o.config, log: o.log, Core, prom: o.prom() });

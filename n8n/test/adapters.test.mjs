@@ -336,3 +336,18 @@ test('boolean settings read as the core reads them: true in any letter case', ()
   assert.equal(isConfigured({ N8N_KAFKA_LOGGER_ENABLED: 'true' }), true);
   assert.equal(isConfigured({ N8N_KAFKA_LOGGER_BROKERS: 'k:9092' }), false);
 });
+
+test('not configured: the reason names the N8N_KAFKA_LOGGER_* variables that are set, never their values', () => {
+  const { KafkaLoggerConfig, ENV_HINT } = require('../../dist/n8n/kafka-logger.config.js');
+  assert.equal(new KafkaLoggerConfig({ PATH: '/bin' }).notConfiguredReason(), ENV_HINT);
+  const reason = new KafkaLoggerConfig({
+    N8N_KAFKA_LOGGER_ENABLD: 'true',
+    N8N_KAFKA_LOGGER_BROKERS: 'kafka-1:9092',
+    N8N_KAFKA_LOGGER_SASL_PASSWORD: 'secret-value-1',
+    N8N_KAFKA_LOGGER_TOPIC: ' ',
+  }).notConfiguredReason();
+  assert.match(reason, /3 N8N_KAFKA_LOGGER_\* variables are set \(N8N_KAFKA_LOGGER_BROKERS, N8N_KAFKA_LOGGER_ENABLD, N8N_KAFKA_LOGGER_SASL_PASSWORD\)/);
+  assert.match(reason, /N8N_KAFKA_LOGGER_ENABLED is not set: a misspelt name\?/);
+  assert.doesNotMatch(reason, /secret-value-1|kafka-1/);
+  assert.match(new KafkaLoggerConfig({ N8N_KAFKA_LOGGER_ENABLED: 'yes' }).notConfiguredReason(), /ENABLED is not true/);
+});
