@@ -103,6 +103,12 @@ export interface NodeEventInput extends ExecutionInput {
   nodeName: string
   nodeType?: string
   nodeId?: string
+  /**
+   * Which run of the node this is within its execution, from 0 (n8n: the node's index in `runData[nodeName]`): a
+   * node in a loop runs several times. Shown as `properties.node_run_index` and part of the messageId, so the runs'
+   * events stay apart when a consumer deduplicates. An integer from 0 to 2147483647.
+   */
+  runIndex?: number
 }
 
 export interface SettingInfo {

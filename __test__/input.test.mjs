@@ -117,6 +117,25 @@ test('node events need a phase and a node name', () => {
   assert.match(logger.getHealthMetrics().lastRejection.reason, /^nodeName must be a non-empty string$/)
 })
 
+test('a node run index is a whole number from 0 to 2147483647 on both readers, else rejected with the field named', () => {
+  const node = { ...valid, event: 'completed', nodeName: 'Loop' }
+  // `dimensions: {}` adds nothing but sends the call down the exact reader (src/napi/fast_log.js).
+  for (const [reader, extra] of [['fast path', {}], ['exact reader', { dimensions: {} }]]) {
+    const logger = newLogger()
+    for (const runIndex of [0, 3, 2147483647, undefined, null]) {
+      assert.equal(logger.logNodeEvent({ ...node, ...extra, runIndex }), true, `${reader}: ${runIndex}`)
+    }
+    assert.equal(logger.getHealthMetrics().counters.rejected, 0, reader)
+    for (const runIndex of [-1, 1.5, 2147483648, 1e300, NaN, Infinity, '2', true, {}]) {
+      assert.equal(logger.logNodeEvent({ ...node, ...extra, runIndex }), false, `${reader}: ${String(runIndex)}`)
+      assert.equal(logger.getHealthMetrics().lastRejection.reason, 'runIndex must be an integer from 0 to 2147483647', `${reader}: ${String(runIndex)}`)
+    }
+    assert.equal(logger.getHealthMetrics().counters.rejected, 9, reader)
+    // Only node events have runs: a workflow event does not read it.
+    assert.equal(logger.logWorkflowFinished({ ...valid, ...extra, runIndex: -1 }), true, reader)
+  }
+})
+
 test('the fast path is private and bound to its own logger', () => {
   const names = Object.getOwnPropertyNames(KafkaExecutionLogger.prototype)
   assert.ok(!names.some((n) => /packed/i.test(n)), `no fast-path internals on the prototype: ${names}`)

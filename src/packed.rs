@@ -3,7 +3,7 @@
 //!
 //! The fast path (src/napi/fast_log.js, src/napi/fast_log.rs) validates on the JS thread but leaves the
 //! splitting, the per-field strings and their caps to the worker: one or two allocations on the JS thread per
-//! event instead of a dozen, and a 200-byte queue slot instead of a 392-byte `ExecutionInput` moved into its own. The worker splits
+//! event instead of a dozen, and a 208-byte queue slot instead of a 392-byte `ExecutionInput` moved into its own. The worker splits
 //! into one `ExecutionInput` it keeps, so once warm it allocates nothing for that either.
 
 use std::time::{Duration, Instant};
@@ -83,6 +83,8 @@ pub struct PackedInput {
   pub started_at_ms: Option<i64>,
   pub stopped_at_ms: Option<i64>,
   pub node_count: Option<f64>,
+  /// A node event's runIndex.
+  pub run_index: Option<u32>,
   /// The error was given (as a string or an object), even if none of its fields were strings.
   pub has_error: bool,
   pub accepted_at: Instant,
@@ -199,6 +201,7 @@ impl PackedInput {
       set(&mut n.name, text(NODE_NAME).unwrap_or_default());
       set_opt(&mut n.node_type, text(NODE_TYPE));
       set_opt(&mut n.id, text(NODE_ID));
+      n.run_index = self.run_index;
     } else {
       *node = None;
     }
@@ -234,6 +237,7 @@ mod tests {
       started_at_ms: Some(1_000),
       stopped_at_ms: None,
       node_count: Some(3.0),
+      run_index: None,
       has_error: false,
       accepted_at: Instant::now(),
     }

@@ -32,6 +32,9 @@ pub struct NodeInput {
   pub name: String,
   pub node_type: Option<String>,
   pub id: Option<String>,
+  /// Which run of the node in its execution (n8n's index in `runData[nodeName]`): tells apart the events of a
+  /// node that runs several times, in a loop, within one millisecond.
+  pub run_index: Option<u32>,
 }
 
 /// Caller-supplied extras merged into the event (built-in keys win).

@@ -190,7 +190,8 @@ fn the_layout_check_catches_a_wrong_offset_bit_or_name() {
     ("nums[LEN + 5] = v.length", "nums[LEN + 6] = v.length"),
     ("m |= 0x800000;", "m |= 0x1000000;"),
     ("v = o.userId;", "v = o.userID;"),
-    ("const TAG_LEN = 30;", "const TAG_LEN = 31;"),
+    ("const TAG_LEN = 31;", "const TAG_LEN = 32;"),
+    ("m |= 0x10000000; nums[7] = v;", "m |= 0x10000000; nums[3] = v;"),
     ("define('logWorkflowResumed', 1", "define('logWorkflowResumed', 2"),
   ] {
     assert!(FAST_LOG_JS.contains(from), "{from}");
