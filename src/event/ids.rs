@@ -28,16 +28,20 @@ pub fn uuid_v5(namespace: &Uuid, name_parts: &[&[u8]]) -> Uuid {
 pub fn message_id(instance_id: &str, input: &ExecutionInput) -> String {
   let node = input.node.as_deref();
   let mut time = itoa::Buffer::new();
-  let mut run = itoa::Buffer::new();
-  let run_index = node.and_then(|n| n.run_index).map(|r| run.format(r));
-  let parts = [instance_id, &input.execution_id, input.event_name(), time.format(input.event_time_ms())];
-  let parts = parts.into_iter().chain([node.map_or("", |n| n.name.as_str())]).chain(run_index);
+  let node_name = node.map_or("", |n| n.name.as_str());
+  let parts = [instance_id, &input.execution_id, input.event_name(), time.format(input.event_time_ms()), node_name];
   let mut name: [&[u8]; 11] = [b"\n"; 11];
-  let mut len = 0;
-  for (i, part) in parts.enumerate() {
+  for (i, part) in parts.iter().enumerate() {
     name[2 * i] = part.as_bytes();
-    len = 2 * i + 1;
   }
+  let mut run = itoa::Buffer::new();
+  let len = match node.and_then(|n| n.run_index) {
+    Some(index) => {
+      name[10] = run.format(index).as_bytes();
+      11
+    }
+    None => 9,
+  };
   let mut text = [0u8; uuid::fmt::Hyphenated::LENGTH];
   uuid_v5(&MESSAGE_ID_NAMESPACE, &name[..len]).hyphenated().encode_lower(&mut text).to_owned()
 }
