@@ -165,6 +165,26 @@ test('a full queue drops the oldest event and counts it, never blocking', () => 
   assert.equal(health.queue.capacity, 10)
 })
 
+test('the queue holds at most QUEUE_MAX_BYTES: large events evict the oldest, counted, whichever reader took them', () => {
+  // Port 1 and no initialize(): nothing drains the queue, so what it holds is what the bound left.
+  const logger = new KafkaExecutionLogger({ spoolDir: spoolDir(), brokers: '127.0.0.1:1', queueMaxBytes: 1048576, logger: {} })
+  // 100 tags of 4000 characters: ~400 KB of packed text per event on the fast path; `dimensions` takes the exact reader.
+  const tags = Array.from({ length: 100 }, (_, i) => `${i}`.padEnd(4000, 'x'))
+  for (let i = 0; i < 6; i++) {
+    const extra = i % 2 ? { dimensions: { run: i } } : {}
+    assert.equal(logger.logWorkflowStarted({ executionId: `big-${i}`, workflowId: 'w', tags, ...extra }), true)
+  }
+  const health = logger.getHealthMetrics()
+  assert.equal(health.counters.accepted, 6)
+  assert.equal(health.counters.dropped, 4, 'two ~400 KB events fit 1 MiB; each later one evicted the oldest')
+  assert.equal(health.queue.depth, 2)
+  assert.equal(health.queue.maxBytes, 1048576)
+  assert.ok(health.queue.bytes > 800_000 && health.queue.bytes <= 1048576, `queue.bytes ${health.queue.bytes}`)
+  // Small events still fit beside them; the count bound is unchanged.
+  assert.equal(logger.logWorkflowStarted({ executionId: 'small', workflowId: 'w' }), true)
+  assert.equal(logger.getHealthMetrics().counters.dropped, 4)
+})
+
 test('after shutdown log calls return false; shutdown is idempotent', async () => {
   const logger = newLogger()
   assert.equal(logger.logWorkflowStarted(valid), true)

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use crate::event::json::prefix;
 use crate::event::{EventKind, ExecutionInput};
+use crate::intake::queue::Weigh;
 
 /// Defines each string slot's index, in packing order, with the JS property it is read from; `SLOT_NAMES` lists
 /// them by index. This is the one source of the slot order: src/napi/fast_log.rs checks src/napi/fast_log.js
@@ -94,6 +95,18 @@ pub struct PackedInput {
 pub enum Queued {
   Packed(PackedInput),
   Read(Box<ExecutionInput>),
+}
+
+/// What the queue's byte budget (QUEUE_MAX_BYTES) counts for an entry: its slot and what it points to. O(1)
+/// for the fast path's entries; the exact reader's walk its fields.
+impl Weigh for Queued {
+  fn weight(&self) -> usize {
+    std::mem::size_of::<Queued>()
+      + match self {
+        Queued::Packed(p) => p.text.len() + std::mem::size_of_val(&*p.tag_lens),
+        Queued::Read(input) => std::mem::size_of::<ExecutionInput>() + input.heap_bytes(),
+      }
+  }
 }
 
 impl Queued {
