@@ -233,6 +233,23 @@ test('the JS fast path and the exact N-API reader build the same event, unusual 
   assert.equal(byKey.get('fast-4').properties.error_node_type, 'n8n-nodes-base.httpRequest')
 })
 
+test('runs of one node in the same millisecond: both readers show the run index and give each run its own messageId', async () => {
+  const node = (id, runIndex, extra = {}) => execution(id, { event: 'completed', nodeName: 'Loop', nodeType: 'n8n-nodes-base.splitInBatches', runIndex, ...extra })
+  // The same execution id and millisecond, so only the run index tells the runs apart; `dimensions: {}` takes the exact reader.
+  const inputs = [0, 1, 2].flatMap((run) => [
+    ['logNodeEvent', node('loop-1', run)],
+    ['logNodeEvent', node('loop-1', run, { dimensions: {} })],
+  ])
+  inputs.push(['logNodeEvent', node('loop-1', undefined)], ['logWorkflowFinished', execution('loop-1', { status: 'success' })])
+  const { messages } = await deliver({ brokers: broker.plaintext }, inputs)
+  const values = messages.map((m) => m.value)
+  assert.deepEqual(values.map((v) => v.properties.node_run_index), [0, 0, 1, 1, 2, 2, undefined, undefined])
+  const ids = values.map((v) => v.messageId)
+  for (const run of [0, 1, 2]) assert.equal(ids[2 * run], ids[2 * run + 1], `run ${run}: the same id from the fast path and the exact reader`)
+  assert.equal(new Set(ids).size, 5, `three runs, the node event without a run index and the end event: five ids (${ids})`)
+  assert.equal(new Set(values.slice(0, 7).map((v) => v.timestamp)).size, 1, 'all node events in one millisecond')
+})
+
 test('a getter that logs while its own call is being read does not corrupt either event', async () => {
   const topic = uniqueTopic('reentrant')
   const logger = new KafkaExecutionLogger({ spoolDir: spoolDir(), topic, brokers: broker.plaintext, instanceId: 'instance-1' })

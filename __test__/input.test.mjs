@@ -117,6 +117,25 @@ test('node events need a phase and a node name', () => {
   assert.match(logger.getHealthMetrics().lastRejection.reason, /^nodeName must be a non-empty string$/)
 })
 
+test('a node run index is a whole number from 0 to 2147483647 on both readers, else rejected with the field named', () => {
+  const node = { ...valid, event: 'completed', nodeName: 'Loop' }
+  // `dimensions: {}` adds nothing but sends the call down the exact reader (src/napi/fast_log.js).
+  for (const [reader, extra] of [['fast path', {}], ['exact reader', { dimensions: {} }]]) {
+    const logger = newLogger()
+    for (const runIndex of [0, 3, 2147483647, undefined, null]) {
+      assert.equal(logger.logNodeEvent({ ...node, ...extra, runIndex }), true, `${reader}: ${runIndex}`)
+    }
+    assert.equal(logger.getHealthMetrics().counters.rejected, 0, reader)
+    for (const runIndex of [-1, 1.5, 2147483648, 1e300, NaN, Infinity, '2', true, {}]) {
+      assert.equal(logger.logNodeEvent({ ...node, ...extra, runIndex }), false, `${reader}: ${String(runIndex)}`)
+      assert.equal(logger.getHealthMetrics().lastRejection.reason, 'runIndex must be an integer from 0 to 2147483647', `${reader}: ${String(runIndex)}`)
+    }
+    assert.equal(logger.getHealthMetrics().counters.rejected, 9, reader)
+    // Only node events have runs: a workflow event does not read it.
+    assert.equal(logger.logWorkflowFinished({ ...valid, ...extra, runIndex: -1 }), true, reader)
+  }
+})
+
 test('the fast path is private and bound to its own logger', () => {
   const names = Object.getOwnPropertyNames(KafkaExecutionLogger.prototype)
   assert.ok(!names.some((n) => /packed/i.test(n)), `no fast-path internals on the prototype: ${names}`)
@@ -144,6 +163,26 @@ test('a full queue drops the oldest event and counts it, never blocking', () => 
   assert.equal(health.counters.dropped, 15)
   assert.equal(health.queue.depth, 10)
   assert.equal(health.queue.capacity, 10)
+})
+
+test('the queue holds at most QUEUE_MAX_BYTES: large events evict the oldest, counted, whichever reader took them', () => {
+  // Port 1 and no initialize(): nothing drains the queue, so what it holds is what the bound left.
+  const logger = new KafkaExecutionLogger({ spoolDir: spoolDir(), brokers: '127.0.0.1:1', queueMaxBytes: 1048576, logger: {} })
+  // 100 tags of 4000 characters: ~400 KB of packed text per event on the fast path; `dimensions` takes the exact reader.
+  const tags = Array.from({ length: 100 }, (_, i) => `${i}`.padEnd(4000, 'x'))
+  for (let i = 0; i < 6; i++) {
+    const extra = i % 2 ? { dimensions: { run: i } } : {}
+    assert.equal(logger.logWorkflowStarted({ executionId: `big-${i}`, workflowId: 'w', tags, ...extra }), true)
+  }
+  const health = logger.getHealthMetrics()
+  assert.equal(health.counters.accepted, 6)
+  assert.equal(health.counters.dropped, 4, 'two ~400 KB events fit 1 MiB; each later one evicted the oldest')
+  assert.equal(health.queue.depth, 2)
+  assert.equal(health.queue.maxBytes, 1048576)
+  assert.ok(health.queue.bytes > 800_000 && health.queue.bytes <= 1048576, `queue.bytes ${health.queue.bytes}`)
+  // Small events still fit beside them; the count bound is unchanged.
+  assert.equal(logger.logWorkflowStarted({ executionId: 'small', workflowId: 'w' }), true)
+  assert.equal(logger.getHealthMetrics().counters.dropped, 4)
 })
 
 test('after shutdown log calls return false; shutdown is idempotent', async () => {

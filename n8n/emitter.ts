@@ -25,6 +25,8 @@ export class ExecutionEvents {
   private readonly chains = new Map<string, Promise<void>>();
   private readonly byRunData = new WeakMap<object, string>();
   private readonly byWorkflow = new WeakMap<object, Set<string>>();
+  /** Each running execution's IRunExecutionData, whose runData gives a Node Started its run index. */
+  private readonly runsOf = new Map<string, object>();
   private failures = 0;
 
   constructor(private readonly o: EmitterOptions) {
@@ -112,7 +114,11 @@ export class ExecutionEvents {
     this.guard(phase === 'before' ? 'nodeExecuteBefore' : 'nodeExecuteAfter', () => {
       const id = str(dig(ctx, 'executionId')) ?? this.executionIdOfNode(ctx);
       if (!id) return;
-      const input = mapNode({ executionId: id, workflow: dig(ctx, 'workflow'), nodeName: dig(ctx, 'nodeName'), taskData: dig(ctx, 'taskData'), phase });
+      // nodeExecuteAfter hands the run data; a Before has only what the execution's start (or a node's end) left
+      const given = dig(ctx, 'executionData');
+      if (given && typeof given === 'object') this.keepRuns(id, given);
+      const executionData = given ?? this.runsOf.get(id);
+      const input = mapNode({ executionId: id, workflow: dig(ctx, 'workflow'), nodeName: dig(ctx, 'nodeName'), taskData: dig(ctx, 'taskData'), executionData, phase });
       this.send('node', id, dig(ctx, 'workflow'), input);
     });
   }
@@ -145,7 +151,10 @@ export class ExecutionEvents {
 
   private track(id: string, ctx: unknown): void {
     const runData = dig(ctx, 'executionData');
-    if (runData && typeof runData === 'object') this.byRunData.set(runData, id);
+    if (runData && typeof runData === 'object') {
+      this.byRunData.set(runData, id);
+      this.keepRuns(id, runData);
+    }
     const wf = dig(ctx, 'workflow');
     if (wf && typeof wf === 'object') {
       const set = this.byWorkflow.get(wf) ?? new Set<string>();
@@ -154,7 +163,16 @@ export class ExecutionEvents {
     }
   }
 
+  /** Bounded like Ownership's memory: an execution whose end this process never sees must not pin its data. */
+  private keepRuns(id: string, executionData: object): void {
+    if (this.runsOf.get(id) === executionData) return;
+    this.runsOf.delete(id);
+    if (this.runsOf.size >= 10_000) this.runsOf.delete(this.runsOf.keys().next().value as string);
+    this.runsOf.set(id, executionData);
+  }
+
   private untrack(id: string, ctx: unknown): void {
+    this.runsOf.delete(id);
     const wf = dig(ctx, 'workflow');
     if (wf && typeof wf === 'object') this.byWorkflow.get(wf)?.delete(id);
   }

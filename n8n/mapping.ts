@@ -292,8 +292,33 @@ export interface NodeArgs {
   workflow: unknown;
   nodeName: unknown;
   taskData?: unknown;
+  /** n8n's IRunExecutionData of the execution (nodeExecuteAfter's third argument; the one workflowExecuteBefore had). */
+  executionData?: unknown;
   phase: 'before' | 'after';
   now?: Date;
+}
+
+/**
+ * Which run of `nodeName` this is: its index in n8n's runData[nodeName] (1.104 to 2.4x). Before the run, the
+ * runs stored so far (how n8n counts it: `runIndex = runData[node].length`). After it, n8n has stored the task:
+ * its place, found by identity or, where n8n merged it into an entry made earlier (2.x tool runs), by the
+ * task's executionIndex. Undefined without the run data.
+ */
+export function runIndexOf(executionData: unknown, nodeName: string, taskData: unknown, phase: 'before' | 'after'): number | undefined {
+  const runData = dig(executionData, 'resultData', 'runData');
+  if (runData === null || typeof runData !== 'object') return undefined;
+  const runs = dig(runData, nodeName);
+  if (phase === 'before') return Array.isArray(runs) ? runs.length : 0;
+  if (!Array.isArray(runs)) return undefined;
+  const executionIndex = dig(taskData, 'executionIndex');
+  try {
+    for (let i = runs.length - 1; i >= 0; i--) {
+      if (runs[i] === taskData || (typeof executionIndex === 'number' && dig(runs[i], 'executionIndex') === executionIndex)) return i;
+    }
+  } catch {
+    // a proxy or throwing getter in place of the runs: no index
+  }
+  return undefined;
 }
 
 /** Input for Node Started / Completed / Failed from a nodeExecuteBefore/After context. */
@@ -316,6 +341,7 @@ export function mapNode(a: NodeArgs): NodeEventInput | undefined {
       nodeName,
       nodeId: str(dig(node, 'id')),
       nodeType: str(dig(node, 'type')),
+      runIndex: runIndexOf(a.executionData, nodeName, a.taskData, a.phase),
       event,
       status: event === 'started' ? undefined : event === 'failed' ? 'error' : 'success',
       startedAt,

@@ -75,7 +75,7 @@ impl Logger {
     .with_error_detail(config.error_detail, config.redaction.clone());
     let (commands, receiver) = command_channel();
     let shared = Arc::new(Intake {
-      queue: EventQueue::new(config.queue_max_size),
+      queue: EventQueue::new(config.queue_max_size, config.queue_max_bytes),
       metrics: Arc::new(Metrics::new()),
       diag: Arc::new(Diagnostics::new(sink, secrets)),
       intake_open: AtomicBool::new(true),
@@ -207,6 +207,8 @@ impl Logger {
     self.shared.metrics.snapshot(SnapshotInputs {
       queue_depth: self.shared.queue.len(),
       queue_capacity: self.shared.queue.capacity(),
+      queue_bytes: self.shared.queue.bytes(),
+      queue_max_bytes: self.shared.queue.max_bytes(),
       config: self.shared.config.redacted_summary(),
     })
   }

@@ -186,7 +186,8 @@ impl<'a> Arbitrary<'a> for EventCase {
       }));
     }
     if matches!(kind, EventKind::Node(_)) || u.arbitrary()? {
-      i.node = Some(Box::new(NodeInput { name: text(u)?, node_type: opt_text(u)?, id: opt_text(u)? }));
+      let (name, node_type, id, run_index) = (text(u)?, opt_text(u)?, opt_text(u)?, u.arbitrary()?);
+      i.node = Some(Box::new(NodeInput { name, node_type, id, run_index }));
     }
     if u.arbitrary()? {
       i.extras = Some(Box::new(Extras {

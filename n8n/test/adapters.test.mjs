@@ -141,6 +141,22 @@ test('node events: started, completed, failed with timing', () => {
   assert.equal(mapNode({ executionId: '1', workflow, nodeName: 'Start', taskData: {}, phase: 'after' }).event, 'completed');
 });
 
+test("node events carry n8n's run index: stored runs before the run, the task's own place after it", () => {
+  const runs = [{ executionIndex: 1 }, { executionIndex: 4 }];
+  const executionData = { resultData: { runData: { Code: runs } } };
+  const node = (phase, taskData, data = executionData) => mapNode({ executionId: '1', workflow, nodeName: 'Code', taskData, executionData: data, phase });
+  assert.equal(node('before', { executionIndex: 6 }).runIndex, 2, 'the third run starts');
+  assert.equal(node('before', {}, { resultData: { runData: {} } }).runIndex, 0, 'a first run');
+  runs.push({ executionIndex: 6 });
+  assert.equal(node('after', runs[2]).runIndex, 2, 'found by identity');
+  assert.equal(node('after', runs[0]).runIndex, 0);
+  assert.equal(node('after', { executionIndex: 4 }).runIndex, 1, 'merged into an entry n8n made earlier: found by executionIndex');
+  for (const missing of [undefined, {}, { resultData: { runData: { Code: 'x' } } }]) {
+    assert.ok(!('runIndex' in node('after', { executionIndex: 9 }, missing)), `no run data (${JSON.stringify(missing)}): no index`);
+  }
+  assert.ok(!('runIndex' in node('after', { executionIndex: 9 })), 'a task n8n did not store: no index');
+});
+
 test('hostile workflow and run shapes still give the event, with its execution id and a status', () => {
   // Every mapper ends in a catch-all, so "does not throw" alone could not fail: the event must come out whole,
   // which it does only if every read inside is guarded (a throw reaching the catch-all loses the event).
@@ -258,6 +274,27 @@ test('one start and one end per status even when two paths report the same execu
   ev.onEventPostExecute({ executionId: '5', runData: { mode: 'integrated', status: 'success', data: {} }, workflow });
   await ev.settled();
   assert.deepEqual(core.calls.map((c) => `${c.kind}:${c.input.status ?? ''}`), ['started:', 'finished:waiting', 'resumed:', 'finished:success']);
+});
+
+test("a node in a loop: each run's Started and Completed carry its run index, as n8n's hooks hand the run data", async () => {
+  const host = fakeHost();
+  host.release();
+  const core = standInCore();
+  const ev = new ExecutionEvents({ host, core, log, nodeEvents: true });
+  const executionData = { resultData: { runData: {} } };
+  ev.onBefore(before('7', { executionData }));
+  const runs = (executionData.resultData.runData.Loop = []);
+  for (let i = 0; i < 3; i++) {
+    const taskData = { startTime: 1000, executionTime: 0, executionIndex: 2 * i };
+    // n8n 2.8's lifecycle context of a nodeExecuteBefore has no execution id and no run data
+    ev.onNode({ workflow, nodeName: 'Loop', taskData }, 'before');
+    runs.push(taskData);
+    ev.onNode({ executionId: '7', workflow, nodeName: 'Loop', taskData, executionData }, 'after');
+  }
+  ev.onAfter(after('7'));
+  await ev.settled();
+  const nodes = core.calls.filter((c) => c.kind === 'node').map((c) => `${c.input.event}:${c.input.runIndex}`);
+  assert.deepEqual(nodes, ['started:0', 'completed:0', 'started:1', 'completed:1', 'started:2', 'completed:2']);
 });
 
 test('handlers never throw, whatever the core or the context does', async () => {

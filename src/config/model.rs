@@ -82,6 +82,7 @@ pub struct Config {
   pub tls: Option<Tls>,
   pub sasl: Option<Sasl>,
   pub queue_max_size: usize,
+  pub queue_max_bytes: usize,
   pub queue_batch_size: usize,
   pub queue_flush_interval: Duration,
   pub cb_failure_threshold: u32,
@@ -165,7 +166,7 @@ impl Config {
       .iter()
       .map(|(k, v)| (k.clone(), if Self::is_shown_property(k) { v.as_str().into() } else { "[set]".into() }))
       .collect();
-    serde_json::json!({
+    let mut summary = serde_json::json!({
       "brokers": self.brokers,
       "topic": self.topic,
       "dlqTopic": self.dlq_topic,
@@ -183,12 +184,16 @@ impl Config {
       "sslCert": self.tls.as_ref().and_then(|t| pem(&t.cert).as_str().map(str::to_string)),
       "sslKey": shown(self.tls.as_ref().is_some_and(|t| t.key.is_some())),
       "sslVerify": self.tls.as_ref().map(|t| t.verify),
+    });
+    // Two objects merged: one json! with every field passes the macro's recursion limit.
+    let tuning = serde_json::json!({
       "acks": self.acks,
       "compression": self.compression,
       "lingerMs": self.linger_ms,
       "idempotent": self.idempotent,
       "maxMessageBytes": self.max_message_bytes,
       "queueMaxSize": self.queue_max_size,
+      "queueMaxBytes": self.queue_max_bytes,
       "queueBatchSize": self.queue_batch_size,
       "queueFlushIntervalMs": self.queue_flush_interval.as_millis() as u64,
       "cbFailureThreshold": self.cb_failure_threshold,
@@ -208,7 +213,11 @@ impl Config {
       "redactPatterns": self.redaction.as_ref().map_or(0, Redaction::pattern_count),
       "healthToken": shown(self.health_token.is_some()),
       "rdkafka": rdkafka,
-    })
+    });
+    if let (Some(summary), serde_json::Value::Object(tuning)) = (summary.as_object_mut(), tuning) {
+      summary.extend(tuning);
+    }
+    summary
   }
 }
 

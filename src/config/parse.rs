@@ -380,6 +380,7 @@ impl Config {
       tls,
       sasl,
       queue_max_size,
+      queue_max_bytes: p.int("QUEUE_MAX_BYTES")? as usize,
       queue_batch_size,
       queue_flush_interval: p.millis("QUEUE_FLUSH_INTERVAL")?,
       cb_failure_threshold: p.int("CB_FAILURE_THRESHOLD")? as u32,
@@ -444,7 +445,7 @@ mod tests {
     assert_eq!(c.brokers, vec!["localhost:9092"]);
     assert_eq!(c.client_id, "n8n-execution-logger");
     assert_eq!(c.topic, "n8n-executions");
-    assert_eq!((c.queue_max_size, c.queue_batch_size), (10_000, 100));
+    assert_eq!((c.queue_max_size, c.queue_batch_size, c.queue_max_bytes), (10_000, 100, 64 << 20));
     assert_eq!(c.queue_flush_interval, Duration::from_millis(5000));
     assert_eq!(c.cb_failure_threshold, 5);
     assert_eq!(c.cb_reset_timeout, Duration::from_millis(60_000));
@@ -586,6 +587,11 @@ mod tests {
     assert_eq!(parse(&[("DLQ_TOPIC", "off")]).unwrap().dlq_topic, None);
     assert!(err(&[("DURABILITY", "paper")]).contains("one of memory, disk"));
     assert!(err(&[("SPOOL_MAX_BYTES", "10")]).contains("from 1048576"));
+    assert_eq!(
+      err(&[("QUEUE_MAX_BYTES", "1000")]),
+      "Invalid Kafka logger configuration: N8N_KAFKA_LOGGER_QUEUE_MAX_BYTES (option queueMaxBytes) must be an integer from 1048576 to 68719476736, got \"1000\""
+    );
+    assert_eq!(parse(&[("QUEUE_MAX_BYTES", "2097152")]).unwrap().queue_max_bytes, 2 << 20);
     assert_eq!(parse(&[("SPOOL_DIR", "off")]).unwrap().spool_dir, None);
     // Without N8N_USER_FOLDER or HOME in the sources, or with relative ones, the process's home; never ./.n8n.
     for env in [vec![], vec![("HOME".to_string(), "relative/home".to_string())]] {

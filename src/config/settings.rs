@@ -149,6 +149,9 @@ pub const SETTINGS: &[Setting] = &[
   secret("PASSWORD", "password", "a non-empty string", "SASL password."),
   choice!("SASL_MECHANISM", "saslMechanism", "plain", ["plain", "scram-sha-256", "scram-sha-512"], "SASL mechanism."),
   int!("QUEUE_MAX_SIZE", "queueMaxSize", "10000", "", 1, 1000000, true, "Capacity of the in-memory queue; when full the oldest event is dropped and counted."),
+  // 64 MiB: far above what the default 10 000 entries of typical events hold (a few hundred bytes each), so the
+  // count binds for them; it caps the queue when entries are large (long stacks, many tags: up to some MB each).
+  int!("QUEUE_MAX_BYTES", "queueMaxBytes", "67108864", "", 1048576, 68719476736, false, "Cap on the bytes the in-memory queue's events hold (each entry counted roughly: its strings plus ~200 bytes); over it the oldest events are dropped and counted."),
   int!("QUEUE_BATCH_SIZE", "queueBatchSize", "100", "", 1, setting "QUEUE_MAX_SIZE", true, "Events the background thread hands to librdkafka per pass before serving delivery reports."),
   int!("QUEUE_FLUSH_INTERVAL", "queueFlushInterval", "5000", "milliseconds, ", 10, 600000, true, "Longest idle sleep of the background thread (housekeeping period); events are sent as soon as they arrive."),
   int!("CB_FAILURE_THRESHOLD", "cbFailureThreshold", "5", "", 1, 10000, true, "Consecutive delivery failures that open the circuit breaker."),

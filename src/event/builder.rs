@@ -198,6 +198,10 @@ impl Builder<'_> {
       self.text("node_name", Some(&node.name));
       self.text("node_type", node.node_type.as_deref());
       self.text("node_id", node.id.as_deref());
+      if let Some(run) = node.run_index {
+        self.json.key("node_run_index");
+        self.json.int(run.into());
+      }
     }
     if let Some(e) = &i.error {
       let text = self.error;
@@ -474,6 +478,20 @@ mod tests {
     let mut started = finished("success");
     started.kind = EventKind::Started;
     assert_ne!(prepare(&started, &ctx(), 1).message_id, a.message_id);
+  }
+
+  #[test]
+  fn a_node_event_shows_its_run_index_only_when_given() {
+    let mut i = finished("success");
+    i.kind = EventKind::Node(crate::event::NodePhase::Completed);
+    i.node = Some(Box::new(crate::event::NodeInput { name: "Loop".into(), run_index: Some(2), ..Default::default() }));
+    for v in [json(&i), fork_json(&i)] {
+      assert_eq!(v["properties"]["node_run_index"].as_u64(), Some(2), "{}", v["properties"]);
+    }
+    let first = prepare(&i, &ctx(), 1).message_id;
+    i.node.as_mut().unwrap().run_index = None;
+    assert!(json(&i)["properties"].get("node_run_index").is_none());
+    assert_ne!(prepare(&i, &ctx(), 1).message_id, first);
   }
 
   #[test]

@@ -101,8 +101,12 @@ mod tests {
   fn node_failed() -> ExecutionInput {
     let mut i = failed();
     i.kind = EventKind::Node(NodePhase::Failed);
-    i.node =
-      Some(Box::new(NodeInput { name: "Explode".into(), node_type: Some("n8n-nodes-base.code".into()), id: None }));
+    i.node = Some(Box::new(NodeInput {
+      name: "Explode".into(),
+      node_type: Some("n8n-nodes-base.code".into()),
+      id: None,
+      run_index: None,
+    }));
     i
   }
 

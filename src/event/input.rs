@@ -32,6 +32,9 @@ pub struct NodeInput {
   pub name: String,
   pub node_type: Option<String>,
   pub id: Option<String>,
+  /// Which run of the node in its execution (n8n's index in `runData[nodeName]`): tells apart the events of a
+  /// node that runs several times, in a loop, within one millisecond.
+  pub run_index: Option<u32>,
 }
 
 /// Caller-supplied extras merged into the event (built-in keys win).
@@ -126,6 +129,33 @@ impl ExecutionInput {
       EventKind::Resumed => None,
     }
     .unwrap_or(self.accepted_at_ms)
+  }
+
+  /// Roughly what the input holds in memory beyond its own size: its strings, boxes and lists.
+  pub fn heap_bytes(&self) -> usize {
+    fn text(s: &Option<String>) -> usize {
+      s.as_ref().map_or(0, String::len)
+    }
+    let strings = [&self.workflow_name, &self.mode, &self.status, &self.retry_of, &self.parent_execution_id];
+    let more = [&self.trigger_node, &self.trigger_node_type, &self.workflow_version_id, &self.user_id];
+    let each_string = std::mem::size_of::<String>();
+    let mut bytes = self.execution_id.len() + self.workflow_id.len();
+    bytes += strings.into_iter().chain(more).map(text).sum::<usize>();
+    bytes += self.tags.iter().map(|t| each_string + t.len()).sum::<usize>();
+    if let Some(e) = &self.error {
+      let fields = [&e.message, &e.name, &e.stack, &e.node_name, &e.node_id, &e.node_type];
+      bytes += std::mem::size_of::<ErrorInput>() + fields.into_iter().map(text).sum::<usize>();
+    }
+    if let Some(n) = &self.node {
+      bytes += std::mem::size_of::<NodeInput>() + n.name.len() + text(&n.node_type) + text(&n.id);
+    }
+    if let Some(x) = &self.extras {
+      bytes += std::mem::size_of::<Extras>();
+      bytes += x.dimensions.iter().map(|(k, v)| 2 * each_string + k.len() + v.len()).sum::<usize>();
+      bytes += x.metrics.iter().map(|(k, _)| each_string + 8 + k.len()).sum::<usize>();
+      bytes += x.flags.iter().map(|(k, _)| each_string + 8 + k.len()).sum::<usize>();
+    }
+    bytes
   }
 
   pub(crate) fn is_end(&self) -> bool {

@@ -47,6 +47,18 @@ pub fn time_text(text: &str, field: &str) -> Result<i64, Rejection> {
   time(ms as f64, field)
 }
 
+/// The largest node run index taken: n8n counts a node's runs in a JS array, which a workflow never fills this far.
+pub const MAX_RUN_INDEX: u32 = i32::MAX as u32;
+
+/// runIndex: a whole number from 0 to MAX_RUN_INDEX.
+pub fn run_index(n: f64, field: &str) -> Result<u32, Rejection> {
+  if n.fract() == 0.0 && (0.0..=MAX_RUN_INDEX as f64).contains(&n) {
+    Ok(n as u32)
+  } else {
+    Err(format!("{field} must be an integer from 0 to {MAX_RUN_INDEX}"))
+  }
+}
+
 /// nodeCount: a finite number.
 pub fn finite(n: f64, field: &str) -> Result<f64, Rejection> {
   if n.is_finite() {
@@ -79,5 +91,14 @@ mod tests {
     assert_eq!(node_phase(Some("failed")), Ok(NodePhase::Failed));
     assert!(node_phase(Some("Failed")).is_err() && node_phase(None).is_err());
     assert_eq!(finite(f64::NAN, "nodeCount"), Err("nodeCount must be a finite number".into()));
+  }
+
+  #[test]
+  fn run_indexes_are_whole_numbers_in_range() {
+    assert_eq!((run_index(0.0, "runIndex"), run_index(-0.0, "runIndex")), (Ok(0), Ok(0)));
+    assert_eq!(run_index(MAX_RUN_INDEX as f64, "runIndex"), Ok(MAX_RUN_INDEX));
+    for bad in [-1.0, 1.5, MAX_RUN_INDEX as f64 + 1.0, f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+      assert_eq!(run_index(bad, "runIndex"), Err("runIndex must be an integer from 0 to 2147483647".into()), "{bad}");
+    }
   }
 }

@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::event::EventContext;
 use crate::packed::Queued;
 use crate::telemetry::{Counters, Diagnostics, Level, Metrics};
-use queue::{EventQueue, Pushed};
+use queue::EventQueue;
 
 /// Everything the JS thread and the worker share: what a log call needs, and what the worker drains.
 pub struct Intake {
@@ -43,9 +43,15 @@ impl Intake {
     }
     let counters = &self.metrics.counters;
     Counters::add(&counters.accepted, 1);
-    if let Pushed::AcceptedDroppingOldest(_) = self.queue.push(input) {
-      Counters::add(&counters.dropped, 1);
+    let evicted = self.queue.push(input);
+    if evicted.for_count > 0 {
+      Counters::add(&counters.dropped, evicted.for_count.into());
       self.diag.limited(Level::Warn, "queue-full", "queue full: dropped the oldest event");
+    }
+    if evicted.for_bytes > 0 {
+      // The same counter as a full queue (an alert on drops sees both); the warning names the bound.
+      Counters::add(&counters.dropped, evicted.for_bytes.into());
+      self.diag.limited(Level::Warn, "queue-bytes", "queue over QUEUE_MAX_BYTES: dropped the oldest events");
     }
     true
   }

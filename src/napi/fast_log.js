@@ -42,16 +42,17 @@
       p.event !== undefined || p.nodeName !== undefined || p.nodeType !== undefined || p.nodeId !== undefined ||
       p.error !== undefined || p.triggerNodeType !== undefined || p.tags !== undefined ||
       p.dimensions !== undefined || p.metrics !== undefined || p.flags !== undefined ||
-      p.message !== undefined || p.name !== undefined || p.stack !== undefined;
+      p.message !== undefined || p.name !== undefined || p.stack !== undefined || p.runIndex !== undefined;
   }
   const MAX = 4096; // UTF-16 units; a longer string takes the exact path, which copies it capped
   // nums: [0] presence bits, [1] startedAt, [2] stoppedAt, [3] nodeCount, [4] tags, [5] kind,
-  // [6] packed length, [7 + slot] string lengths, [30 + i] tag lengths (UTF-16 units). Bits 0-22 of [0]: string
-  // slots 0-22 in packing order; 0x800000 startedAt, 0x1000000 stoppedAt, 0x2000000 nodeCount as numbers,
-  // 0x4000000 error as a string, 0x8000000 as an object. The layout is the Rust tables' (fast_log.rs, the slots
-  // of src/packed.rs); a test there parses this file and fails on any other name, bit or offset.
-  const LEN = 7;
-  const TAG_LEN = 30;
+  // [6] packed length, [7] runIndex, [8 + slot] string lengths, [31 + i] tag lengths (UTF-16 units). Bits 0-22
+  // of [0]: string slots 0-22 in packing order; 0x800000 startedAt, 0x1000000 stoppedAt, 0x2000000 nodeCount as
+  // numbers, 0x4000000 error as a string, 0x8000000 as an object, 0x10000000 runIndex. The layout is the Rust
+  // tables' (fast_log.rs, the slots of src/packed.rs); a test there parses this file and fails on any other
+  // name, bit or offset.
+  const LEN = 8;
+  const TAG_LEN = 31;
   let busy = false;
 
   /** The packed string, or undefined when the exact reader must decide. */
@@ -85,6 +86,7 @@
         v = o.nodeName; if (typeof v === 'string') { if (v.length > MAX) return; m |= 8192; s += v; nums[LEN + 13] = v.length; } else if (v != null) return;
         v = o.nodeType; if (typeof v === 'string') { if (v.length > MAX) return; m |= 16384; s += v; nums[LEN + 14] = v.length; } else if (v != null) return;
         v = o.nodeId; if (typeof v === 'string') { if (v.length > MAX) return; m |= 32768; s += v; nums[LEN + 15] = v.length; } else if (v != null) return;
+        v = o.runIndex; if (typeof v === 'number') { m |= 0x10000000; nums[7] = v; } else if (v != null) return;
       }
       const e = o.error;
       if (typeof e === 'string') {

@@ -41,8 +41,9 @@ const N_NODE_COUNT: usize = 3;
 const N_TAGS: usize = 4;
 const N_KIND: usize = 5;
 const N_UNITS: usize = 6;
+const N_RUN_INDEX: usize = 7;
 /// `nums[N_LEN + slot]`: the length of string slot `slot`; `nums[N_TAG_LEN + i]`: of tag `i`.
-const N_LEN: usize = 7;
+const N_LEN: usize = 8;
 const N_TAG_LEN: usize = N_LEN + SLOT_COUNT;
 const NUMS: usize = N_TAG_LEN + MAX_TAGS;
 
@@ -52,14 +53,17 @@ const B_STOPPED_MS: u32 = 1 << (SLOT_COUNT + 1);
 const B_NODE_COUNT: u32 = 1 << (SLOT_COUNT + 2);
 const B_ERROR_STRING: u32 = 1 << (SLOT_COUNT + 3);
 const B_ERROR_OBJECT: u32 = 1 << (SLOT_COUNT + 4);
+const B_RUN_INDEX: u32 = 1 << (SLOT_COUNT + 5);
 // fast_log.js builds the mask with int32 bit operations: bit 31 would make it negative.
-const _: () = assert!(B_ERROR_OBJECT < 1 << 31);
+const _: () = assert!(B_RUN_INDEX < 1 << 31);
 
 /// The properties read as numbers (or Dates): where their value goes and the bit that says it is there.
-const NUMBERS: [(&str, usize, u32); 3] = [
+/// runIndex is read on node events only.
+const NUMBERS: [(&str, usize, u32); 4] = [
   ("startedAt", N_STARTED_MS, B_STARTED_MS),
   ("stoppedAt", N_STOPPED_MS, B_STOPPED_MS),
   ("nodeCount", N_NODE_COUNT, B_NODE_COUNT),
+  ("runIndex", N_RUN_INDEX, B_RUN_INDEX),
 ];
 
 /// `nums[N_KIND]`: which log method packed the input (None: a node event, whose phase is in the input).
@@ -229,7 +233,7 @@ fn from_packed(text: &str, nums: &[f64], kind: Option<EventKind>) -> Option<Resu
   for i in 0..tag_count {
     tag_lens.push(units.take(nums[N_TAG_LEN + i])?.len() as u32);
   }
-  let (kind, started_at_ms, stopped_at_ms, node_count) = match validate_packed(&slots, nums, kind) {
+  let (kind, run_index, started_at_ms, stopped_at_ms, node_count) = match validate_packed(&slots, nums, kind) {
     Ok(checked) => checked,
     Err(reason) => return Some(Err(reason)),
   };
@@ -242,13 +246,14 @@ fn from_packed(text: &str, nums: &[f64], kind: Option<EventKind>) -> Option<Resu
     started_at_ms,
     stopped_at_ms,
     node_count,
+    run_index,
     has_error: mask & (B_ERROR_STRING | B_ERROR_OBJECT) != 0,
     accepted_at: Instant::now(),
   }))
 }
 
-/// The event kind, startedAt, stoppedAt and nodeCount of a valid input.
-type Checked = (EventKind, Option<i64>, Option<i64>, Option<f64>);
+/// The event kind, runIndex, startedAt, stoppedAt and nodeCount of a valid input.
+type Checked = (EventKind, Option<u32>, Option<i64>, Option<i64>, Option<f64>);
 
 /// A time given as a number or Date (its bit set, the value in `nums`) or as text (its string slot).
 fn packed_time(
@@ -264,7 +269,7 @@ fn packed_time(
   }
 }
 
-/// The exact reader's checks, in its order: required ids, the node's phase and name, times, nodeCount.
+/// The exact reader's checks, in its order: required ids, the node's phase, name and run index, times, nodeCount.
 fn validate_packed(
   slots: &[Option<&str>; SLOT_COUNT],
   nums: &[f64],
@@ -274,19 +279,20 @@ fn validate_packed(
   // A fast-path field is at most MAX_UNITS UTF-16 units, within the cap, so the checks need no copy.
   rules::required(slots[packed::EXECUTION_ID], "executionId")?;
   rules::required(slots[packed::WORKFLOW_ID], "workflowId")?;
-  let kind = match kind {
-    Some(kind) => kind,
+  let [started, stopped, count, run] = NUMBERS;
+  let (kind, run_index) = match kind {
+    Some(kind) => (kind, None),
     None => {
       let phase = rules::node_phase(slots[packed::NODE_EVENT].map(|s| capped(s, 32)))?;
       rules::required(slots[packed::NODE_NAME], "nodeName")?;
-      EventKind::Node(phase)
+      let run_index = (mask & run.2 != 0).then(|| rules::run_index(nums[run.1], run.0)).transpose()?;
+      (EventKind::Node(phase), run_index)
     }
   };
-  let [started, stopped, count] = NUMBERS;
   let started_at_ms = packed_time(nums, mask, started, slots[packed::STARTED_AT])?;
   let stopped_at_ms = packed_time(nums, mask, stopped, slots[packed::STOPPED_AT])?;
   let node_count = (mask & count.2 != 0).then(|| rules::finite(nums[count.1], count.0)).transpose()?;
-  Ok((kind, started_at_ms, stopped_at_ms, node_count))
+  Ok((kind, run_index, started_at_ms, stopped_at_ms, node_count))
 }
 
 #[cfg(test)]

@@ -96,10 +96,16 @@ impl Reader {
     (t == T::napi_string).then(|| self.string_value(value, max).ok()).flatten()
   }
 
-  fn opt_number(&self, object: Value, key: &CStr) -> Result<Option<f64>, Rejection> {
+  /// A number checked by `rule` (anything but a number is NaN to it).
+  fn opt_number<N>(
+    &self,
+    object: Value,
+    key: &CStr,
+    rule: fn(f64, &str) -> Result<N, Rejection>,
+  ) -> Result<Option<N>, Rejection> {
     let Some((value, t)) = self.get(object, key)? else { return Ok(None) };
     let n = if t == T::napi_number { self.env.number(value) } else { f64::NAN };
-    rules::finite(n, field_name(key)).map(Some)
+    rule(n, field_name(key)).map(Some)
   }
 
   /// A Date, an ISO-8601 string or epoch milliseconds.
@@ -205,6 +211,7 @@ impl Reader {
       name: self.required_string(object, c"nodeName")?,
       node_type: self.opt_string(object, c"nodeType", MAX_TEXT_BYTES)?,
       id: self.opt_string(object, c"nodeId", MAX_TEXT_BYTES)?,
+      run_index: self.opt_number(object, c"runIndex", rules::run_index)?,
     };
     Ok((phase, Box::new(node)))
   }
@@ -231,7 +238,7 @@ impl Reader {
     input.status = self.opt_string(value, c"status", 64)?;
     input.started_at_ms = self.opt_time(value, c"startedAt")?;
     input.stopped_at_ms = self.opt_time(value, c"stoppedAt")?;
-    input.node_count = self.opt_number(value, c"nodeCount")?;
+    input.node_count = self.opt_number(value, c"nodeCount", rules::finite)?;
     input.retry_of = self.opt_string(value, c"retryOf", MAX_TEXT_BYTES)?;
     input.parent_execution_id = self.opt_string(value, c"parentExecutionId", MAX_TEXT_BYTES)?;
     input.trigger_node = self.opt_string(value, c"triggerNode", MAX_TEXT_BYTES)?;

@@ -22,6 +22,8 @@ export interface KafkaLoggerOptions {
   password?: string
   saslMechanism?: 'plain' | 'scram-sha-256' | 'scram-sha-512'
   queueMaxSize?: number | string
+  /** Bytes the queued events may hold (default 64 MiB); over it the oldest are dropped and counted. */
+  queueMaxBytes?: number | string
   queueBatchSize?: number | string
   queueFlushInterval?: number | string
   cbFailureThreshold?: number | string
@@ -107,6 +109,12 @@ export interface NodeEventInput extends ExecutionInput {
   nodeName: string
   nodeType?: string
   nodeId?: string
+  /**
+   * Which run of the node this is within its execution, from 0 (n8n: the node's index in `runData[nodeName]`): a
+   * node in a loop runs several times. Shown as `properties.node_run_index` and part of the messageId, so the runs'
+   * events stay apart when a consumer deduplicates. An integer from 0 to 2147483647.
+   */
+  runIndex?: number
 }
 
 export interface SettingInfo {
@@ -121,7 +129,8 @@ export interface SettingInfo {
 export interface HealthSnapshot {
   status: 'healthy' | 'degraded' | 'unhealthy' | 'stopped'
   circuitBreaker: { state: 'closed' | 'open' | 'half-open' }
-  queue: { depth: number; capacity: number; inFlight: number; retryPending: number }
+  /** `bytes`: what the queued events hold, roughly (their strings plus ~200 bytes each); `maxBytes`: QUEUE_MAX_BYTES. */
+  queue: { depth: number; capacity: number; bytes: number; maxBytes: number; inFlight: number; retryPending: number }
   counters: {
     accepted: number
     delivered: number

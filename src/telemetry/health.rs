@@ -77,6 +77,8 @@ pub struct Metrics {
 pub struct SnapshotInputs {
   pub queue_depth: usize,
   pub queue_capacity: usize,
+  pub queue_bytes: usize,
+  pub queue_max_bytes: usize,
   pub config: Value,
 }
 
@@ -138,6 +140,7 @@ impl Metrics {
       || recent_error
       || s.retry_pending > 0
       || inputs.queue_depth * 10 >= inputs.queue_capacity * 8
+      || inputs.queue_bytes >= inputs.queue_max_bytes / 10 * 8
     {
       "degraded"
     } else {
@@ -158,6 +161,8 @@ impl Metrics {
       "queue": {
         "depth": inputs.queue_depth,
         "capacity": inputs.queue_capacity,
+        "bytes": inputs.queue_bytes,
+        "maxBytes": inputs.queue_max_bytes,
         "inFlight": s.in_flight,
         "retryPending": s.retry_pending,
       },
@@ -202,7 +207,18 @@ mod tests {
   use super::*;
 
   fn snapshot(m: &Metrics, depth: usize) -> Value {
-    m.snapshot(SnapshotInputs { queue_depth: depth, queue_capacity: 10, config: json!({}) })
+    snapshot_with_bytes(m, depth, 0)
+  }
+
+  fn snapshot_with_bytes(m: &Metrics, depth: usize, bytes: usize) -> Value {
+    let inputs = SnapshotInputs {
+      queue_depth: depth,
+      queue_capacity: 10,
+      queue_bytes: bytes,
+      queue_max_bytes: 1000,
+      config: json!({}),
+    };
+    m.snapshot(inputs)
   }
 
   #[test]
@@ -212,6 +228,12 @@ mod tests {
     m.update_status(|s| s.running = true);
     assert_eq!(snapshot(&m, 0)["status"], "healthy");
     assert_eq!(snapshot(&m, 8)["status"], "degraded");
+    assert_eq!(snapshot_with_bytes(&m, 1, 799)["status"], "healthy");
+    assert_eq!(snapshot_with_bytes(&m, 1, 800)["status"], "degraded", "80 % of the byte budget");
+    assert_eq!(
+      (snapshot_with_bytes(&m, 1, 800)["queue"]["bytes"].as_u64(), snapshot(&m, 1)["queue"]["maxBytes"].as_u64()),
+      (Some(800), Some(1000))
+    );
     m.update_status(|s| s.breaker = BreakerState::Open);
     assert_eq!(snapshot(&m, 0)["status"], "unhealthy");
     assert_eq!(snapshot(&m, 0)["circuitBreaker"]["state"], "open");

@@ -150,7 +150,7 @@ pub fn intake(settings: &[(&str, &str)]) -> (Arc<Intake>, Option<tempfile::TempD
   }
   let config = Config::parse(&Sources::from_env(env)).expect("test settings parse");
   let intake = Arc::new(Intake {
-    queue: EventQueue::new(config.queue_max_size),
+    queue: EventQueue::new(config.queue_max_size, config.queue_max_bytes),
     metrics: Default::default(),
     diag: Arc::new(Diagnostics::new(Box::new(StderrSink), Vec::new())),
     intake_open: AtomicBool::new(true),
