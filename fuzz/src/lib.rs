@@ -442,11 +442,16 @@ impl<'a> Arbitrary<'a> for ConfigCase {
   }
 }
 
+/// Default deny, as the product: a librdkafka property not on the shown list is a secret, unless it is a boolean.
+fn is_secret_property(key: &str, value: &str) -> bool {
+  !Config::is_shown_property(key) && !matches!(value, "true" | "false")
+}
+
 /// Whether a given value is a secret that must never be shown: values of the secret settings (a key only when
 /// inline: a key file's path may be named in errors) and of secret librdkafka properties.
 fn is_secret(name: &str, value: &str) -> bool {
   if let Some(prop) = name.strip_prefix(RDKAFKA_ENV_PREFIX) {
-    return Config::is_secret_property(&prop.to_ascii_lowercase().replace('_', "."));
+    return is_secret_property(&prop.to_ascii_lowercase().replace('_', "."), value);
   }
   let secret_setting =
     SETTINGS.iter().any(|s| s.secret && (name == s.option || name.strip_prefix(ENV_PREFIX) == Some(s.env)));
@@ -473,7 +478,7 @@ fn without_secrets(sources: &Sources) -> (Sources, Vec<String>) {
     }
   }
   for (key, value) in masked.rdkafka_options.iter_mut() {
-    let secret = Config::is_secret_property(key);
+    let secret = is_secret_property(key, value);
     mask(value, secret);
   }
   (masked, secrets)
