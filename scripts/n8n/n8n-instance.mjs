@@ -1,6 +1,7 @@
 // Runs a real headless n8n from .cache/n8n/<version>: environment, package staging, start/stop/kill, CLI commands, owner + API key.
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -53,24 +54,94 @@ export async function freePort() {
   });
 }
 
+const sleepSync = (ms) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return e.code === 'EPERM';
+  }
+};
+
+/**
+ * Runs `fn` holding an exclusive lock between processes: `lockFile` is created with O_EXCL and holds the holder's
+ * pid; a lock whose holder is dead is taken over. The e2e suites run side by side and share the n8n installs.
+ */
+export function withLock(lockFile, fn, timeoutMs = 300_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+    }
+    let holder;
+    try {
+      holder = Number(readFileSync(lockFile, 'utf8'));
+    } catch (e) {
+      if (e.code === 'ENOENT') continue; // released between our two calls
+      throw e;
+    }
+    // a holder that died (or has not yet written its pid: 0) is judged again next round
+    if (holder > 0 && !alive(holder)) rmSync(lockFile, { force: true });
+    else if (Date.now() > deadline) throw new Error(`${lockFile} held by pid ${holder} for more than ${timeoutMs} ms`);
+    else sleepSync(100);
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lockFile, { force: true });
+  }
+}
+
+/** The lock serialising changes to one n8n install: beside it, never inside (overlays hard-link the whole tree). */
+export const stagingLock = (version) => `${paths(version).dir}.staging.lock`;
+
+const STAMP = `.${PACKAGE_NAME}.staged`;
+
+/** What a staged copy was made from: the packed tarball and the addon binaries completed into it. */
+function stagingStamp(packShasum) {
+  const nodes = readdirSync(REPO).filter((f) => f.endsWith('.node')).sort();
+  return [packShasum, ...nodes.map((f) => `${f}:${createHash('sha1').update(readFileSync(join(REPO, f))).digest('hex')}`)].join('\n');
+}
+
 /**
  * Installs this package into n8n's node_modules the way `npm install n8n-kafka-execution-logger` would:
  * the files `npm pack` puts in the tarball, as a real folder (so peer dependencies resolve to n8n's copies).
+ * Suites running side by side stage into the same install while others' n8n processes load the addon from it,
+ * so the copy is built beside the target and renamed into place under a lock, and skipped when already current:
+ * rewriting a .node file that a starting process is mapping kills that process with SIGBUS.
  */
 export function stagePackage(version) {
   const { dir } = paths(version);
-  const target = join(dir, 'node_modules', PACKAGE_NAME);
+  const modules = join(dir, 'node_modules');
+  const target = join(modules, PACKAGE_NAME);
+  const stampFile = join(modules, STAMP);
   const tmp = mkdtempSync(join(tmpdir(), 'kl-pack-'));
   try {
     const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-    const [{ filename }] = JSON.parse(out);
-    rmSync(target, { recursive: true, force: true });
-    mkdirSync(target, { recursive: true });
-    execFileSync('tar', ['-xzf', join(tmp, filename), '-C', target, '--strip-components=1']);
+    const [{ filename, shasum }] = JSON.parse(out);
+    const stamp = stagingStamp(shasum);
+    withLock(stagingLock(version), () => {
+      if (existsSync(target) && existsSync(stampFile) && readFileSync(stampFile, 'utf8') === stamp) return;
+      const staging = mkdtempSync(join(modules, `.${PACKAGE_NAME}-staging-`));
+      try {
+        execFileSync('tar', ['-xzf', join(tmp, filename), '-C', staging, '--strip-components=1']);
+        completeStagedPackage(staging);
+        rmSync(stampFile, { force: true });
+        rmSync(target, { recursive: true, force: true });
+        renameSync(staging, target);
+      } finally {
+        rmSync(staging, { recursive: true, force: true });
+      }
+      writeFileSync(stampFile, stamp);
+    });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
-  completeStagedPackage(target);
   return target;
 }
 

@@ -2,7 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { paths } from './n8n-instance.mjs';
+import { paths, stagingLock, withLock } from './n8n-instance.mjs';
 
 export const MODULE_NAME = 'kafka-logger';
 
@@ -49,11 +49,14 @@ export function prepareOverlay(spec) {
   const stock = paths(base).dir;
   const dir = paths(spec, { installed: false }).dir;
   const marker = join(dir, '.overlay-ready');
-  if (existsSync(marker)) return spec;
-  rmSync(dir, { recursive: true, force: true });
-  execFileSync('cp', ['-al', stock, dir]);
-  for (const n of names) OVERLAYS[n](dir);
-  writeFileSync(marker, new Date().toISOString());
+  // suites side by side may build the same overlay, and may stage into the stock install while it is hard-linked
+  withLock(`${dir}.overlay.lock`, () => {
+    if (existsSync(marker)) return;
+    rmSync(dir, { recursive: true, force: true });
+    withLock(stagingLock(base), () => execFileSync('cp', ['-al', stock, dir]));
+    for (const n of names) OVERLAYS[n](dir);
+    writeFileSync(marker, new Date().toISOString());
+  });
   return spec;
 }
 
