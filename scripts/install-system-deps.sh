@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need (kcat, redis-server, openssl, jq, ...); a no-op when all are present.
+# Installs the Debian packages the tests need (kcat, redis-server, postgresql, openssl, jq, ...); a no-op when all are present.
 set -euo pipefail
 
 # package:command pairs; a package is wanted when its command is missing.
-deps=(kcat:kcat redis-server:redis-server openssl:openssl jq:jq util-linux:flock)
+deps=(kcat:kcat redis-server:redis-server postgresql:pg_ctlcluster openssl:openssl jq:jq util-linux:flock)
 # The Kafka test broker also needs a JDK (17+) and Maven: preinstalled on the project's machines.
 deps+=(openjdk-17-jre-headless:java maven:mvn)
 missing=()

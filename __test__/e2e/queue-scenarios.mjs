@@ -1,29 +1,15 @@
-// Queue mode (main + worker + real Redis) on one n8n variant: exactly one start and one end event per execution across all processes.
+// Queue mode (main + worker + real Redis and PostgreSQL) on one n8n variant: exactly one start and one end event per execution across all processes.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '../../scripts/n8n/n8n-instance.mjs';
 import { byExecution, kafkaUp, TopicReader, uniqueTopic } from './helpers/kafka.mjs';
 import { cliOutcome, post, prepareN8n, retryExecution, startMain } from './helpers/harness.mjs';
-
-async function startRedis() {
-  const port = await freePort();
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  proc.on('error', (e) => {
-    throw new Error(`redis-server could not start (apt-get install redis-server): ${e.message}`);
-  });
-  const { createConnection } = await import('node:net');
-  for (let i = 0; i < 100; i++) {
-    const up = await new Promise((r) => createConnection({ port, host: '127.0.0.1' }).on('connect', function () { this.end(); r(true); }).on('error', () => r(false)));
-    if (up) return { port, stop: () => proc.kill('SIGKILL') };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('redis-server did not listen');
-}
+import { startPostgres, startRedis } from './helpers/servers.mjs';
 
 export function queueScenarios({ version, label }) {
-describe(`${label}: queue mode on n8n ${version}, main + worker + Redis (stock hook file)`, () => {
+describe(`${label}: queue mode on n8n ${version}, main + worker + Redis + PostgreSQL (stock hook file)`, () => {
   let redis;
+  let postgres;
   let ctx;
   let main;
   let worker;
@@ -33,8 +19,10 @@ describe(`${label}: queue mode on n8n ${version}, main + worker + Redis (stock h
   before(async () => {
     const brokers = await kafkaUp();
     redis = await startRedis();
+    postgres = await startPostgres();
     topic = new TopicReader(uniqueTopic(label), brokers);
-    const queueEnv = { EXECUTIONS_MODE: 'queue', QUEUE_BULL_REDIS_HOST: '127.0.0.1', QUEUE_BULL_REDIS_PORT: String(redis.port) };
+    // n8n's scaling mode: the main and its workers share one PostgreSQL database and one Redis queue
+    const queueEnv = { EXECUTIONS_MODE: 'queue', ...redis.env, ...postgres.env };
     ctx = await prepareN8n({ version, topic: topic.topic, brokers, env: queueEnv });
     main = await startMain(ctx);
     workerHealthPort = await freePort();
@@ -49,6 +37,7 @@ describe(`${label}: queue mode on n8n ${version}, main + worker + Redis (stock h
   after(async () => {
     await ctx?.cleanup();
     redis?.stop();
+    await postgres?.stop();
   });
 
   it('50+ mixed executions: one start and one end each, workers report what they run', async () => {

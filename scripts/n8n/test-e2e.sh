@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Runs the n8n adapter unit tests and the end-to-end tests (real n8n from npm, real Kafka, real Redis, Chromium).
+# Runs the n8n adapter unit tests and the end-to-end tests (real n8n from npm, real Kafka, real Redis and PostgreSQL, Chromium).
 # Needs the built addon (*.node at the repo root). Usage: scripts/n8n/test-e2e.sh [test files...]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 
 need=()
-for p in redis-server:redis-server chromium:chromium kcat:kcat; do
+for p in redis-server:redis-server pg_ctlcluster:postgresql chromium:chromium kcat:kcat; do
   command -v "${p%%:*}" >/dev/null 2>&1 || need+=("${p##*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then
