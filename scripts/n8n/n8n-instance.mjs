@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -380,10 +380,10 @@ export async function publicApi(url, apiKey, method, path, body) {
   return { status: res.status, json, text };
 }
 
-/** Imports every workflow JSON of a folder with one CLI run. */
-export async function importWorkflows(version, env, folder) {
+/** Imports every workflow JSON of a folder (but the file names in `skip`) with one CLI run. */
+export async function importWorkflows(version, env, folder, skip = []) {
   const tmp = mkdtempSync(join(tmpdir(), 'kl-wf-'));
-  cpSync(folder, tmp, { recursive: true });
+  cpSync(folder, tmp, { recursive: true, filter: (src) => !skip.includes(basename(src)) });
   const r = await runCli(version, ['import:workflow', '--separate', `--input=${tmp}`], env);
   rmSync(tmp, { recursive: true, force: true });
   if (r.code !== 0) throw new Error(`import:workflow failed (${r.code}):\n${r.output.slice(-4000)}`);

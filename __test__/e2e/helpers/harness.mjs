@@ -11,6 +11,13 @@ import { kafkaUp, TopicReader, uniqueTopic } from './kafka.mjs';
 export const FIXTURES = join(I.REPO, '__test__', 'fixtures', 'workflows');
 export const PUBLISHED = ['klWebhookOk00001', 'klWebhookFail001', 'klWaitResume0001', 'klSlow0000000001', 'klSubChild000001', 'klHostile0000001'];
 
+/**
+ * The hostile workflow's name holds U+0000 on purpose, which PostgreSQL's text columns refuse ("invalid byte
+ * sequence for encoding UTF8: 0x00"): n8n on PostgreSQL cannot store it, so it is imported on SQLite only.
+ */
+const onPostgres = (env) => env.DB_TYPE === 'postgresdb';
+const HOSTILE = { file: 'hostile.json', id: 'klHostile0000001' };
+
 /** The real addon must be there: e2e tests fail (never skip) without it. */
 export function requireAddon() {
   const nodes = readdirSync(I.REPO).filter((f) => f.endsWith('.node'));
@@ -62,7 +69,7 @@ export async function prepareN8n({ version = I.PINNED(), mode = 'stock', overlay
       removeKeeping(userFolder, [join('.n8n', 'kafka-logger-spool')]);
     },
   };
-  await I.importWorkflows(runVersion, env, FIXTURES);
+  await I.importWorkflows(runVersion, env, FIXTURES, onPostgres(env) ? [HOSTILE.file] : []);
   return ctx;
 }
 
@@ -77,7 +84,9 @@ export async function startMain(ctx, more = {}) {
     ctx.cookie = await I.setupOwner(p.url);
     ctx.apiKey = await I.createApiKey(p.url, ctx.cookie);
     // n8n 1.x runs sub-workflows unpublished and refuses to activate one that has no trigger of its own
-    const publish = I.n8nVersionOf(ctx.version).startsWith('1.') ? PUBLISHED.filter((id) => id !== 'klSubChild000001') : PUBLISHED;
+    const publish = PUBLISHED.filter(
+      (id) => !(I.n8nVersionOf(ctx.version).startsWith('1.') && id === 'klSubChild000001') && !(onPostgres(ctx.env) && id === HOSTILE.id),
+    );
     for (const id of publish) {
       const r = await I.publicApi(p.url, ctx.apiKey, 'POST', `/workflows/${id}/activate`);
       if (r.status !== 200) throw new Error(`activate ${id}: ${r.status} ${r.text}`);
