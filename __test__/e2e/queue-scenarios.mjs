@@ -25,6 +25,10 @@ describe(`${label}: queue mode on n8n ${version}, main + worker + Redis + Postgr
     const queueEnv = { EXECUTIONS_MODE: 'queue', ...redis.env, ...postgres.env };
     ctx = await prepareN8n({ version, topic: topic.topic, brokers, env: queueEnv });
     main = await startMain(ctx);
+  });
+
+  /** The worker: started by the first test, once the main has queued the webhook executions (see there). */
+  async function startWorker() {
     workerHealthPort = await freePort();
     worker = ctx.start(['worker', '--concurrency=10'], {
       N8N_RUNNERS_BROKER_PORT: String(await freePort()),
@@ -32,7 +36,7 @@ describe(`${label}: queue mode on n8n ${version}, main + worker + Redis + Postgr
       QUEUE_HEALTH_CHECK_PORT: String(workerHealthPort),
     });
     await worker.waitFor(async () => (await fetch(`http://127.0.0.1:${workerHealthPort}/healthz`)).status === 200, 'worker health');
-  });
+  }
 
   after(async () => {
     await ctx?.cleanup();
@@ -44,6 +48,13 @@ describe(`${label}: queue mode on n8n ${version}, main + worker + Redis + Postgr
     const results = [];
     for (let i = 0; i < 25; i++) results.push(post(main.p.url, '/webhook/kl-ok'));
     for (let i = 0; i < 15; i++) results.push(post(main.p.url, '/webhook/kl-fail'));
+    // n8n's own race, not this package's: the main waits for a job with Bull's Job.finished(), and n8n removes a job
+    // the moment it completes, so a job a worker finished before the main began waiting is never seen as finished and
+    // its webhook is never answered (4 and 7 of 40 on a loaded host with n8n 1.104.2 and 2.8.4; docs/operations.md). So the
+    // worker comes up to a backlog: the main has queued all 40 and is waiting for each when the first one runs.
+    await main.p.waitFor(async () => (main.p.log.match(/Enqueued execution/g) ?? []).length >= 40, '40 executions enqueued', 60_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    await startWorker();
     const answers = await Promise.race([
       Promise.all(results),
       new Promise((_, reject) => setTimeout(() => reject(new Error(`webhooks unanswered after 120 s\nmain:\n${main.p.log.slice(-3000)}\nworker:\n${worker.log.slice(-3000)}`)), 120_000)),
@@ -86,6 +97,7 @@ describe(`${label}: queue mode on n8n ${version}, main + worker + Redis + Postgr
   });
 
   it('SIGTERM stops worker and main cleanly', async () => {
+    assert.ok(worker, 'the worker was started by the first test');
     assert.equal((await worker.stop()).code, 0, worker.log.slice(-3000));
     assert.equal((await main.p.stop()).code, 0, main.p.log.slice(-3000));
     await topic.assertNoMore();
