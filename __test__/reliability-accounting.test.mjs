@@ -1,8 +1,9 @@
 // Self-test of the fault matrix's accounting (scripts/reliability/lib.mjs account()): what it counts as lost,
-// duplicated and dead-lettered, including dead letters that arrive more than once, which used to go uncounted.
+// duplicated and dead-lettered, including dead letters that arrive more than once, which used to go uncounted;
+// and of its topic read (readTopic), which must fail, never read as empty, when no read completes.
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { account } from '../scripts/reliability/lib.mjs'
+import { account, readTopic } from '../scripts/reliability/lib.mjs'
 
 const rec = (key, messageId = key) => ({ key, value: { messageId } })
 const ranges = [{ prefix: 'c', start: 0, count: 5 }]
@@ -21,4 +22,8 @@ test('a dead letter twice in the topic, twice in the file, or in both is counted
   assert.equal(account({ ranges, deadFile: [{ key: 'c-0' }, { key: 'c-0' }, { key: 'c-0' }] }).deadDuplicates, 2)
   assert.equal(account({ ranges, dlq: [rec('c-0')], deadFile: [{ key: 'c-0' }] }).deadDuplicates, 1)
   assert.equal(account({ ranges, dlq: [rec('other-0'), rec('other-0')] }).deadDuplicates, 0, 'keys of other runs are not ours')
+})
+
+test('a topic that cannot be read fails the read at its deadline and never reads as empty', async () => {
+  await assert.rejects(readTopic({ brokers: '127.0.0.1:1', topic: 'kl-unreachable', expected: 0, timeoutMs: 8_000 }), /kcat failed on kl-unreachable/)
 })

@@ -327,7 +327,8 @@ export async function continueStream(ctx, first, options, count, name) {
 /**
  * Reads a whole topic (to its end) repeatedly until `expected` distinct keys of interest are there, the count
  * stayed the same over 5 reads a second apart, or the deadline passes; returns the records. A topic that does
- * not exist reads as empty.
+ * not exist reads as empty. A read that does not complete (a broker just restarted on a loaded host can take
+ * longer than one kcat run) is tried again until the deadline, and then throws: it never reads as empty.
  */
 export async function readTopic({ brokers, topic, expected = 0, isOurs = () => true, timeoutMs = 60_000 }) {
   const deadline = Date.now() + timeoutMs
@@ -338,8 +339,12 @@ export async function readTopic({ brokers, topic, expected = 0, isOurs = () => t
     try {
       records = await consume({ brokers, topic, timeoutMs: Math.max(5_000, Math.min(30_000, deadline - Date.now())) })
     } catch (error) {
-      if (!/Unknown topic|not available|UNKNOWN_TOPIC/i.test(error.message)) throw error
-      records = []
+      if (/Unknown topic|not available|UNKNOWN_TOPIC/i.test(error.message)) records = []
+      else if (Date.now() >= deadline) throw error
+      else {
+        await sleep(1000)
+        continue
+      }
     }
     const keys = new Set(records.filter((r) => isOurs(r.key)).map((r) => r.key))
     // Callers read after the hosts reported everything acknowledged: a count that no longer grows is final.

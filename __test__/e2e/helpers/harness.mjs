@@ -144,7 +144,7 @@ export function cliOutcome(r) {
 /** Retries a failed execution: n8n 1.x has no public retry endpoint, so there the editor's REST call with the owner's session. */
 export async function retryExecution(ctx, url, id) {
   if (I.n8nVersionOf(ctx.version).startsWith('1.')) {
-    return await fetch(`${url}/rest/executions/${id}/retry`, { method: 'POST', headers: { cookie: ctx.cookie, 'content-type': 'application/json' }, body: '{"loadWorkflow":false}' });
+    return await fetch(`${url}/rest/executions/${id}/retry`, { method: 'POST', headers: { cookie: ctx.cookie, 'content-type': 'application/json' }, body: '{"loadWorkflow":false}', signal: AbortSignal.timeout(120_000) });
   }
-  return await fetch(`${url}/api/v1/executions/${id}/retry`, { method: 'POST', headers: { 'X-N8N-API-KEY': ctx.apiKey } });
+  return await fetch(`${url}/api/v1/executions/${id}/retry`, { method: 'POST', headers: { 'X-N8N-API-KEY': ctx.apiKey }, signal: AbortSignal.timeout(120_000) });
 }
