@@ -14,7 +14,7 @@ export interface DiagnosticsLogger {
 export interface HealthSnapshot {
   status: string;
   circuitBreaker: { state: string };
-  queue: { depth: number; capacity: number };
+  queue: { depth: number; capacity: number; bytes?: number; maxBytes?: number };
   counters: { accepted: number; delivered: number; failed: number; retried: number; dropped: number; rejected: number };
   lastError?: { kind?: string; message?: string; at?: string };
   deliveryLatencyMs?: { p50?: number; p99?: number; count?: number; sum?: number; buckets?: Array<{ le: number; count: number }> };

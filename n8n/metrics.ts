@@ -6,6 +6,8 @@ const BREAKER = { closed: 0, 'half-open': 1, open: 2 } as Record<string, number>
 const COUNTERS = ['accepted', 'delivered', 'failed', 'retried', 'dropped', 'rejected', 'deadLettered'] as const;
 const LATENCY = `${PREFIX}delivery_latency_seconds`;
 const SPOOL_TOTALS = ['replayed', 'corrupted', 'refused'] as const;
+/** The `event` labels n8n's executions give (finished_<n8n's status>), created at zero with both outcomes. */
+const KNOWN_EVENTS = ['started', 'resumed', 'node', ...['success', 'error', 'canceled', 'crashed', 'waiting', 'unknown'].map((s) => `finished_${s}`)];
 
 export class LoggerMetrics {
   private readonly metrics: any[] = [];
@@ -27,6 +29,9 @@ export class LoggerMetrics {
       labelNames: ['event', 'outcome'],
       ...opts,
       collect() {
+        // A series is exported from zero: Prometheus's increase() cannot see a new series' first value, so a first
+        // rejection (or a first drop, below) would otherwise never raise the alerts docs/operations.md suggests.
+        for (const event of KNOWN_EVENTS) for (const outcome of ['accepted', 'rejected']) this.inc({ event, outcome }, 0);
         for (const count of self.counts.values()) {
           if (count.n > 0) this.inc(count.labels, count.n);
           count.n = 0;
@@ -76,6 +81,8 @@ export class LoggerMetrics {
     const gauges = [
       gauge('queue_depth', 'Events waiting in the Kafka logger queue', (h) => Number(h?.queue?.depth ?? 0)),
       gauge('queue_capacity', 'Capacity of the Kafka logger queue', (h) => Number(h?.queue?.capacity ?? 0)),
+      gauge('queue_bytes', 'Bytes the queued events hold, roughly (their strings plus ~200 bytes each)', (h) => Number(h?.queue?.bytes ?? 0)),
+      gauge('queue_max_bytes', 'Byte bound of the Kafka logger queue (QUEUE_MAX_BYTES)', (h) => Number(h?.queue?.maxBytes ?? 0)),
       gauge('circuit_breaker_state', 'Circuit breaker state: 0 closed, 1 half-open, 2 open', (h) => BREAKER[String(h?.circuitBreaker?.state)] ?? -1),
       gauge('spool_bytes', 'Bytes of the disk spool segments (0 without a spool)', (h) => Number(spool(h)?.bytes ?? 0)),
       gauge('spool_records', 'Events in the disk spool not yet acknowledged by Kafka', (h) => Number(spool(h)?.records ?? 0)),
@@ -94,7 +101,7 @@ export class LoggerMetrics {
           for (const value of values) {
             const total = Number(now[value] ?? 0);
             const delta = total - (last[value] ?? 0);
-            if (delta > 0) this.inc({ [label]: value }, delta);
+            this.inc({ [label]: value }, delta > 0 ? delta : 0);
             last[value] = total;
           }
         },

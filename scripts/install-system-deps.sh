@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the tests need (kcat, redis-server, postgresql, openssl, jq, ...); a no-op when all are present.
+# Installs the Debian packages the tests need (kcat, redis-server, postgresql, openssl, jq, promtool, ...); a no-op when all are present.
 set -euo pipefail
 
 # package:command pairs; a package is wanted when its command is missing.
 deps=(kcat:kcat redis-server:redis-server postgresql:pg_ctlcluster openssl:openssl jq:jq util-linux:flock)
+# promtool (Debian's prometheus package) runs docs/operations.md's alert rules against the exporter (n8n/test/alert-rules.test.mjs)
+deps+=(prometheus:promtool)
 # The Kafka test broker also needs a JDK (17+) and Maven: preinstalled on the project's machines.
 deps+=(openjdk-17-jre-headless:java maven:mvn)
 missing=()

@@ -333,7 +333,7 @@ test("metrics: queue, breaker and spool gauges and totals in n8n's own prom-clie
   prom.register.clear();
   let snapshot = {
     circuitBreaker: { state: 'open' },
-    queue: { depth: 7, capacity: 10000 },
+    queue: { depth: 7, capacity: 10000, bytes: 2800, maxBytes: 67108864 },
     counters: { accepted: 5, delivered: 3 },
     spool: { enabled: true, bytes: 4096, records: 12, oldestAgeMs: 2500, replayed: 9, corrupted: 2, refused: 0 },
   };
@@ -350,6 +350,11 @@ test("metrics: queue, breaker and spool gauges and totals in n8n's own prom-clie
     'n8n_kafka_logger_spool_events_total{outcome="replayed"} 9',
     'n8n_kafka_logger_spool_events_total{outcome="corrupted"} 2',
     'n8n_kafka_logger_messages_total{state="delivered"} 3',
+    'n8n_kafka_logger_queue_bytes 2800',
+    'n8n_kafka_logger_queue_max_bytes 67108864',
+    // series exist from zero, so that Prometheus's increase() sees their first change
+    'n8n_kafka_logger_messages_total{state="dropped"} 0',
+    'n8n_kafka_logger_events_total{event="started",outcome="rejected"} 0',
   ]) assert.ok(text.split('\n').includes(line), `${line} in:\n${text}`);
   snapshot = { ...snapshot, spool: { ...snapshot.spool, replayed: 15, records: 0, oldestAgeMs: null } };
   text = await scrape();
