@@ -1,10 +1,12 @@
-// The adapters' way into n8n proves itself: with n8n's lifecycle registry removed the runHook wrapper logs, with that gone too postExecute does, and with nothing left the process says so.
+// The adapters' way into n8n proves itself: with n8n's lifecycle registry removed the runHook wrapper logs, with that gone too postExecute does, and with nothing left the process says so (and a real Prometheus with the suggested rules alerts).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { assertExecution } from './helpers/expect.mjs';
 import { cliOutcome, post, prepareN8n, startMain } from './helpers/harness.mjs';
 import { kafkaUp, TopicReader, uniqueTopic } from './helpers/kafka.mjs';
 import { PINNED } from '../../scripts/n8n/n8n-instance.mjs';
+import { suggestedRulesFile } from '../../scripts/docs/alert-rules.mjs';
+import { startPrometheus } from './helpers/servers.mjs';
 
 /** Starts the pinned n8n on an overlay (scripts/n8n/overlay.mjs) and reads what its mechanism delivers. */
 function overlayCase({ label, mode, overlays, mechanism, run }) {
@@ -36,6 +38,24 @@ function overlayCase({ label, mode, overlays, mechanism, run }) {
         assert.equal(h.status, 'healthy');
         for (const removed of overlays.map((o) => o.replace(/^no/, ''))) assert.match(h.wiring.notUsed.join('\n'), new RegExp(`^${removed.replace('runhook', 'run-hook')}: `, 'm'));
         assert.match(main.p.log, /\[kafka-logger\] logging executions to Kafka through /);
+      }
+    });
+
+    it(`a real Prometheus scraping /metrics with docs/operations.md's rules: ${mechanism === 'none' ? 'KafkaLoggerNotWired fires, alone' : 'no alert'}`, async () => {
+      const prom = await startPrometheus({ target: new URL(main.p.url).host, rulesFile: suggestedRulesFile() });
+      try {
+        const wired = await prom.until(() => prom.query('n8n_kafka_logger_wired'), (r) => r.length > 0, 'a scrape of n8n_kafka_logger_wired');
+        assert.deepEqual(wired.map((s) => [s.metric.mechanism, s.value[1]]), [[mechanism, mechanism === 'none' ? '0' : '1']]);
+        const firing = (alerts) => alerts.filter((a) => a.state === 'firing').map((a) => a.labels.alertname);
+        if (mechanism === 'none') {
+          await prom.until(prom.alerts, (a) => firing(a).includes('KafkaLoggerNotWired'), 'KafkaLoggerNotWired firing');
+        } else {
+          await new Promise((r) => setTimeout(r, 3_000)); // three evaluations after the first scrape
+        }
+        const alerts = await prom.alerts();
+        assert.deepEqual(alerts.map((a) => `${a.labels.alertname} ${a.state}`), mechanism === 'none' ? ['KafkaLoggerNotWired firing'] : []);
+      } finally {
+        await prom.stop();
       }
     });
 

@@ -1,8 +1,10 @@
-// Real servers for queue mode, each on a free loopback port and thrown away afterwards: Redis (the job queue) and
-// PostgreSQL (n8n's database: queue mode shares one database between main and workers, which SQLite cannot serve).
+// Real servers, each on a free loopback port and thrown away afterwards: Redis (queue mode's job queue), PostgreSQL
+// (n8n's database: queue mode shares one database between main and workers, which SQLite cannot serve) and
+// Prometheus (scrapes n8n's /metrics and evaluates docs/operations.md's suggested alert rules).
 import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../../scripts/n8n/n8n-instance.mjs';
 
@@ -78,6 +80,53 @@ export async function startPostgres() {
       await Promise.race([new Promise((r) => (proc.exitCode !== null ? r() : proc.once('exit', r))), new Promise((r) => setTimeout(r, 5_000))]);
       if (proc.exitCode === null) proc.kill('SIGKILL');
       rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A Prometheus that scrapes `target`'s /metrics and evaluates `rulesFile` every second. `alerts()` is its
+ * /api/v1/alerts list (pending and firing), `query(expr)` an instant query's result vector.
+ */
+export async function startPrometheus({ target, rulesFile }) {
+  const dir = mkdtempSync(join(tmpdir(), 'kl-prometheus-'));
+  const config = {
+    global: { scrape_interval: '1s', evaluation_interval: '1s' },
+    rule_files: [rulesFile],
+    scrape_configs: [{ job_name: 'n8n', metrics_path: '/metrics', static_configs: [{ targets: [target] }] }],
+  };
+  writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config)); // JSON is YAML
+  const port = await freePort();
+  const { proc, output } = started('prometheus', [
+    `--config.file=${join(dir, 'prometheus.yml')}`,
+    `--storage.tsdb.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+  ]);
+  await waitListening(port, 'prometheus', proc, output);
+  const url = `http://127.0.0.1:${port}`;
+  const api = async (path) => {
+    const body = await (await fetch(`${url}${path}`)).json();
+    if (body.status !== 'success') throw new Error(`prometheus ${path}: ${JSON.stringify(body)}`);
+    return body.data;
+  };
+  return {
+    url,
+    query: async (expr) => (await api(`/api/v1/query?query=${encodeURIComponent(expr)}`)).result,
+    alerts: async () => (await api('/api/v1/alerts')).alerts,
+    /** Polls `read` until `done(value)`; fails after `timeoutMs` with the last value and what Prometheus printed. */
+    async until(read, done, what, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      let last;
+      while (Date.now() < deadline) {
+        last = await read();
+        if (done(last)) return last;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      throw new Error(`prometheus: ${what} not seen within ${timeoutMs} ms; last: ${JSON.stringify(last)}\n${output()}`);
+    },
+    async stop() {
+      proc.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }
