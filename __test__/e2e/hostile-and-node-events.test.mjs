@@ -2,8 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PINNED, publicApi } from '../../scripts/n8n/n8n-instance.mjs';
-import { cliOutcome, post, prepareN8n, startMain } from './helpers/harness.mjs';
+import { post, prepareN8n, startMain } from './helpers/harness.mjs';
 import { kafkaUp, ofWorkflow, TopicReader, uniqueTopic } from './helpers/kafka.mjs';
+import { nodeEventTests } from './node-events-scenarios.mjs';
 
 const CALLS = [
   ['/webhook/kl-hostile', 500],
@@ -65,34 +66,7 @@ describe('hostile data and node events (stock hook file, n8n pinned)', () => {
     assert.equal(okExec.json.status, 'success');
   });
 
-  it('node events name the node and the failing one carries the error', async () => {
-    const fail = await post(main.p.url, '/webhook/kl-fail');
-    assert.equal(fail.status, 500);
-    const events = await topic.next(6);
-    const failed = events.find((e) => e.event === 'Node Failed');
-    assert.equal(failed.properties.node_name, 'Explode');
-    assert.equal(failed.properties.node_type, 'n8n-nodes-base.code');
-    assert.match(failed.properties.error_message, /boom from the code node/);
-    for (const e of events) assert.equal(e.properties.execution_id, events[0].properties.execution_id);
-  });
-
-  it('a node that runs several times in one execution: each run its index, every event its own messageId', async () => {
-    const r = await ctx.cli(['execute', '--id', 'klLoop0000000001']);
-    assert.equal(cliOutcome(r), 'success');
-    // Started and Completed, and a Node Started/Completed per run: Start 1, Three items 1, Loop 4 (3 batches, then done), Each 3
-    const events = ofWorkflow(await topic.next(2 + 2 * 9), 'klLoop0000000001');
-    assert.equal(events.length, 20);
-    assert.equal(new Set(events.map((e) => e.messageId)).size, events.length, 'no two events share a messageId');
-    const runs = (node, event) => events.filter((e) => e.properties.node_name === node && e.event === event).map((e) => e.properties.node_run_index);
-    for (const [node, n] of [['Start', 1], ['Three items', 1], ['Loop', 4], ['Each', 3]]) {
-      const expected = [...Array(n).keys()];
-      assert.deepEqual(runs(node, 'Node Started'), expected, `${node} started`);
-      assert.deepEqual(runs(node, 'Node Completed'), expected, `${node} completed`);
-    }
-    const ms = new Map();
-    for (const e of events.filter((e) => e.properties.node_name === 'Each')) ms.set(e.timestamp, (ms.get(e.timestamp) ?? 0) + 1);
-    console.log(`# loop: ${events.length} events, ${Math.max(...ms.values())} events of the node Each in its busiest millisecond`);
-  });
+  nodeEventTests(() => ({ ctx, main, topic }));
 
   it('webhook latency with the logger (reported, not asserted)', async () => {
     const ms = [];
