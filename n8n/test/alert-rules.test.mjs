@@ -121,13 +121,12 @@ async function promtoolTests(rulesFile, alertNames, scenarios) {
   return JSON.stringify({ rule_files: [rulesFile], evaluation_interval: '1m', tests }, null, 1);
 }
 
-function runPromtool(scenarios) {
-  return async () => {
-    const rulesFile = suggestedRulesFile();
-    const testsFile = join(dirname(rulesFile), 'tests.yml');
-    writeFileSync(testsFile, await promtoolTests(rulesFile, suggestedAlerts().alertNames, scenarios));
-    return spawnSync(promtool(), ['test', 'rules', testsFile], { encoding: 'utf8' });
-  };
+/** `promtool test rules` on the scenarios: its exit status and output. */
+async function runPromtool(scenarios) {
+  const rulesFile = suggestedRulesFile();
+  const testsFile = join(dirname(rulesFile), 'tests.yml');
+  writeFileSync(testsFile, await promtoolTests(rulesFile, suggestedAlerts().alertNames, scenarios));
+  return spawnSync(promtool(), ['test', 'rules', testsFile], { encoding: 'utf8' });
 }
 
 test('the suggested rules are valid for Prometheus (promtool check rules)', () => {
@@ -148,7 +147,7 @@ test('every metric the exporter serves is in the table, and every metric the rul
 });
 
 test('each suggested alert fires on its condition, from what the exporter really serves, and no other does', async () => {
-  const r = await runPromtool(SCENARIOS)();
+  const r = await runPromtool(SCENARIOS);
   assert.equal(r.status, 0, `promtool test rules:\n${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, /SUCCESS/);
   for (const alert of suggestedAlerts().alertNames) assert.ok(Object.values(SCENARIOS).some((s) => s.alerts[alert]), `${alert} has a scenario where it fires`);
@@ -156,7 +155,7 @@ test('each suggested alert fires on its condition, from what the exporter really
 
 test('the check itself: a scenario expecting the wrong alert fails promtool', async () => {
   const wrong = { 'the breaker is open, no traffic': { ...SCENARIOS['the breaker is open, no traffic'], alerts: { KafkaLoggerNotDelivering: 'critical' } } };
-  const r = await runPromtool(wrong)();
+  const r = await runPromtool(wrong);
   assert.notEqual(r.status, 0, 'promtool passed a scenario whose expected alert cannot fire');
   assert.match(r.stdout + r.stderr, /KafkaLoggerBreakerOpen|KafkaLoggerNotDelivering/);
 });
