@@ -1,5 +1,5 @@
 // Starts a real n8n (stock hook file or fork module) wired to the real broker, with the fixture workflows imported and published.
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as I from '../../../scripts/n8n/n8n-instance.mjs';
@@ -80,20 +80,29 @@ export async function prepareN8n({ version = I.PINNED(), mode = 'stock', overlay
 export async function startMain(ctx, more = {}) {
   const p = ctx.start(['start'], more);
   const readyMs = await p.ready();
+  // n8n 1.x runs sub-workflows unpublished and refuses to activate one that has no trigger of its own
+  const published = PUBLISHED.filter(
+    (id) => !(I.n8nVersionOf(ctx.version).startsWith('1.') && id === 'klSubChild000001') && !(onPostgres(ctx.env) && id === HOSTILE.id),
+  );
   if (!ctx.cookie) {
     ctx.cookie = await I.setupOwner(p.url);
     ctx.apiKey = await I.createApiKey(p.url, ctx.cookie);
-    // n8n 1.x runs sub-workflows unpublished and refuses to activate one that has no trigger of its own
-    const publish = PUBLISHED.filter(
-      (id) => !(I.n8nVersionOf(ctx.version).startsWith('1.') && id === 'klSubChild000001') && !(onPostgres(ctx.env) && id === HOSTILE.id),
-    );
-    for (const id of publish) {
+    for (const id of published) {
       const r = await I.publicApi(p.url, ctx.apiKey, 'POST', `/workflows/${id}/activate`);
       if (r.status !== 200) throw new Error(`activate ${id}: ${r.status} ${r.text}`);
     }
   }
-  await waitForWebhook(p.url, 'kl-ok');
+  // n8n 2.41 answers the activation before it registers the webhook: wait for every published one
+  for (const path of webhookPaths(published)) await waitForWebhook(p.url, path);
   return { p, readyMs };
+}
+
+/** The production webhook paths of the fixture workflows `ids` (POST only: waitForWebhook's GET would run a GET one). */
+function webhookPaths(ids) {
+  const workflows = readdirSync(FIXTURES).map((f) => JSON.parse(readFileSync(join(FIXTURES, f), 'utf8')));
+  const hooks = workflows.filter((w) => ids.includes(w.id)).flatMap((w) => w.nodes.filter((n) => n.type === 'n8n-nodes-base.webhook'));
+  for (const h of hooks) if (h.parameters.httpMethod !== 'POST') throw new Error(`published webhook ${h.parameters.path} must be POST`);
+  return hooks.map((h) => h.parameters.path);
 }
 
 /** A scenario suite's n8n: a fresh topic on the test broker, n8n prepared for it (prepareN8n options) and started. */
