@@ -1,5 +1,5 @@
 // The JS contract of the native core (KafkaExecutionLogger) as the n8n adapters use it.
-import type { ExecutionErrorInput, ExecutionInput, KafkaLoggerOptions, NodeEventInput } from 'n8n-kafka-execution-logger';
+import type { ExecutionErrorInput, ExecutionInput, HealthSnapshot as CoreHealthSnapshot, KafkaLoggerOptions, NodeEventInput } from 'n8n-kafka-execution-logger';
 
 /** The log calls' inputs and the constructor's options, as the package declares them (index.d.ts). */
 export type { ExecutionErrorInput as ErrorInput, ExecutionInput, KafkaLoggerOptions, NodeEventInput };
@@ -11,21 +11,11 @@ export interface DiagnosticsLogger {
   debug(message: string): void;
 }
 
-export interface HealthSnapshot {
-  status: string;
-  circuitBreaker: { state: string };
-  queue: { depth: number; capacity: number; bytes?: number; maxBytes?: number };
-  counters: { accepted: number; delivered: number; failed: number; retried: number; dropped: number; rejected: number };
-  lastError?: { kind?: string; message?: string; at?: string };
-  deliveryLatencyMs?: { p50?: number; p99?: number; count?: number; sum?: number; buckets?: Array<{ le: number; count: number }> };
-  brokers?: unknown[];
-  spool?: { enabled: boolean; bytes?: number; records?: number; oldestAgeMs?: number | null; replayed?: number; corrupted?: number; refused?: number };
-  uptimeMs?: number;
-  config?: Record<string, unknown>;
+/** The core's health snapshot (index.d.ts), as the adapters serve it: with how this process reaches n8n. */
+export type HealthSnapshot = CoreHealthSnapshot & {
   /** Added by the n8n adapters: how this process reaches n8n's execution lifecycle (n8n/wiring.ts). */
   wiring?: { mechanism: string; proof: string; notUsed: string[] };
-  [key: string]: unknown;
-}
+};
 
 export interface KafkaLoggerLike {
   initialize(): Promise<void>;

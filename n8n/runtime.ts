@@ -55,6 +55,8 @@ export class LoggerRuntime {
   readonly nodeEvents: boolean;
   /** How this process reaches n8n's execution lifecycle; `none` until an entry point proved a mechanism. */
   wiring: Wiring = { mechanism: 'none', proof: '', notUsed: ['not wired yet'] };
+  /** When the wiring was last decided: the time of a `wiring` error in the health snapshot. */
+  private wiringAt = new Date().toISOString();
   private stopping: Promise<void> | undefined;
 
   /** This process's runtime when the native core loads and Kafka is configured; otherwise undefined, after one line that says why. */
@@ -126,6 +128,7 @@ export class LoggerRuntime {
   /** Records the wiring and logs the mechanism in use, or loudly that nothing is logged. */
   setWiring(w: Wiring): void {
     this.wiring = w;
+    this.wiringAt = new Date().toISOString();
     const { level, message } = describeWiring(w, this.nodeEvents);
     this.o.log[level](message);
   }
@@ -142,7 +145,7 @@ export class LoggerRuntime {
     h.wiring = { mechanism, proof, notUsed };
     if (mechanism === 'none') {
       h.status = 'unhealthy';
-      h.lastError = { kind: 'wiring', message: `no execution is logged: nothing is wired into n8n's execution lifecycle (${notUsed.join('; ')})` };
+      h.lastError = { kind: 'wiring', message: `no execution is logged: nothing is wired into n8n's execution lifecycle (${notUsed.join('; ')})`, at: this.wiringAt };
     }
     return h;
   }

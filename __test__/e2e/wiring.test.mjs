@@ -33,6 +33,7 @@ function overlayCase({ label, mode, overlays, mechanism, run }) {
         assert.equal(h.status, 'unhealthy');
         assert.equal(h.lastError.kind, 'wiring');
         assert.match(h.lastError.message, /no execution is logged/);
+        assert.match(h.lastError.at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/, 'the wiring error has its time, as every lastError');
         assert.match(main.p.log, /\[kafka-logger\] NOT logging executions: no way into n8n's execution lifecycle could be wired \(lifecycle: .*; run-hook: .*\)/);
       } else {
         assert.equal(h.status, 'healthy');
