@@ -104,9 +104,19 @@ export async function startPrometheus({ target, rulesFile }) {
   ]);
   await waitListening(port, 'prometheus', proc, output);
   const url = `http://127.0.0.1:${port}`;
+  // Prometheus listens before its TSDB is open and answers the query API "503 Service Unavailable" until then
+  // (seen in CI on a loaded host): wait for /-/ready, which turns 200 once it serves queries.
+  const readyBy = Date.now() + 60_000;
+  while ((await fetch(`${url}/-/ready`).catch(() => ({ status: 0 }))).status !== 200) {
+    if (proc.exitCode !== null || Date.now() > readyBy) throw new Error(`prometheus not ready within 60 s\n${output()}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
   const api = async (path) => {
-    const body = await (await fetch(`${url}${path}`)).json();
-    if (body.status !== 'success') throw new Error(`prometheus ${path}: ${JSON.stringify(body)}`);
+    const response = await fetch(`${url}${path}`);
+    const text = await response.text();
+    if (!response.ok) throw new Error(`prometheus ${path}: HTTP ${response.status} ${text}`);
+    const body = JSON.parse(text);
+    if (body.status !== 'success') throw new Error(`prometheus ${path}: ${text}`);
     return body.data;
   };
   return {
