@@ -1,7 +1,7 @@
 // Real servers, each on a free loopback port and thrown away afterwards: Redis (queue mode's job queue), PostgreSQL
 // (n8n's database: queue mode shares one database between main and workers, which SQLite cannot serve) and
 // Prometheus (scrapes n8n's /metrics and evaluates docs/operations.md's suggested alert rules).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,16 +11,18 @@ import { freePort } from '../../../scripts/n8n/n8n-instance.mjs';
 const listening = (port) =>
   new Promise((r) => createConnection({ port, host: '127.0.0.1' }).on('connect', function () { this.end(); r(true); }).on('error', () => r(false)));
 
-/** Waits until `port` accepts connections; fails with `name` and what the server printed. */
-async function waitListening(port, name, proc, output, timeoutMs = 30_000) {
+/** Waits until `probe()` is true (a server listening, or ready); fails with `name`, `what` and what the server printed. */
+async function waitFor(probe, what, name, proc, output, timeoutMs = 30_000) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (proc.exitCode !== null) throw new Error(`${name} exited with ${proc.exitCode}:\n${output()}`);
-    if (await listening(port)) return;
+    if (await probe()) return;
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error(`${name} did not listen on ${port} within ${timeoutMs} ms:\n${output()}`);
+  throw new Error(`${name} not ${what} within ${timeoutMs} ms:\n${output()}`);
 }
+
+const waitListening = (port, name, proc, output) => waitFor(() => listening(port), `listening on ${port}`, name, proc, output);
 
 function started(cmd, args, opts) {
   const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...opts });
@@ -71,7 +73,10 @@ export async function startPostgres() {
     ['-D', dataDir, '-p', String(port), '-h', '127.0.0.1', '-k', dataDir, '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off', '-c', 'max_connections=200'],
     { ...asUser, cwd: '/' },
   );
-  await waitListening(port, 'postgres', proc, output);
+  // The postmaster listens before its startup process has finished, and refuses connections until then ("the
+  // database system is starting up"): n8n must not meet that window.
+  const isReady = () => new Promise((r) => execFile(postgresBin('pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port)], (e) => r(!e)));
+  await waitFor(isReady, 'accepting connections', 'postgres', proc, output);
   return {
     port,
     env: { DB_TYPE: 'postgresdb', DB_POSTGRESDB_HOST: '127.0.0.1', DB_POSTGRESDB_PORT: String(port), DB_POSTGRESDB_DATABASE: 'postgres', DB_POSTGRESDB_USER: 'postgres', DB_POSTGRESDB_PASSWORD: '' },
@@ -102,15 +107,11 @@ export async function startPrometheus({ target, rulesFile }) {
     `--storage.tsdb.path=${join(dir, 'data')}`,
     `--web.listen-address=127.0.0.1:${port}`,
   ]);
-  await waitListening(port, 'prometheus', proc, output);
   const url = `http://127.0.0.1:${port}`;
   // Prometheus listens before its TSDB is open and answers the query API "503 Service Unavailable" until then
-  // (seen in CI on a loaded host): wait for /-/ready, which turns 200 once it serves queries.
-  const readyBy = Date.now() + 60_000;
-  while ((await fetch(`${url}/-/ready`).catch(() => ({ status: 0 }))).status !== 200) {
-    if (proc.exitCode !== null || Date.now() > readyBy) throw new Error(`prometheus not ready within 60 s\n${output()}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  // (seen in CI on a loaded host): /-/ready turns 200 once it serves queries.
+  const isReady = async () => (await fetch(`${url}/-/ready`).catch(() => ({ status: 0 }))).status === 200;
+  await waitFor(isReady, 'ready', 'prometheus', proc, output, 60_000);
   const api = async (path) => {
     const response = await fetch(`${url}${path}`);
     const text = await response.text();
