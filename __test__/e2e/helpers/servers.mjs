@@ -75,7 +75,8 @@ export async function startPostgres() {
   );
   // The postmaster listens before its startup process has finished, and refuses connections until then ("the
   // database system is starting up"): n8n must not meet that window.
-  const isReady = () => new Promise((r) => execFile(postgresBin('pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port)], (e) => r(!e)));
+  const pgIsReady = postgresBin('pg_isready');
+  const isReady = () => new Promise((r) => execFile(pgIsReady, ['-q', '-h', '127.0.0.1', '-p', String(port)], (e) => r(!e)));
   await waitFor(isReady, 'accepting connections', 'postgres', proc, output);
   return {
     port,
